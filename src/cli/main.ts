@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { ExitCode } from '../core/exit-codes.js';
+import { processIo, type Io } from '../render/io.js';
+import { registerLint } from './commands/lint.js';
+import { registerShow } from './commands/show.js';
+import type { CliContext } from './context.js';
+import { reportError } from './report-error.js';
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Builds the `prism` command tree. Verbs import their code only when they run. */
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('prism')
+    .description('prism: research workstation images')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .showSuggestionAfterError(true)
+    .configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) })
+    .exitOverride();
+  const ami = program
+    .command('ami')
+    .description('build machine images from templates, record them in a registry, and keep them current')
+    .showSuggestionAfterError(true)
+    .exitOverride();
+  registerLint(ami, ctx);
+  registerShow(ami, ctx);
+  for (const command of ami.commands) command.exitOverride().showSuggestionAfterError(true);
+  return program;
+}
+
+/** Runs the CLI; resolves to the process exit code (see docs/exit-codes in README). */
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const ctx: CliContext = {
+    io,
+    setExitCode: (code) => {
+      exitCode = code;
+    },
+    config: async (flags) => {
+      const { loadConfig } = await import('../config/config.js');
+      const file = flags.config ?? process.env.PRISM_AMI_CONFIG;
+      return loadConfig(file ? { file } : {});
+    },
+  };
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') {
+        return ExitCode.ok;
+      }
+      if (error.code === 'commander.executeSubCommandAsync') return ExitCode.ok;
+      return ExitCode.badInput;
+    }
+    return reportError(error, io, argv.includes('--json') || argv.includes('--format=json'));
+  }
+}

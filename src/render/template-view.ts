@@ -1,0 +1,22 @@
+import { Document, isMap, isSeq } from 'yaml';
+import type { TemplateSummary } from '../template/describe.js';
+
+/** `show`'s human form: a header of comments, then the resolved template as YAML. */
+export function formatTemplateSummary(summary: TemplateSummary): string {
+  const inherited = new Set(summary.inheritedTests);
+  const header = [
+    `# ${summary.slug}  (${summary.file}, ${summary.format} format)`,
+    ...(summary.chain.length > 1 ? [`# extends: ${summary.chain.join(' → ')} (built on the parent's image; only this template's setup runs)`] : []),
+    ...Object.entries(summary.fingerprints).map(([arch, fp]) => `# fingerprint ${arch.padEnd(6)} ${fp}`),
+  ];
+  const doc = new Document(summary.template, { aliasDuplicateObjects: false });
+  const tests = doc.get('validation_tests', true);
+  if (isSeq(tests)) {
+    tests.items.forEach((item) => {
+      if (!isMap(item)) return;
+      const name = String(item.get('name'));
+      if (inherited.has(name)) item.commentBefore = ' inherited from the parent';
+    });
+  }
+  return `${header.join('\n')}\n${doc.toString({ lineWidth: 0 })}`;
+}

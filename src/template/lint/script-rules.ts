@@ -1,0 +1,254 @@
+/**
+ * Security and reliability rules for setup scripts. Pure: a script's text in, findings with
+ * script-relative positions out. Line-based, so they are heuristics: each finding names its rule,
+ * and `# prism-ami: disable=<rule>` on the line (or the line before) silences it.
+ */
+
+export interface ScriptFinding {
+  rule: string;
+  severity: 'error' | 'warning';
+  message: string;
+  fix: string;
+  /** 1-based line in the script. */
+  line: number;
+  /** 1-based column in that line. */
+  column: number;
+}
+
+interface ScriptLine {
+  /** 1-based physical line where the logical line starts. */
+  line: number;
+  /** The code with comments removed, continuation lines joined. */
+  code: string;
+  /** Rules disabled for this line. */
+  disabled: Set<string>;
+}
+
+const DISABLE = /#\s*prism-ami:\s*disable=([\w/,-]+)/;
+
+/** Splits a script into logical lines without comments, tracking heredoc bodies as data. */
+export function scriptLines(script: string): ScriptLine[] {
+  const physical = script.split('\n');
+  const out: ScriptLine[] = [];
+  let pendingDisable = new Set<string>();
+  let heredocEnd: string | undefined;
+  for (let i = 0; i < physical.length; i++) {
+    let raw = physical[i]!;
+    const startLine = i + 1;
+    if (heredocEnd !== undefined) {
+      if (raw.trim() === heredocEnd) heredocEnd = undefined;
+      else out.push({ line: startLine, code: `\u0000heredoc ${raw}`, disabled: pendingDisable });
+      continue;
+    }
+    const disabled = new Set(pendingDisable);
+    pendingDisable = new Set();
+    const directive = DISABLE.exec(raw);
+    if (directive) {
+      const rules = directive[1]!.split(',');
+      if (raw.trim().startsWith('#')) {
+        rules.forEach((r) => pendingDisable.add(r));
+        continue;
+      }
+      rules.forEach((r) => disabled.add(r));
+    }
+    let code = stripComment(raw);
+    while (code.endsWith('\\') && i + 1 < physical.length) {
+      i++;
+      raw = physical[i]!;
+      code = `${code.slice(0, -1)} ${stripComment(raw)}`;
+    }
+    if (code.trim() === '') continue;
+    const heredoc = /<<-?\s*(['"]?)(\w+)\1/.exec(code);
+    if (heredoc) heredocEnd = heredoc[2];
+    out.push({ line: startLine, code, disabled });
+  }
+  return out;
+}
+
+/** Removes a `#` comment that is not inside quotes. */
+function stripComment(line: string): string {
+  let quote: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quote) {
+      if (c === quote) quote = undefined;
+      else if (c === '\\' && quote === '"') i++;
+    } else if (c === "'" || c === '"') {
+      quote = c;
+    } else if (c === '\\') {
+      i++;
+    } else if (c === '#' && (i === 0 || /\s/.test(line[i - 1]!))) {
+      return line.slice(0, i).trimEnd();
+    }
+  }
+  return line;
+}
+
+const HEREDOC_PREFIX = '\u0000heredoc ';
+
+function column(index: number): number {
+  return index + 1;
+}
+
+type Rule = (lines: ScriptLine[], context: { script: string }) => ScriptFinding[];
+
+const literalPassword: Rule = (lines) => {
+  const findings: ScriptFinding[] = [];
+  const fix =
+    'do not bake passwords into images: lock the account (passwd -l) and let the launcher set credentials at boot, or read a secret at build time';
+  lines.forEach((l, index) => {
+    const code = l.code;
+    if (code.startsWith(HEREDOC_PREFIX)) return;
+    const chpasswd = /\bchpasswd\b/.exec(code);
+    if (chpasswd) {
+      // echo 'user:pass' | chpasswd, printf … | chpasswd, chpasswd <<< 'user:pass'
+      const fed = /\b(?:echo|printf)\s+(?:-[a-z]+\s+)*(['"]?)([^'"|$`]*?:[^'"|$`\s]+)\1\s*\|/.exec(code) ??
+        /<<<\s*(['"]?)([^'"$`]*?:[^'"$`\s]+)\1/.exec(code);
+      const heredocLiteral =
+        /<<-?\s*['"]?\w+/.test(code) &&
+        lines.slice(index + 1).find((next) => next.code.startsWith(HEREDOC_PREFIX) && /^[^$`]*:[^$`\s]+$/.test(next.code.slice(HEREDOC_PREFIX.length).trim()));
+      if (fed || heredocLiteral) {
+        findings.push({
+          rule: 'script/literal-password',
+          severity: 'error',
+          message: 'chpasswd is fed a literal password, which every instance of this image will share',
+          fix,
+          line: l.line,
+          column: column(chpasswd.index),
+        });
+      }
+    }
+    const stdinPasswd = /\b(?:echo|printf)\s+(['"]?)[^'"|$`]+\1\s*\|\s*(?:sudo\s+)?passwd\s+--stdin\b/.exec(code);
+    if (stdinPasswd) {
+      findings.push({ rule: 'script/literal-password', severity: 'error', message: 'passwd --stdin is fed a literal password', fix, line: l.line, column: column(stdinPasswd.index) });
+    }
+  });
+  return findings;
+};
+
+const pipeToShell: Rule = (lines) =>
+  lines.flatMap((l) => {
+    const m =
+      /\b(curl|wget)\b[^|;&]*\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:env\s+\S+=\S+\s+)*(?:ba|z|da|k)?sh\b/.exec(l.code) ??
+      /\b(?:ba)?sh\s+(?:-c\s+)?["']?\$\(\s*(curl|wget)\b/.exec(l.code) ??
+      /\b(?:ba)?sh\s+<\(\s*(curl|wget)\b/.exec(l.code);
+    if (!m || l.code.startsWith(HEREDOC_PREFIX)) return [];
+    return [
+      {
+        rule: 'script/pipe-to-shell',
+        severity: 'warning' as const,
+        message: `a download (${m[1]}) is run by a shell without being checked`,
+        fix: 'download to a file, check it (sha256sum -c or a signature), then run it',
+        line: l.line,
+        column: column(m.index),
+      },
+    ];
+  });
+
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\]|0\.0\.0\.0)(:\d+)?(\/|$)/;
+
+const plainHttp: Rule = (lines) =>
+  lines.flatMap((l) => {
+    const findings: ScriptFinding[] = [];
+    for (const m of l.code.matchAll(/\bhttp:\/\/([^\s'"`)]+)/g)) {
+      if (LOOPBACK.test(m[1]!)) continue;
+      findings.push({
+        rule: 'script/plain-http',
+        severity: 'warning',
+        message: `downloads over plain http (${m[0]}) can be tampered with on the way`,
+        fix: `use https://${m[1]}`,
+        line: l.line,
+        column: column(m.index),
+      });
+    }
+    return findings;
+  });
+
+const INSTALL = /\b(apt-get\s+(?:\S+\s+)*install|apt\s+(?:\S+\s+)*install|dpkg\s+(?:-\S+\s+)*-i\b|dpkg\s+--install|yum\s+(?:\S+\s+)*install|dnf\s+(?:\S+\s+)*install|pip3?\s+install|npm\s+(?:i|install)\b|gem\s+install|install\.packages)/;
+
+const maskedInstall: Rule = (lines) =>
+  lines.flatMap((l) => {
+    if (l.code.startsWith(HEREDOC_PREFIX)) return [];
+    const install = INSTALL.exec(l.code);
+    const masked = /\|\|\s*(true|:|\/bin\/true)\b|\|\|\s*:\s*$/.exec(l.code);
+    if (!install || !masked || masked.index < install.index) return [];
+    return [
+      {
+        rule: 'script/masked-install-failure',
+        severity: 'warning' as const,
+        message: `"${masked[0].trim()}" hides a failed install; the image would be built without it`,
+        fix: 'remove it; for a .deb with missing dependencies use apt-get install -y ./package.deb',
+        line: l.line,
+        column: column(masked.index),
+      },
+    ];
+  });
+
+const ERREXIT = /^\s*set\s+(?:-[a-zA-Z]*e[a-zA-Z]*\b|-o\s+errexit\b|.*\s-[a-zA-Z]*e[a-zA-Z]*\b)/;
+
+const noErrexit: Rule = (lines, { script }) => {
+  const firstLine = script.split('\n')[0] ?? '';
+  if (/^#!.*\s-[a-zA-Z]*e/.test(firstLine)) return [];
+  if (lines.some((l) => ERREXIT.test(l.code))) return [];
+  return [
+    {
+      rule: 'script/no-errexit',
+      severity: 'warning',
+      message: 'the script goes on after a failing command, so a broken step can still produce an image',
+      fix: 'start it with `set -euo pipefail`',
+      line: 1,
+      column: 1,
+    },
+  ];
+};
+
+const APT_ACTION = /\b(apt-get|apt)\s+((?:-\S+\s+)*)(install|upgrade|dist-upgrade|full-upgrade|remove|purge|autoremove)\b/;
+
+const aptInteractive: Rule = (lines) => {
+  const findings: ScriptFinding[] = [];
+  let frontendSet = false;
+  for (const l of lines) {
+    if (l.code.startsWith(HEREDOC_PREFIX)) continue;
+    if (/\bDEBIAN_FRONTEND=["']?noninteractive/.test(l.code) && !APT_ACTION.test(l.code)) {
+      frontendSet = true;
+      continue;
+    }
+    const m = APT_ACTION.exec(l.code);
+    if (!m) continue;
+    const inline = /\bDEBIAN_FRONTEND=["']?noninteractive/.test(l.code);
+    const yes = /(^|\s)(-[a-zA-Z]*y[a-zA-Z]*|--yes|--assume-yes)(\s|$)/.test(l.code);
+    const missing: string[] = [];
+    if (!yes) missing.push('without -y it waits for a yes');
+    if (!frontendSet && !inline) missing.push('without DEBIAN_FRONTEND=noninteractive debconf may ask questions');
+    if (missing.length === 0) continue;
+    findings.push({
+      rule: 'script/apt-interactive',
+      severity: 'warning',
+      message: `${m[1]} ${m[3]} can hang the build: ${missing.join('; ')}`,
+      fix: 'export DEBIAN_FRONTEND=noninteractive at the top of the script and pass -y',
+      line: l.line,
+      column: column(m.index),
+    });
+  }
+  return findings;
+};
+
+const RULES: Rule[] = [literalPassword, pipeToShell, plainHttp, maskedInstall, noErrexit, aptInteractive];
+
+/** Every rule id this module can report, for docs and `--disable` validation. */
+export const SCRIPT_RULE_IDS = [
+  'script/literal-password',
+  'script/pipe-to-shell',
+  'script/plain-http',
+  'script/masked-install-failure',
+  'script/no-errexit',
+  'script/apt-interactive',
+] as const;
+
+export function checkScript(script: string): ScriptFinding[] {
+  const lines = scriptLines(script);
+  const disabledAt = new Map(lines.map((l) => [l.line, l.disabled]));
+  return RULES.flatMap((rule) => rule(lines, { script }))
+    .filter((f) => !disabledAt.get(f.line)?.has(f.rule))
+    .sort((a, b) => a.line - b.line || a.column - b.column);
+}

@@ -1,0 +1,127 @@
+import type { Architecture } from '../core/types.js';
+import type { KeyPath } from './yaml-source.js';
+
+/** Where the build machine's operating system comes from. */
+export type BaseSource =
+  | { kind: 'alias'; alias: string }
+  | { kind: 'image'; imageId: string }
+  | { kind: 'filter'; owners: string[]; namePattern: string };
+
+export interface SetupStep {
+  name: string;
+  script: string;
+  timeoutSeconds: number;
+  /** Where the script sits in its file, for lint and error messages. */
+  sourcePath: KeyPath;
+}
+
+export interface OutputCheck {
+  kind: 'equals' | 'contains' | 'regex';
+  value: string;
+}
+
+export interface ValidationTest {
+  name: string;
+  command: string;
+  /** What stdout must show; absent when only the exit status is checked. */
+  output?: OutputCheck;
+  exitCode: number;
+  timeoutSeconds: number;
+  retries: number;
+  retryDelaySeconds: number;
+  /** The slug of the template that defined the test (a parent's tests run in a child's build). */
+  origin: string;
+  sourcePath: KeyPath;
+}
+
+export interface BuildSettings {
+  instanceType: Partial<Record<Architecture, string>>;
+  volumeSizeGb?: number;
+  timeoutMinutes?: number;
+}
+
+export type AmiMap = Record<string, Partial<Record<Architecture, string>>>;
+
+export interface TemplateDependency {
+  name: string;
+  version?: string;
+  operator?: string;
+  optional: boolean;
+}
+
+export type TemplateFormat = 'prism-ami' | 'legacy';
+
+/** One template file as written: `extends` not yet resolved, unset fields left unset. */
+export interface TemplateDefinition {
+  slug: string;
+  file: string;
+  format: TemplateFormat;
+  name: string;
+  description: string;
+  version?: string;
+  extends?: string;
+  base?: BaseSource;
+  architectures?: Architecture[];
+  regions?: string[];
+  setup: SetupStep[];
+  tests: ValidationTest[];
+  ports?: number[];
+  costs?: Partial<Record<Architecture, number>>;
+  build: BuildSettings;
+  amis: AmiMap;
+  tags: Record<string, string>;
+  dependencies: TemplateDependency[];
+}
+
+/** A template with `extends` resolved: what the build, the planner and `show` work with. */
+export interface Template {
+  slug: string;
+  file: string;
+  format: TemplateFormat;
+  name: string;
+  description: string;
+  version?: string;
+  /** The resolved parent, when the template extends one. Its image is this build's base. */
+  parent?: Template;
+  /** The base of the root of the chain. */
+  base: BaseSource;
+  architectures: Architecture[];
+  /** Empty when neither the template nor its parents name regions: the configured ones apply. */
+  regions: string[];
+  /** This template's own setup; a parent's setup is already in the parent's image. */
+  setup: SetupStep[];
+  /** The parent's tests followed by this template's (same name: the child's replaces it). */
+  tests: ValidationTest[];
+  ports: number[];
+  costs: Partial<Record<Architecture, number>>;
+  build: BuildSettings;
+  amis: AmiMap;
+  tags: Record<string, string>;
+  dependencies: TemplateDependency[];
+}
+
+export const DEFAULTS = {
+  setupTimeoutSeconds: 3600,
+  legacyStepTimeoutSeconds: 600,
+  testTimeoutSeconds: 60,
+  testRetries: 0,
+  testRetryDelaySeconds: 5,
+} as const;
+
+export function describeBase(base: BaseSource): string {
+  switch (base.kind) {
+    case 'alias':
+      return base.alias;
+    case 'image':
+      return base.imageId;
+    case 'filter':
+      return `${base.namePattern} (owners ${base.owners.join(', ')})`;
+  }
+}
+
+/** The slugs from the root of the extends chain down to this template. */
+export function templateChain(template: Template): string[] {
+  const chain: string[] = [];
+  for (let t: Template | undefined = template; t; t = t.parent) chain.unshift(t.slug);
+  return chain;
+}
