@@ -1,11 +1,13 @@
 import {
+  Composer,
   isMap,
   isPair,
   isScalar,
   isSeq,
   Lexer,
   LineCounter,
-  parseAllDocuments,
+  Parser,
+  type CST,
   type Document,
   type Node,
 } from 'yaml';
@@ -87,13 +89,18 @@ export function parseYamlSource(input: string | Uint8Array, file: string): YamlP
     return fail('input/too-deep', `nesting deeper than ${YAML_LIMITS.maxDepth} levels`, pos.line, pos.column);
   }
 
-  const docs = parseAllDocuments(text, {
-    lineCounter,
-    uniqueKeys: true,
-    prettyErrors: false,
-    strict: true,
-  });
-  if (!Array.isArray(docs)) {
+  // Parse to the concrete syntax tree first (iterative), and refuse deep block nesting
+  // (`- - - - …` nests two bytes a level) before the recursive composer sees it.
+  const cst = parseCst(text, lineCounter);
+  const deepToken = 'tooDeepAt' in cst ? cst.tooDeepAt : cstDepthExceeded(cst.tokens);
+  if (deepToken !== -1 || !('tokens' in cst)) {
+    const pos = lineCounter.linePos(deepToken);
+    return fail('input/too-deep', `nesting deeper than ${YAML_LIMITS.maxDepth} levels`, pos.line, pos.col);
+  }
+  const docs = Array.from(
+    new Composer({ uniqueKeys: true, prettyErrors: false, strict: true }).compose(cst.tokens),
+  ) as Document.Parsed[];
+  if (docs.length === 0) {
     return fail('input/empty', 'the file is empty', 1, 1, 'start from a bundled template, e.g. templates/basic-ubuntu.yml');
   }
   if (docs.length > 1) {
@@ -271,6 +278,45 @@ function flowDepthExceeded(text: string): number {
       depth = Math.max(0, depth - 1);
     }
     if (!CONTROL_TOKENS.has(token)) offset += token.length;
+  }
+  return -1;
+}
+
+/**
+ * The concrete syntax tree of `text`. The parser keeps its open nodes on a stack; it stops as
+ * soon as that stack is clearly deeper than the limit, so a megabyte of `- - - …` fails fast.
+ */
+function parseCst(text: string, lineCounter: LineCounter): { tokens: CST.Token[] } | { tooDeepAt: number } {
+  const parser = new Parser(lineCounter.addNewLine);
+  lineCounter.addNewLine(0);
+  const tokens: CST.Token[] = [];
+  for (const lexeme of new Lexer().lex(text)) {
+    for (const token of parser.next(lexeme)) tokens.push(token);
+    // stack[0] is the document; stack[i] is a node at depth i.
+    if (parser.stack.length > YAML_LIMITS.maxDepth + 2) return { tooDeepAt: parser.stack[YAML_LIMITS.maxDepth + 1]!.offset };
+  }
+  for (const token of parser.end()) tokens.push(token);
+  return { tokens };
+}
+
+/**
+ * Nesting depth on the concrete syntax tree, without recursion, counted like
+ * blockDepthExceeded (the document's value is level 1). Returns the offset of the first node
+ * deeper than the limit, or -1.
+ */
+function cstDepthExceeded(tokens: readonly CST.Token[]): number {
+  const stack: { token: CST.Token | null | undefined; depth: number }[] = [];
+  for (const token of tokens) if (token.type === 'document') stack.push({ token: token.value, depth: 1 });
+  while (stack.length > 0) {
+    const { token, depth } = stack.pop()!;
+    if (!token) continue;
+    if (depth > YAML_LIMITS.maxDepth) return token.offset;
+    if (token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
+      for (const item of token.items) {
+        stack.push({ token: item.key, depth: depth + 1 });
+        stack.push({ token: item.value, depth: depth + 1 });
+      }
+    }
   }
   return -1;
 }

@@ -190,13 +190,15 @@ const noErrexit: Rule = (lines, { script }) => {
   const firstLine = script.split('\n')[0] ?? '';
   if (/^#!.*\s-[a-zA-Z]*e/.test(firstLine)) return [];
   if (lines.some((l) => ERREXIT.test(l.code))) return [];
+  // Reported at the first command, so `# prism-ami: disable=script/no-errexit` on the line
+  // before it (after a #! line) silences it like any other rule.
   return [
     {
       rule: 'script/no-errexit',
       severity: 'warning',
       message: 'the script goes on after a failing command, so a broken step can still produce an image',
       fix: 'start it with `set -euo pipefail`',
-      line: 1,
+      line: lines[0]?.line ?? 1,
       column: 1,
     },
   ];
