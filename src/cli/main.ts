@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../core/exit-codes.js';
 import { processIo, type Io } from '../render/io.js';
+import { registerBuild } from './commands/build.js';
 import { registerLint } from './commands/lint.js';
+import { registerList } from './commands/list.js';
+import { registerSweep } from './commands/sweep.js';
+import { registerValidate } from './commands/validate.js';
 import { registerShow } from './commands/show.js';
 import type { CliContext } from './context.js';
 import { reportError } from './report-error.js';
@@ -26,8 +30,12 @@ export function buildProgram(ctx: CliContext): Command {
     .description('build machine images from templates, record them in a registry, and keep them current')
     .showSuggestionAfterError(true)
     .exitOverride();
+  registerBuild(ami, ctx);
+  registerValidate(ami, ctx);
+  registerList(ami, ctx);
   registerLint(ami, ctx);
   registerShow(ami, ctx);
+  registerSweep(ami, ctx);
   for (const command of ami.commands) command.exitOverride().showSuggestionAfterError(true);
   return program;
 }

@@ -1,0 +1,73 @@
+import { join } from 'node:path';
+import { runValidation, type RunOutcome } from '../build/pipeline.js';
+import type { RunTracker } from '../build/run-tracker.js';
+import type { ConfigFile } from '../config/config.js';
+import { PrismError } from '../core/errors.js';
+import type { EventSink, Target } from '../core/events.js';
+import { newBuildId } from '../core/ids.js';
+import { defaultLogDir, runsDir } from '../core/paths.js';
+import type { Architecture } from '../core/types.js';
+import { templateFingerprint } from '../template/fingerprint.js';
+import { libraryFor } from '../template/library.js';
+import { createProvider, type ProviderName } from '../providers/create-provider.js';
+import type { Provider } from '../providers/provider.js';
+import { chooseArchitecture } from './build.js';
+
+export interface ValidateOptions {
+  template: string;
+  templatesDir?: string;
+  provider: ProviderName;
+  architecture?: Architecture;
+  region?: string;
+  /** The image to validate; default: the template's newest image for the architecture. */
+  image?: string;
+  config?: ConfigFile;
+  logDir?: string;
+  emit: EventSink;
+  signal: AbortSignal;
+  tracker?: RunTracker;
+  providerInstance?: Provider;
+  /** Finds the image to validate when none is named (the registry's current one on AWS). */
+  currentImage?: (template: string, architecture: Architecture, region: string) => Promise<string | undefined>;
+}
+
+export type ValidateResult = RunOutcome & { target: Target; imageId: string };
+
+/**
+ * `prism ami validate`: boots a fresh machine from a finished image (not the build machine),
+ * runs the template's tests again, removes the machine, and records the result with the image.
+ */
+export async function validate(options: ValidateOptions): Promise<ValidateResult> {
+  const { library, slug } = libraryFor(options.template, options.templatesDir);
+  const template = await library.resolve(slug);
+  const architecture = chooseArchitecture(template, options.architecture, options.provider);
+  const provider = options.providerInstance ?? (await createProvider(options.provider, { config: options.config ?? {}, ...(options.region ? { region: options.region } : {}) }));
+  const fingerprint = templateFingerprint(template, architecture);
+  const imageId = options.image ?? (await options.currentImage?.(template.slug, architecture, provider.region));
+  if (!imageId) {
+    throw new PrismError('NOT_FOUND', `${template.slug} has no ${architecture} image in ${provider.region} to validate`, {
+      hint: `build one first: prism ami build ${template.slug} --provider ${provider.name} --architecture ${architecture}`,
+    });
+  }
+  const buildId = newBuildId();
+  const logDir = options.logDir ?? options.config?.logDir ?? defaultLogDir();
+  const outcome = await runValidation({
+    provider,
+    template,
+    architecture,
+    version: template.version ?? 'dev',
+    buildId,
+    fingerprint,
+    imageId,
+    emit: options.emit,
+    signal: options.signal,
+    logFile: join(logDir, `${template.slug}-${architecture}-${buildId}-validate.log`),
+    journalDir: runsDir(),
+    ...(options.tracker ? { tracker: options.tracker } : {}),
+  });
+  // The verdict is recorded whether the tests passed or not; a cancelled run says nothing.
+  if (outcome.status !== 'cancelled' && outcome.tests.length > 0) {
+    await provider.recordValidation(imageId, outcome.tests, new Date());
+  }
+  return { ...outcome, target: { template: template.slug, architecture, region: provider.region }, imageId };
+}

@@ -1,0 +1,146 @@
+import { mkdir, readFile, readlink, rename, rm, symlink, writeFile, access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { PrismError } from '../../core/errors.js';
+import { acquireLock } from '../../core/file-lock.js';
+import type { Architecture } from '../../core/types.js';
+import type { ProviderContext } from '../provider.js';
+import { removeTree, runHost } from './host.js';
+import { DEBIAN_ARCH, type Suite } from './suites.js';
+
+export interface CachedBase {
+  id: string;
+  alias: string;
+  suite: string;
+  architecture: Architecture;
+  mirror: string;
+  created: string;
+  /** The root file system: the lowest layer of every container built on it. */
+  rootfs: string;
+}
+
+const BASE_PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'ca-certificates'];
+
+/**
+ * The base root file system for a suite and architecture, made once with debootstrap and cached.
+ * A lock makes concurrent builds wait for the one that creates it. Bases are immutable (named by
+ * id, `current` is a symlink) because images are layers on top of a particular base.
+ */
+export async function ensureBase(cacheDir: string, suite: Suite, architecture: Architecture, ctx: ProviderContext): Promise<CachedBase> {
+  const key = `${suite.suite}-${architecture}`;
+  const current = join(cacheDir, `${key}.current`);
+  const existing = await readCurrent(current);
+  if (existing) return existing;
+
+  await mkdir(cacheDir, { recursive: true });
+  const lock = await acquireLock(join(cacheDir, `${key}.lock`), {
+    timeoutMs: 30 * 60_000,
+    purpose: `debootstrap ${key}`,
+    signal: ctx.signal,
+    onWait: (holder) =>
+      ctx.progress(`waiting for ${holder ? `process ${holder.pid}` : 'another build'} to finish creating the ${key} base`),
+  });
+  try {
+    const made = await readCurrent(current);
+    if (made) return made;
+    await checkMirror(suite, ctx.signal);
+    const id = `lbase-${createHash('sha256').update(`${key}-${Date.now()}-${randomBytes(4).toString('hex')}`).digest('hex').slice(0, 12)}`;
+    const temp = join(cacheDir, `.tmp-${key}-${id}`);
+    const cleanup = await ctx.cleanups.add(
+      { kind: 'directory', id: temp, provider: 'local', region: 'local', label: `half-made base ${temp}`, detail: { path: temp } },
+      () => removeTree(temp),
+    );
+    const rootfs = join(temp, 'rootfs');
+    await mkdir(rootfs, { recursive: true });
+    ctx.log(`debootstrap ${suite.suite} (${DEBIAN_ARCH[architecture]}) from ${suite.mirror}`);
+    const args = [
+      '--variant=minbase',
+      `--arch=${DEBIAN_ARCH[architecture]}`,
+      `--include=${BASE_PACKAGES.join(',')}`,
+      `--components=${suite.components.join(',')}`,
+      ...(suite.keyring ? [`--keyring=${suite.keyring}`] : []),
+      suite.suite,
+      rootfs,
+      suite.mirror,
+    ];
+    if (suite.keyring) {
+      const hasKeyring = await access(suite.keyring).then(() => true, () => false);
+      if (!hasKeyring) {
+        throw new PrismError('PREREQUISITE_MISSING', `${suite.alias} needs the ${suite.distribution} archive keyring (${suite.keyring})`, {
+          hint: 'apt-get install -y ubuntu-keyring',
+        });
+      }
+    }
+    const result = await runHost('debootstrap', args, { signal: ctx.signal, onOutput: (c) => ctx.log(`[debootstrap] ${c.trimEnd()}`) });
+    if (result.code !== 0) {
+      throw new PrismError('BASE_UNAVAILABLE', `debootstrap of ${suite.suite} from ${suite.mirror} failed (exit ${result.code}): ${lastLine(result.stdout + result.stderr)}`, {
+        hint: `check that the mirror is reachable, or set ${suite.mirrorSetting}`,
+      });
+    }
+    const sources = [`deb ${suite.mirror} ${suite.suite} ${suite.components.join(' ')}`, ...suite.extraSources];
+    await writeFile(join(rootfs, 'etc/apt/sources.list'), `${sources.join('\n')}\n`);
+    await rm(join(rootfs, 'var/cache/apt/archives'), { recursive: true, force: true });
+    await mkdir(join(rootfs, 'var/cache/apt/archives/partial'), { recursive: true });
+    // Every container gets its own machine id at boot.
+    await writeFile(join(rootfs, 'etc/machine-id'), '');
+
+    const base: CachedBase = {
+      id,
+      alias: suite.alias,
+      suite: suite.suite,
+      architecture,
+      mirror: suite.mirror,
+      created: new Date().toISOString(),
+      rootfs: join(cacheDir, id, 'rootfs'),
+    };
+    await writeFile(join(temp, 'base.json'), `${JSON.stringify(base, null, 2)}\n`);
+    await rename(temp, join(cacheDir, id));
+    await cleanup.commit();
+    const link = `${current}.${process.pid}`;
+    await rm(link, { force: true });
+    await symlink(id, link);
+    await rename(link, current);
+    return base;
+  } finally {
+    await lock.release();
+  }
+}
+
+async function readCurrent(current: string): Promise<CachedBase | undefined> {
+  try {
+    const target = await readlink(current);
+    const dir = join(current, '..', target);
+    return JSON.parse(await readFile(join(dir, 'base.json'), 'utf8')) as CachedBase;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads the base record of a given id (images refer to the base they were built on). */
+export async function readBase(cacheDir: string, id: string): Promise<CachedBase | undefined> {
+  try {
+    return JSON.parse(await readFile(join(cacheDir, id, 'base.json'), 'utf8')) as CachedBase;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Fails fast, with the mirror named, when the suite's Release file cannot be fetched. */
+async function checkMirror(suite: Suite, signal: AbortSignal): Promise<void> {
+  const url = `${suite.mirror}/dists/${suite.suite}/Release`;
+  try {
+    const response = await fetch(url, { method: 'HEAD', signal: AbortSignal.any([signal, AbortSignal.timeout(15_000)]) });
+    if (response.ok) return;
+    throw new Error(`HTTP ${response.status}`);
+  } catch (error) {
+    if (signal.aborted) throw new PrismError('CANCELLED', 'Cancelled');
+    const why = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+    throw new PrismError('BASE_UNAVAILABLE', `cannot reach the ${suite.distribution} mirror ${suite.mirror} for ${suite.alias} (${url}: ${why})`, {
+      hint: `set another mirror with ${suite.mirrorSetting}`,
+    });
+  }
+}
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').slice(-3).join(' | ');
+}

@@ -1,0 +1,62 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Resource } from '../../build/journal.js';
+import { processAlive } from '../../core/file-lock.js';
+import { mountsUnder } from './host.js';
+import type { LocalImageStore } from './image-store.js';
+import type { LocalSettings } from './local-settings.js';
+
+/** Build work folders are named after their build id. */
+const BUILD_DIR = /^build-[0-9a-f]{12}$/;
+
+/**
+ * Leftovers of local runs that are gone: work folders of inactive builds (with their mounts and
+ * containers), half-made images, half-made bases.
+ */
+export async function findLocalLeftovers(
+  settings: LocalSettings,
+  store: LocalImageStore,
+  options: { activeBuilds: ReadonlySet<string>; olderThan: Date },
+): Promise<Resource[]> {
+  const found: Resource[] = [];
+  const old = async (path: string) => (await stat(path).catch(() => undefined))?.mtime.getTime() ?? 0;
+  const resource = (kind: string, id: string, label: string, detail: Record<string, string | number>): Resource => ({ kind, id, provider: 'local', region: 'local', label, detail });
+
+  for (const name of await readdir(settings.workDir).catch(() => [] as string[])) {
+    if (!BUILD_DIR.test(name) || options.activeBuilds.has(name)) continue;
+    const dir = join(settings.workDir, name);
+    if ((await old(dir)) > options.olderThan.getTime()) continue;
+    const machine = `prism-${name.replace(/^build-/, '')}`;
+    const nspawn = await findNspawn(machine);
+    if (nspawn) found.push(resource('container', machine, `container ${machine}`, { pid: nspawn, path: join(dir, 'merged') }));
+    for (const mount of await mountsUnder(dir)) found.push(resource('mount', mount, `overlay mount ${mount}`, { path: mount }));
+    found.push(resource('directory', dir, `work folder ${dir}`, { path: dir }));
+  }
+  for (const name of await readdir(store.dir).catch(() => [] as string[])) {
+    const match = /^(limg-[0-9a-f]{12})\.partial$/.exec(name);
+    if (!match) continue;
+    const path = join(store.dir, name);
+    if ((await old(path)) > options.olderThan.getTime()) continue;
+    found.push(resource('image', match[1]!, `half-made image ${match[1]}`, { path }));
+  }
+  for (const name of await readdir(settings.cacheDir).catch(() => [] as string[])) {
+    if (!name.startsWith('.tmp-')) continue;
+    const path = join(settings.cacheDir, name);
+    if ((await old(path)) > options.olderThan.getTime()) continue;
+    const key = name.replace(/^\.tmp-/, '').replace(/-lbase-[0-9a-f]{12}$/, '');
+    const holder = await readFile(join(settings.cacheDir, `${key}.lock`), 'utf8').catch(() => '');
+    const pid = Number((/"pid":(\d+)/.exec(holder) ?? [])[1]);
+    if (pid && processAlive(pid)) continue;
+    found.push(resource('directory', path, `half-made base ${path}`, { path }));
+  }
+  return found;
+}
+
+async function findNspawn(machine: string): Promise<number | undefined> {
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes('systemd-nspawn') && cmdline.includes(`--machine=${machine}\0`)) return Number(pid);
+  }
+  return undefined;
+}

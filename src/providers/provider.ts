@@ -1,0 +1,128 @@
+import type { CleanupStack } from '../build/cleanup-stack.js';
+import type { Resource } from '../build/journal.js';
+import type { BuildEvent, TestResult } from '../core/events.js';
+import type { Architecture } from '../core/types.js';
+import type { Template } from '../template/model.js';
+
+/** What every provider call gets: cancellation, the cleanup stack, the log. */
+export interface ProviderContext {
+  signal: AbortSignal;
+  /** The build log; providers may write companions next to it (e.g. `.console.log`). */
+  logFile: string;
+  cleanups: CleanupStack;
+  log(line: string): void;
+  /** A progress line under the current step (e.g. "waiting for the base image lock"). */
+  progress(message: string): void;
+  emit(event: BuildEvent): void;
+}
+
+/** The image a build machine starts from. */
+export interface BaseImage {
+  id: string;
+  /** e.g. the AMI name, or "debian-12 (bookworm)". */
+  name: string;
+  /** When the base is a parent template's image. */
+  parentTemplate?: string;
+}
+
+export interface LaunchSpec {
+  buildId: string;
+  template: Template;
+  architecture: Architecture;
+  /** Tags every resource of the build carries. */
+  tags: Record<string, string>;
+}
+
+export interface Machine {
+  id: string;
+  /** Without the noun: e.g. "i-0abc (t3.medium)" or "prism-1a2b (2 layers)". */
+  label: string;
+  /** How to get a shell in it, for --keep-on-failure. */
+  accessHint: string;
+}
+
+export type ExecRequest =
+  | { kind: 'script'; name: string; script: string; timeoutSeconds: number; onOutput?: OutputListener }
+  | { kind: 'command'; name: string; command: string; timeoutSeconds: number; onOutput?: OutputListener };
+
+export type OutputListener = (chunk: string, stream: 'stdout' | 'stderr') => void;
+
+export interface ExecResult {
+  /** null when killed (timeout). */
+  exitCode: number | null;
+  /** Captured output (the end of it, when long). */
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+export interface ImageSpec {
+  name: string;
+  description: string;
+  tags: Record<string, string>;
+}
+
+export interface CreatedImage {
+  id: string;
+  name: string;
+  region: string;
+  sizeBytes?: number;
+}
+
+/** Everything known about a finished image, written as its metadata or tags. */
+export interface ImageRecord {
+  template: Template;
+  version: string;
+  fingerprint: string;
+  architecture: Architecture;
+  buildId: string;
+  base: BaseImage;
+  created: Date;
+  tests: TestResult[];
+}
+
+export interface ExistingImage {
+  id: string;
+  name: string;
+  region: string;
+  created: string;
+  validated: boolean;
+  fingerprint?: string;
+  version?: string;
+  sizeBytes?: number;
+}
+
+/**
+ * The contract build/ needs from a cloud (DESIGN.md). Every method that creates something
+ * registers its removal on `ctx.cleanups` before it returns.
+ */
+export interface Provider {
+  readonly name: 'aws' | 'local';
+  readonly region: string;
+  /** Words for the build machine in output: "instance" or "container". */
+  readonly machineNoun: string;
+  /** Checks what the provider needs (root, packages, credentials); throws a clear error. */
+  preflight(architecture: Architecture, ctx: ProviderContext): Promise<void>;
+  /** The base image: the template's base source, or its parent's current image. */
+  resolveBase(template: Template, architecture: Architecture, ctx: ProviderContext): Promise<BaseImage>;
+  launch(base: BaseImage, spec: LaunchSpec, ctx: ProviderContext): Promise<Machine>;
+  /** Launches a fresh machine from a finished image (validate). */
+  launchImage(imageId: string, spec: LaunchSpec, ctx: ProviderContext): Promise<Machine>;
+  waitReady(machine: Machine, ctx: ProviderContext): Promise<void>;
+  exec(machine: Machine, request: ExecRequest, ctx: ProviderContext): Promise<ExecResult>;
+  /** Makes the image; registers its deletion (a half-made image is removed on failure). */
+  createImage(machine: Machine, spec: ImageSpec, ctx: ProviderContext): Promise<CreatedImage>;
+  /** Writes the image's metadata (tags on AWS, metadata.json locally). */
+  recordImage(image: CreatedImage, record: ImageRecord, ctx: ProviderContext): Promise<void>;
+  /** A validated image of this template with this fingerprint, if one exists (skip-unchanged). */
+  findImage(template: string, architecture: Architecture, fingerprint: string): Promise<ExistingImage | undefined>;
+  /** Records the result of `validate` on an image. */
+  recordValidation(imageId: string, tests: TestResult[], at: Date): Promise<void>;
+  /** Removes a resource a crashed run left behind (from its journal, or found by findLeftovers). */
+  removeResource(resource: Resource): Promise<void>;
+  /**
+   * Resources of prism-ami runs that are not running any more, found without journals (tags in
+   * the cloud, folders and processes locally). `activeBuilds` are runs known to be alive.
+   */
+  findLeftovers(options: { activeBuilds: ReadonlySet<string>; olderThan: Date; signal: AbortSignal }): Promise<Resource[]>;
+}
