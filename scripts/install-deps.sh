@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what prism-ami and its tests need on Debian 12 (as root, or with sudo available):
+#   debootstrap, systemd-container (systemd-nspawn) - local builds
+#   shellcheck                                      - `prism ami lint` script checks
+#   moto_server (pip: moto[server])                 - the AWS emulator the tests run against (--with-moto)
+# Only what is missing is installed, so running it again is quick.
+set -euo pipefail
+
+sudo=""
+if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+
+packages=(debootstrap systemd-container shellcheck)
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "==> installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "${1:-}" = "--with-moto" ] && ! command -v moto_server >/dev/null 2>&1; then
+  echo "==> installing moto_server (pip install moto[server])"
+  python3 -m pip install --quiet 'moto[server]>=5.1,<6'
+fi
