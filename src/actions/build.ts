@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { runBuild, type RunOutcome } from '../build/pipeline.js';
+import { runBuild, type BuildSettings, type RunOutcome } from '../build/pipeline.js';
 import type { RunTracker } from '../build/run-tracker.js';
 import type { ConfigFile } from '../config/config.js';
 import { PrismError } from '../core/errors.js';
@@ -30,6 +30,17 @@ export interface BuildOptions {
   tracker?: RunTracker;
   /** A provider made by the caller (tests, build-all); else one is created. */
   providerInstance?: Provider;
+  /** AWS: subnet and instance profile (else from the config file). */
+  subnet?: string;
+  instanceProfile?: string;
+  /** AWS: regions to copy the image to once it is built. */
+  copyTo?: readonly string[];
+  copyConcurrency?: number;
+  /** AWS: shared SDK clients (tests add fault-injection middleware here). */
+  awsClients?: import('../providers/aws/clients.js').AwsClients;
+  /** Called when the image (and each copy) is finished: the registry records it. */
+  onImage?: BuildSettings['onImage'];
+  onCopy?: BuildSettings['onCopy'];
 }
 
 export type BuildResult =
@@ -44,7 +55,16 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const { library, slug } = libraryFor(options.template, options.templatesDir);
   const template = await library.resolve(slug);
   const architecture = chooseArchitecture(template, options.architecture, options.provider);
-  const provider = options.providerInstance ?? (await createProvider(options.provider, { config: options.config ?? {}, ...(options.region ? { region: options.region } : {}) }));
+  const region = options.region ?? options.config?.region ?? template.regions[0];
+  const provider =
+    options.providerInstance ??
+    (await createProvider(options.provider, {
+      config: options.config ?? {},
+      ...(region ? { region } : {}),
+      ...(options.subnet ? { subnet: options.subnet } : {}),
+      ...(options.instanceProfile ? { instanceProfile: options.instanceProfile } : {}),
+      ...(options.awsClients ? { awsClients: options.awsClients } : {}),
+    }));
   const fingerprint = templateFingerprint(template, architecture);
   const target: Target = { template: template.slug, architecture, region: provider.region };
 
@@ -63,6 +83,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     }
   }
 
+  const copyTo = (options.copyTo ?? options.config?.copyTo ?? []).filter((r) => r !== provider.region);
   const buildId = newBuildId();
   const logDir = options.logDir ?? options.config?.logDir ?? defaultLogDir();
   const outcome = await runBuild({
@@ -78,6 +99,9 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     journalDir: runsDir(),
     keepOnFailure: options.keepOnFailure ?? false,
     ...(options.tracker ? { tracker: options.tracker } : {}),
+    ...(copyTo.length > 0 ? { copyTo, copyConcurrency: options.copyConcurrency ?? options.config?.copyConcurrency ?? 8 } : {}),
+    ...(options.onImage ? { onImage: options.onImage } : {}),
+    ...(options.onCopy ? { onCopy: options.onCopy } : {}),
   });
   return { ...outcome, target, fingerprint };
 }

@@ -44,7 +44,10 @@ const ORDER = ['instance', 'container', 'mount', 'security-group', 'directory', 
 export async function sweep(options: SweepOptions): Promise<SweepReport> {
   const provider = options.providerInstance ?? (await createProvider(options.provider, { config: options.config ?? {}, ...(options.region ? { region: options.region } : {}) }));
   const dir = options.journalDir ?? runsDir();
+  // Journaled runs whose process is gone are dead for sure; resources found by scanning may
+  // belong to a build still running on another machine, so they must also be old enough.
   const olderThan = new Date(Date.now() - (options.olderThanMs ?? 0));
+  const scanOlderThan = new Date(Date.now() - (options.olderThanMs ?? provider.leftoverMinAgeMs));
   const runs = (await readJournals(dir)).filter((r) => r.provider === provider.name);
   const activeRuns = runs.filter((r) => r.active).map((r) => r.buildId);
   const candidates = new Map<string, SweepItem>();
@@ -59,7 +62,7 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
   }
   const keptKeys = new Set([...candidates.values()].filter((c) => c.status === 'kept').map((c) => resourceKey(c.resource)));
   const keptBuilds = new Set([...candidates.values()].filter((c) => c.status === 'kept').map((c) => c.buildId!));
-  for (const resource of await provider.findLeftovers({ activeBuilds: new Set([...activeRuns, ...keptBuilds]), olderThan, signal: options.signal })) {
+  for (const resource of await provider.findLeftovers({ activeBuilds: new Set([...activeRuns, ...keptBuilds]), olderThan: scanOlderThan, signal: options.signal })) {
     const key = resourceKey(resource);
     if (!candidates.has(key) && !keptKeys.has(key)) candidates.set(key, { resource, source: 'scan', status: 'would-remove' });
   }

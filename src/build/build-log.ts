@@ -30,11 +30,12 @@ export class BuildLog {
     return lines;
   }
 
-  /** Writes any unterminated line of a source. */
-  flush(source: string): void {
+  /** Writes any unterminated line of a source, and returns it. */
+  flush(source: string): string | undefined {
     const rest = this.partial.get(source);
     if (rest) this.line(`[${source}] ${rest}`);
     this.partial.delete(source);
+    return rest || undefined;
   }
 
   close(): Promise<void> {

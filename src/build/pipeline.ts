@@ -1,4 +1,5 @@
 import { compactTimestamp, systemClock, type Clock } from '../core/clock.js';
+import { mapLimit } from '../core/concurrency.js';
 import { errorMessage, isAbortError, isPrismError, PrismError } from '../core/errors.js';
 import type { BuildEvent, EventSink, Target, TestResult } from '../core/events.js';
 import type { Architecture } from '../core/types.js';
@@ -34,12 +35,16 @@ export interface BuildSettings extends RunSettings {
   keepOnFailure?: boolean;
   /** Called once the image is made and tagged: the registry records it here. */
   onImage?: (image: CreatedImage, record: ImageRecord) => Promise<void>;
-  /** Runs after the image is recorded and before cleanup (region copies). */
-  afterImage?: (image: CreatedImage, ctx: ProviderContext) => Promise<CreatedImage[]>;
+  /** Regions to copy the finished image to, all at once (within copyConcurrency). */
+  copyTo?: readonly string[];
+  copyConcurrency?: number;
+  /** Called as each copy completes: the registry records it. */
+  onCopy?: (copy: CreatedImage, record: ImageRecord) => Promise<void>;
 }
 
 export interface RunOutcome {
-  status: 'succeeded' | 'failed' | 'cancelled';
+  /** partial: the image was made, but some region copies failed. */
+  status: 'succeeded' | 'failed' | 'cancelled' | 'partial';
   image?: CreatedImage;
   copies: CreatedImage[];
   tests: TestResult[];
@@ -149,9 +154,36 @@ export async function runBuild(settings: BuildSettings): Promise<RunOutcome> {
       await settings.onImage?.(image, record);
     });
     await run.commitImage();
-    if (settings.afterImage) run.copies = await settings.afterImage(image, run.ctx);
+    if (settings.copyTo && settings.copyTo.length > 0) await copyToRegions(run, settings, image, record);
     return tests;
   });
+}
+
+/**
+ * Copies the image to every region at once (bounded). Each copy is kept and recorded as soon as
+ * it completes; a failed copy is removed and the others go on. Any failure makes the run partial.
+ */
+async function copyToRegions(run: Run, settings: BuildSettings, image: CreatedImage, record: ImageRecord): Promise<void> {
+  const provider = settings.provider;
+  const copy = provider.copyImage?.bind(provider);
+  if (!copy) throw new PrismError('USAGE', `the ${provider.name} provider cannot copy images to other regions`, { hint: 'leave out --copy-to' });
+  const regions = [...new Set(settings.copyTo)].filter((r) => r !== image.region);
+  const results = await mapLimit(regions, settings.copyConcurrency ?? 8, (region) =>
+    run.step(`copy-${region}`, `Copying image to ${region}`, async () => {
+      const made = await copy(image, region, record, run.ctx);
+      await made.commit();
+      run.copies.push(made.image);
+      await settings.onCopy?.(made.image, record);
+      return made.image;
+    }, (c: CreatedImage) => c.id),
+  );
+  if (run.signal.aborted) throw new PrismError('CANCELLED', 'Cancelled');
+  const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${regions[i]}: ${errorMessage(r.reason)}`] : []));
+  if (failed.length > 0) {
+    throw new PrismError('PARTIAL', `image ${image.id} was built in ${image.region}, but ${failed.length} of ${regions.length} copies failed: ${failed.join('; ')}`, {
+      hint: 'run the build again to retry the copies (the image is reused: same fingerprint)',
+    });
+  }
 }
 
 /** `validate`: a fresh machine from a finished image, the template's tests, then removal. */
@@ -204,17 +236,22 @@ class Run {
   /** Output lines go to the log; `==> text` lines are progress shown under the step. */
   outputListener(step: string) {
     return (chunk: string, stream: 'stdout' | 'stderr') => {
-      for (const line of this.log.output(`${step} ${stream}`, chunk)) {
-        this.settings.emit({ type: 'step-output', target: this.target, step, line });
-        const marker = /^\s*(?:==>|📦|🔧)\s*(.+)$/u.exec(line);
-        if (marker) this.steps.progress(step, marker[1]!.trim());
-      }
+      for (const line of this.log.output(`${step} ${stream}`, chunk)) this.outputLine(step, line);
     };
   }
 
+  private outputLine(step: string, line: string): void {
+    this.settings.emit({ type: 'step-output', target: this.target, step, line });
+    const marker = /^\s*(?:==>|📦|🔧)\s*(.+)$/u.exec(line);
+    if (marker) this.steps.progress(step, marker[1]!.trim(), 'script');
+  }
+
+  /** The last line of output may have no newline: it still counts. */
   flushOutput(step: string): void {
-    this.log.flush(`${step} stdout`);
-    this.log.flush(`${step} stderr`);
+    for (const stream of ['stdout', 'stderr']) {
+      const rest = this.log.flush(`${step} ${stream}`);
+      if (rest !== undefined) this.outputLine(step, rest);
+    }
   }
 
   async runTests(machine: Machine): Promise<TestResult[]> {
@@ -312,13 +349,13 @@ async function runWithCleanup(
   if (unwound.failed.length > 0 || unwound.kept.length > 0) {
     hints.push(`prism ami sweep --provider ${settings.provider.name} removes what is left (build ${settings.buildId})`);
   }
-  const status = error ? (error.code === 'CANCELLED' ? 'cancelled' : 'failed') : 'succeeded';
+  const status: RunOutcome['status'] = !error ? 'succeeded' : error.code === 'CANCELLED' ? 'cancelled' : error.code === 'PARTIAL' ? 'partial' : 'failed';
   const leftovers = unwound.failed.map((f) => f.resource);
   await journal?.end(status, leftovers.length + unwound.kept.length);
 
   const outcome: RunOutcome = {
     status,
-    ...(run.image && status === 'succeeded' ? { image: run.image } : {}),
+    ...(run.image && (status === 'succeeded' || status === 'partial') ? { image: run.image } : {}),
     copies: run.copies,
     tests,
     ...(error ? { error } : {}),

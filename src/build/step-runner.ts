@@ -44,7 +44,7 @@ export class StepRunner {
     }
   }
 
-  progress(step: string, message: string): void {
-    this.emit({ type: 'step-progress', target: this.target, step, message });
+  progress(step: string, message: string, origin: 'script' | 'tool' = 'tool'): void {
+    this.emit({ type: 'step-progress', target: this.target, step, message, origin });
   }
 }

@@ -34,13 +34,17 @@ export function judgeTest(test: ValidationTest, result: ExecResult): { passed: b
     case 'regex':
       return new RegExp(test.output.value, 'm').test(out)
         ? { passed: true }
-        : { passed: false, reason: `output does not match /${test.output.value}/` };
+        : { passed: false, reason: `output does not match /${clip(test.output.value).replace(/\r/g, '\\r').replace(/\n/g, '\\n')}/` };
   }
 }
 
+/** One line: JSON escapes newlines and control characters. */
 function quote(text: string): string {
-  const oneLine = text.replace(/\n/g, '\\n');
-  return JSON.stringify(oneLine.length > 80 ? `${oneLine.slice(0, 80)}…` : oneLine);
+  return JSON.stringify(clip(text));
+}
+
+function clip(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }
 
 export function excerpt(result: ExecResult): string {
@@ -72,7 +76,14 @@ export async function runTests(tests: readonly ValidationTest[], run: RunCommand
     let verdict: { passed: boolean; reason?: string } = { passed: false, reason: 'not run' };
     while (attempt <= test.retries) {
       throwIfAborted(options.signal);
-      if (attempt > 0) await sleep(test.retryDelaySeconds * 1000, options.signal);
+      if (attempt > 0) {
+        // An abort during the delay is the CANCELLED error, whatever reason the signal carries.
+        await sleep(test.retryDelaySeconds * 1000, options.signal).catch((error: unknown) => {
+          throwIfAborted(options.signal);
+          throw error;
+        });
+        throwIfAborted(options.signal);
+      }
       attempt++;
       last = await run(test, attempt);
       throwIfAborted(options.signal);

@@ -21,6 +21,8 @@ export function buildProgram(ctx: CliContext): Command {
   const program = new Command('prism')
     .description('prism: research workstation images')
     .version(packageVersion(), '-V, --version', 'print the version')
+    // `prism --version` is the tool's version; `prism ami build --version v1` is the image's.
+    .enablePositionalOptions()
     .helpOption('-h, --help', 'show help')
     .showSuggestionAfterError(true)
     .configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) })

@@ -28,6 +28,8 @@ export const configSchema = z.strictObject({
   subnet: text.optional(),
   copyTo: z.array(region).optional(),
   imageTimeoutMinutes: wholeNumber(1, 1440, 'minutes').optional(),
+  readyTimeoutMinutes: wholeNumber(1, 240, 'minutes').optional(),
+  instanceProfileWaitSeconds: wholeNumber(0, 600, 'seconds').optional(),
   concurrency: wholeNumber(1, 64, 'builds').optional(),
   copyConcurrency: wholeNumber(1, 64, 'copies').optional(),
   logDir: text.optional(),

@@ -46,7 +46,8 @@ export type BuildEvent =
       logFile: string;
     }
   | { type: 'step-start'; target: Target; step: string; title: string }
-  | { type: 'step-progress'; target: Target; step: string; message: string }
+  /** origin: a `==> text` line of the setup script, or the tool's own progress. */
+  | { type: 'step-progress'; target: Target; step: string; message: string; origin: 'script' | 'tool' }
   | { type: 'step-output'; target: Target; step: string; line: string }
   | { type: 'step-end'; target: Target; step: string; title: string; status: StepStatus; durationMs: number; detail?: string; error?: string }
   | { type: 'test-result'; target: Target; result: TestResult }
@@ -56,7 +57,8 @@ export type BuildEvent =
       type: 'run-end';
       kind: 'build' | 'validate';
       target: Target;
-      status: 'succeeded' | 'failed' | 'cancelled' | 'skipped';
+      /** partial: the image was made but some region copies failed. */
+      status: 'succeeded' | 'failed' | 'cancelled' | 'skipped' | 'partial';
       durationMs: number;
       image?: ImageInfo;
       /** Regions the image was copied to, with their image IDs. */

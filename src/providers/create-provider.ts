@@ -1,5 +1,4 @@
 import type { ConfigFile } from '../config/config.js';
-import { PrismError } from '../core/errors.js';
 import type { Provider } from './provider.js';
 
 export type ProviderName = 'aws' | 'local';
@@ -8,6 +7,10 @@ export interface ProviderOptions {
   config: ConfigFile;
   /** AWS: the region builds run in. */
   region?: string;
+  subnet?: string;
+  instanceProfile?: string;
+  /** AWS: shared clients (tests inject middleware here; build-all shares them). */
+  awsClients?: import('./aws/clients.js').AwsClients;
 }
 
 /** The provider for a name; AWS code is only loaded when it is used. */
@@ -16,7 +19,17 @@ export async function createProvider(name: ProviderName, options: ProviderOption
     const [{ LocalProvider }, { localSettings }] = await Promise.all([import('./local/local-provider.js'), import('./local/local-settings.js')]);
     return new LocalProvider(localSettings(options.config));
   }
-  throw new PrismError('USAGE', 'the aws provider is not available in this version', { hint: 'use --provider local' });
+  const [{ AwsProvider }, { awsSettings }, { AwsClients }] = await Promise.all([
+    import('./aws/aws-provider.js'),
+    import('./aws/aws-settings.js'),
+    import('./aws/clients.js'),
+  ]);
+  const settings = awsSettings(options.config, {
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.subnet ? { subnet: options.subnet } : {}),
+    ...(options.instanceProfile ? { instanceProfile: options.instanceProfile } : {}),
+  });
+  return new AwsProvider(settings, options.awsClients ?? new AwsClients());
 }
 
 export function isProviderName(value: string): value is ProviderName {

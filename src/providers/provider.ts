@@ -118,6 +118,16 @@ export interface Provider {
   findImage(template: string, architecture: Architecture, fingerprint: string): Promise<ExistingImage | undefined>;
   /** Records the result of `validate` on an image. */
   recordValidation(imageId: string, tests: TestResult[], at: Date): Promise<void>;
+  /**
+   * Copies a finished image to another region (AWS). The copy is removed again if it fails or
+   * the run is cancelled before `commit`; after `commit` it is kept.
+   */
+  copyImage?(image: CreatedImage, region: string, record: ImageRecord, ctx: ProviderContext): Promise<{ image: CreatedImage; commit(): Promise<void> }>;
+  /**
+   * Leftovers found by scanning (not by journal) must be at least this old before sweep removes
+   * them: in the cloud, another machine's build may still be using them.
+   */
+  readonly leftoverMinAgeMs: number;
   /** Removes a resource a crashed run left behind (from its journal, or found by findLeftovers). */
   removeResource(resource: Resource): Promise<void>;
   /**

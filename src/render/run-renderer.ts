@@ -45,6 +45,7 @@ function doneHeading(step: string, title: string, noun: string): string {
   if (step === 'validate') return 'All tests passed';
   if (step === 'create-image') return 'Image created';
   if (step === 'record') return 'Image recorded';
+  if (step.startsWith('copy-')) return `Copied to ${step.slice(5)}`;
   if (step.startsWith('setup-')) return title === 'Executing setup script' ? 'Setup complete' : `${title.replace(/^Setup (\d+\/\d+): /, '')} done`;
   return title;
 }
@@ -115,7 +116,7 @@ class RunRenderer implements Renderer {
         }
         return;
       case 'step-progress':
-        this.print(event.target, `   📦 ${event.message}`);
+        this.print(event.target, event.origin === 'script' ? `   📦 ${event.message}` : s.dim(`   · ${event.message}`));
         return;
       case 'step-output':
         if (this.active) this.active.last = event.line.trim();
@@ -184,6 +185,16 @@ class RunRenderer implements Renderer {
       this.print(t, `   Name: ${event.image?.name}`);
       if (event.image?.sizeBytes) this.print(t, `   Size: ${formatBytes(event.image.sizeBytes)}`);
       for (const copy of event.copies ?? []) this.print(t, `   Copy: ${copy.region} ${copy.id}`);
+      this.print(t, `   Total time: ${total}`);
+      return;
+    }
+    if (event.status === 'partial') {
+      this.print(t, '');
+      this.print(t, `⚠️  ${s.yellow(s.bold('Image built, but not every copy was made'))}`);
+      this.print(t, `   Image ID: ${event.image?.id} (${event.image?.region})`);
+      for (const copy of event.copies ?? []) this.print(t, `   Copy: ${copy.region} ${copy.id}`);
+      this.print(t, `   ${event.error?.message ?? ''}`);
+      if (event.error?.hint) this.print(t, `   ${s.dim('hint:')} ${event.error.hint}`);
       this.print(t, `   Total time: ${total}`);
       return;
     }

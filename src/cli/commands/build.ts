@@ -24,6 +24,21 @@ interface BuildFlags {
   templatesDir?: string;
   config?: string;
   logDir?: string;
+  copyTo?: string;
+  instanceProfile?: string;
+  subnet?: string;
+  dryRun?: boolean;
+}
+
+/** `us-east-2,us-west-1` → regions, each checked. */
+export async function regionList(text: string | undefined): Promise<string[] | undefined> {
+  if (text === undefined) return undefined;
+  const { isRegionName } = await import('../../core/types.js');
+  const { PrismError } = await import('../../core/errors.js');
+  const regions = text.split(',').map((r) => r.trim()).filter(Boolean);
+  const bad = regions.filter((r) => !isRegionName(r));
+  if (bad.length > 0) throw new PrismError('USAGE', `not a region name: ${bad.join(', ')}`, { hint: 'regions look like us-east-1, separated by commas' });
+  return regions;
 }
 
 export function registerBuild(ami: Command, ctx: CliContext): void {
@@ -38,7 +53,11 @@ export function registerBuild(ami: Command, ctx: CliContext): void {
     .option('--version <version>', 'version recorded with the image (default: the template\'s version)')
     .option('--force', 'build even when a validated image with the same fingerprint exists')
     .option('--keep-on-failure', 'keep the build machine when setup or a test fails, to inspect it')
-    .option('--log-dir <dir>', 'folder for build logs');
+    .option('--log-dir <dir>', 'folder for build logs')
+    .option('--copy-to <regions>', 'copy the finished image to these regions, e.g. us-east-2,us-west-1 (aws)')
+    .option('--instance-profile <name>', 'instance profile of the build instance; its role needs SSM access (aws)')
+    .option('--subnet <id>', 'subnet for the build instance (aws; default: a default subnet of the default VPC)')
+    .option('--dry-run', 'check permissions and inputs (EC2 DryRun on every call that creates something); make nothing');
   addJsonOption(command, 'print one JSON event per line on stdout');
   addTemplatesDirOption(command);
   addConfigOption(command);
@@ -50,6 +69,27 @@ export function registerBuild(ami: Command, ctx: CliContext): void {
       import('../interrupts.js'),
     ]);
     const config = await ctx.config(flags);
+    const copyTo = await regionList(flags.copyTo);
+    if (flags.dryRun) {
+      const [{ dryRunBuild }, { formatDryRunReport }] = await Promise.all([import('../../actions/dry-run.js'), import('../../render/dry-run-report.js')]);
+      const architecture = architectureFlag(flags);
+      const region = flags.region ?? config.values.region;
+      const report = await dryRunBuild({
+        template: ref,
+        templatesDir: templatesDir(flags.templatesDir, config),
+        provider: providerName(flags.provider, config),
+        config: config.values,
+        signal: new AbortController().signal,
+        ...(architecture ? { architecture } : {}),
+        ...(region ? { region } : {}),
+        ...(flags.subnet ? { subnet: flags.subnet } : {}),
+        ...(flags.instanceProfile ? { instanceProfile: flags.instanceProfile } : {}),
+        ...(copyTo ? { copyTo } : {}),
+      });
+      ctx.io.out(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatDryRunReport(report));
+      ctx.setExitCode(report.checks.every((c) => c.ok) ? ExitCode.ok : ExitCode.badInput);
+      return;
+    }
     const tracker = new RunTracker();
     const renderer = createRenderer(pickMode(ctx.io, flags.json ?? false), ctx.io);
     const interrupts = handleInterrupts(ctx.io, tracker);
@@ -71,13 +111,18 @@ export function registerBuild(ami: Command, ctx: CliContext): void {
         ...(region ? { region } : {}),
         ...(flags.version ? { version: flags.version } : {}),
         ...(logDir ? { logDir } : {}),
+        ...(copyTo ? { copyTo } : {}),
+        ...(flags.subnet ? { subnet: flags.subnet } : {}),
+        ...(flags.instanceProfile ? { instanceProfile: flags.instanceProfile } : {}),
       });
       ctx.setExitCode(
         result.status === 'succeeded' || result.status === 'skipped'
           ? ExitCode.ok
           : result.status === 'cancelled'
             ? ExitCode.interrupted
-            : (result.error?.exitCode ?? ExitCode.failure),
+            : result.status === 'partial'
+              ? ExitCode.partial
+              : (result.error?.exitCode ?? ExitCode.failure),
       );
     } finally {
       renderer.close();

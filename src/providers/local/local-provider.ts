@@ -38,6 +38,8 @@ export class LocalProvider implements Provider {
   readonly name = 'local' as const;
   readonly region = 'local';
   readonly machineNoun = 'container';
+  /** Local runs are known by their journals and process ids: no need to wait. */
+  readonly leftoverMinAgeMs = 0;
   readonly store: LocalImageStore;
   private readonly containers = new Map<string, Container>();
   /** Base records by id, so images know what they sit on. */

@@ -1,0 +1,685 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MemoryCloud, type MemoryCloudOptions } from '../../test/support/memory-cloud.js';
+import { tempDir } from '../../test/support/temp.js';
+import { templateFromYaml } from '../../test/support/templates.js';
+import { fixedClock } from '../core/clock.js';
+import { PrismError } from '../core/errors.js';
+import type { BuildEvent } from '../core/events.js';
+import type { Template } from '../template/model.js';
+import { readJournals } from './journal.js';
+import { runBuild, runValidation, type BuildSettings, type RunOutcome } from './pipeline.js';
+import { RunTracker } from './run-tracker.js';
+
+const TEMPLATE = `
+name: Demo
+description: a demo image
+version: "1.2.3"
+base_ami: {source: debian-12}
+setup_steps:
+  - name: Install
+    timeout_seconds: 600
+    script: |
+      #!/bin/bash
+      echo install
+  - name: Configure
+    script: echo configure
+validation_tests:
+  - name: service active
+    command: systemctl is-active demo
+    expected: active
+    timeout_seconds: 30
+  - name: page served
+    command: curl -s localhost
+    expected_contains: Hello
+tags:
+  team: research
+`;
+
+const SINGLE_SETUP = `
+name: Single
+base_ami: {source: debian-12}
+setup_script: |
+  echo hi
+validation_tests:
+  - name: ok
+    command: "true"
+    expected_exit_code: 0
+`;
+
+/** Outputs that make the tests of TEMPLATE pass. */
+const PASSING = { 'service active': { stdout: 'active\n' }, 'page served': { stdout: '<p>Hello</p>\n' } };
+
+const BUILD_ID = 'build-0123456789ab';
+
+interface Harness {
+  cloud: MemoryCloud;
+  events: BuildEvent[];
+  outcome: RunOutcome;
+  dir: string;
+  logFile: string;
+  journalDir: string;
+}
+
+async function build(
+  cloudOptions: MemoryCloudOptions = {},
+  settings: Partial<BuildSettings> & { yaml?: string; template?: Template; beforeRun?: (cloud: MemoryCloud, controller: AbortController) => void } = {},
+): Promise<Harness> {
+  const dir = await tempDir();
+  const cloud = new MemoryCloud({ ...cloudOptions, exec: { ...PASSING, ...cloudOptions.exec } });
+  const events: BuildEvent[] = [];
+  const controller = new AbortController();
+  const { yaml, template, beforeRun, ...rest } = settings;
+  const logFile = join(dir, 'logs', 'build.log');
+  const journalDir = join(dir, 'runs');
+  beforeRun?.(cloud, controller);
+  const outcome = await runBuild({
+    provider: cloud,
+    template: template ?? templateFromYaml(yaml ?? TEMPLATE),
+    architecture: 'x86_64',
+    version: '1.2.3',
+    buildId: BUILD_ID,
+    fingerprint: 'fp-1',
+    emit: (e) => events.push(e),
+    signal: controller.signal,
+    logFile,
+    journalDir,
+    clock: fixedClock('2024-06-17T08:30:00Z'),
+    ...rest,
+  });
+  return { cloud, events, outcome, dir, logFile, journalDir };
+}
+
+function runEnd(events: BuildEvent[]): Extract<BuildEvent, { type: 'run-end' }> {
+  const ends = events.filter((e): e is Extract<BuildEvent, { type: 'run-end' }> => e.type === 'run-end');
+  expect(ends).toHaveLength(1);
+  expect(events.at(-1)).toBe(ends[0]);
+  return ends[0]!;
+}
+
+/** step-start / step-end as `start:id` / `end:id:status`. */
+function stepTrail(events: BuildEvent[]): string[] {
+  return events.flatMap((e) => (e.type === 'step-start' ? [`start:${e.step}`] : e.type === 'step-end' ? [`end:${e.step}:${e.status}`] : []));
+}
+
+const ALL_STEPS = ['preflight', 'find-base', 'launch', 'wait-ready', 'setup-1', 'setup-2', 'validate', 'create-image', 'record'];
+
+describe('runBuild with an in-memory cloud', () => {
+  it('builds: calls the cloud in order, keeps the image and removes the build machine', async () => {
+    const { cloud, outcome, logFile, journalDir } = await build();
+
+    expect(cloud.calls).toEqual([
+      'preflight x86_64',
+      'resolveBase demo x86_64',
+      'launch base-1',
+      'waitReady m-1',
+      'exec script Install',
+      'exec script Configure',
+      'exec command service active',
+      'exec command page served',
+      'createImage m-1',
+      'recordImage img-1',
+      'remove m-1',
+      'remove sg-1',
+    ]);
+    expect(cloud.remaining()).toEqual(['img-1', 'snap-1']);
+    expect(cloud.removed).toEqual(['m-1', 'sg-1']);
+
+    expect(outcome.status).toBe('succeeded');
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.image).toEqual({ id: 'img-1', name: 'demo-1.2.3-x86_64-20240617T083000Z', region: 'local', sizeBytes: 1_500_000_000 });
+    expect(outcome.tests.map((t) => [t.name, t.status])).toEqual([
+      ['service active', 'passed'],
+      ['page served', 'passed'],
+    ]);
+    expect(outcome.leftovers).toEqual([]);
+    expect(outcome.kept).toEqual([]);
+    expect(outcome.logFile).toBe(logFile);
+    // Nothing left: the journal is gone.
+    expect(await readdir(journalDir)).toEqual([]);
+  });
+
+  it('emits run-start, step-start/step-end pairs, a test-result per test, cleanups and run-end in order', async () => {
+    const { events, logFile } = await build();
+    expect(events[0]).toEqual({
+      type: 'run-start',
+      kind: 'build',
+      buildId: BUILD_ID,
+      target: { template: 'demo', architecture: 'x86_64', region: 'local' },
+      provider: 'local',
+      version: '1.2.3',
+      fingerprint: 'fp-1',
+      logFile,
+    });
+    expect(stepTrail(events)).toEqual(ALL_STEPS.flatMap((s) => [`start:${s}`, `end:${s}:ok`]));
+    const order = events.map((e) =>
+      e.type === 'step-start' || e.type === 'step-end' || e.type === 'step-progress'
+        ? `${e.type}:${e.step}`
+        : e.type === 'test-result'
+          ? `test:${e.result.name}`
+          : e.type === 'cleanup'
+            ? `cleanup:${e.resource}:${e.status}`
+            : e.type,
+    );
+    expect(order).toEqual([
+      'run-start',
+      'step-start:preflight',
+      'step-progress:preflight',
+      'step-end:preflight',
+      'step-start:find-base',
+      'step-end:find-base',
+      'step-start:launch',
+      'step-end:launch',
+      'step-start:wait-ready',
+      'step-end:wait-ready',
+      'step-start:setup-1',
+      'step-end:setup-1',
+      'step-start:setup-2',
+      'step-end:setup-2',
+      'step-start:validate',
+      'test:service active',
+      'test:page served',
+      'step-end:validate',
+      'step-start:create-image',
+      'step-end:create-image',
+      'step-start:record',
+      'step-end:record',
+      'cleanup:container m-1:removed',
+      'cleanup:security-group sg-1:removed',
+      'run-end',
+    ]);
+    const titles = events.filter((e) => e.type === 'step-start').map((e) => (e.type === 'step-start' ? e.title : ''));
+    expect(titles).toEqual([
+      'Checking prerequisites',
+      'Finding base image',
+      'Launching build container',
+      'Waiting for container ready',
+      'Setup 1/2: Install',
+      'Setup 2/2: Configure',
+      'Running validation tests',
+      'Creating image',
+      'Recording image',
+    ]);
+    const details = Object.fromEntries(events.flatMap((e) => (e.type === 'step-end' && e.detail ? [[e.step, e.detail]] : [])));
+    expect(details).toEqual({ 'find-base': 'base-1 (debian-12 (bookworm))', launch: 'm-1 (double)', validate: '2/2', 'create-image': 'img-1' });
+
+    const end = runEnd(events);
+    expect(end).toMatchObject({ kind: 'build', status: 'succeeded', image: { id: 'img-1', name: 'demo-1.2.3-x86_64-20240617T083000Z', region: 'local', sizeBytes: 1_500_000_000 } });
+    expect(end.tests?.map((t) => t.status)).toEqual(['passed', 'passed']);
+    expect(end.error).toBeUndefined();
+    expect(end.leftovers).toBeUndefined();
+    expect(end.hints).toBeUndefined();
+
+    // Every event but command output is in the log file too.
+    const log = await readFile(logFile, 'utf8');
+    expect(log).toContain('"type":"run-end"');
+    expect(log).toContain('step setup-2: Setup 2/2: Configure');
+    expect(log).toContain('test "page served" attempt 1: curl -s localhost');
+  });
+
+  it('passes the template to the cloud: scripts, test commands, timeouts, image tags and the record', async () => {
+    const { cloud } = await build();
+    const [install, , active] = cloud.execRequests;
+    expect(install).toMatchObject({ kind: 'script', name: 'Install', script: '#!/bin/bash\necho install\n', timeoutSeconds: 600 });
+    expect(active).toMatchObject({ kind: 'command', name: 'service active', command: 'systemctl is-active demo', timeoutSeconds: 30 });
+    expect(cloud.imageSpecs[0]).toMatchObject({
+      name: 'demo-1.2.3-x86_64-20240617T083000Z',
+      tags: {
+        team: 'research',
+        'prism:template': 'demo',
+        'prism:version': '1.2.3',
+        'prism:fingerprint': 'fp-1',
+        'prism:source-image': 'base-1',
+        'prism:build-id': BUILD_ID,
+        'prism:architecture': 'x86_64',
+        'prism:validated': 'true',
+      },
+    });
+    expect(cloud.records).toHaveLength(1);
+    expect(cloud.records[0]).toMatchObject({ version: '1.2.3', fingerprint: 'fp-1', architecture: 'x86_64', buildId: BUILD_ID, base: { id: 'base-1' } });
+    expect(cloud.records[0]!.created.toISOString()).toBe('2024-06-17T08:30:00.000Z');
+    expect(cloud.records[0]!.tests.map((t) => t.name)).toEqual(['service active', 'page served']);
+  });
+
+  it('names a single setup script "Executing setup script"', async () => {
+    const { events, outcome } = await build({ exec: { ok: {} } }, { yaml: SINGLE_SETUP });
+    expect(outcome.status).toBe('succeeded');
+    expect(events.find((e) => e.type === 'step-start' && e.step === 'setup-1')).toMatchObject({ title: 'Executing setup script' });
+  });
+
+  it('calls onImage once the image is recorded, before the build machine goes', async () => {
+    const seen: string[] = [];
+    let cloudRef: MemoryCloud | undefined;
+    const { cloud } = await build(
+      {},
+      {
+        beforeRun: (c) => (cloudRef = c),
+        onImage: async (image, record) => {
+          seen.push(`onImage ${image.id} ${record.fingerprint} after ${cloudRef!.calls.at(-1)}, machine ${cloudRef!.resources.has('m-1') ? 'present' : 'gone'}`);
+        },
+      },
+    );
+    expect(seen).toEqual(['onImage img-1 fp-1 after recordImage img-1, machine present']);
+    expect(cloud.remaining()).toEqual(['img-1', 'snap-1']);
+  });
+
+  describe('region copies', () => {
+    it('copies the image, keeps and reports each copy', async () => {
+      const recorded: string[] = [];
+      const { cloud, outcome, events } = await build(
+        { name: 'aws', region: 'us-east-1' },
+        { copyTo: ['us-west-2', 'us-east-1', 'eu-west-2'], onCopy: async (copy) => void recorded.push(copy.id) },
+      );
+      expect(outcome.status).toBe('succeeded');
+      expect(cloud.calls.filter((c) => c.startsWith('copyImage'))).toEqual(['copyImage img-1 us-west-2', 'copyImage img-1 eu-west-2']);
+      expect(recorded.sort()).toEqual(['img-1-eu-west-2', 'img-1-us-west-2']);
+      expect(cloud.remaining().sort()).toEqual(['img-1', 'img-1-eu-west-2', 'img-1-us-west-2', 'snap-1']);
+      expect(runEnd(events).copies?.map((c) => c.region).sort()).toEqual(['eu-west-2', 'us-west-2']);
+    });
+
+    it('a failed copy is removed, the image and the other copies stay, and the run is partial', async () => {
+      const { cloud, outcome, events } = await build({ name: 'aws', region: 'us-east-1', failCopyTo: ['eu-west-2'] }, { copyTo: ['us-west-2', 'eu-west-2'] });
+      expect(outcome.status).toBe('partial');
+      expect(outcome.error?.code).toBe('PARTIAL');
+      expect(outcome.image?.id).toBe('img-1');
+      expect(cloud.remaining().sort()).toEqual(['img-1', 'img-1-us-west-2', 'snap-1']);
+      expect(cloud.removed).toContain('img-1-eu-west-2');
+      expect(runEnd(events)).toMatchObject({ status: 'partial', image: { id: 'img-1' }, copies: [{ id: 'img-1-us-west-2' }] });
+    });
+  });
+
+  describe('a failure at any step removes everything, newest first, and makes no image', () => {
+    const cases: {
+      at: string;
+      cloud?: MemoryCloudOptions;
+      onImage?: () => Promise<void>;
+      code: string;
+      message: string | RegExp;
+      failedStep: string;
+      removed: string[];
+    }[] = [
+      {
+        at: 'preflight',
+        cloud: { failAt: { preflight: new PrismError('PREREQUISITE_MISSING', 'systemd-nspawn is not installed') } },
+        code: 'PREREQUISITE_MISSING',
+        message: 'systemd-nspawn is not installed',
+        failedStep: 'preflight',
+        removed: [],
+      },
+      {
+        at: 'resolveBase',
+        cloud: { failAt: { resolveBase: new PrismError('BASE_UNAVAILABLE', 'no such base') } },
+        code: 'BASE_UNAVAILABLE',
+        message: 'no such base',
+        failedStep: 'find-base',
+        removed: [],
+      },
+      {
+        at: 'launch (after its security group exists)',
+        cloud: { failAt: { launch: new Error('InsufficientInstanceCapacity') } },
+        code: 'BUILD_FAILED',
+        message: 'InsufficientInstanceCapacity',
+        failedStep: 'launch',
+        removed: ['sg-1'],
+      },
+      {
+        at: 'waitReady',
+        cloud: { failAt: { waitReady: new Error('never booted') } },
+        code: 'BUILD_FAILED',
+        message: 'never booted',
+        failedStep: 'wait-ready',
+        removed: ['m-1', 'sg-1'],
+      },
+      {
+        at: 'setup exec (non-zero exit)',
+        cloud: { exec: { Install: { exitCode: 100, stderr: 'E: Unable to locate package nginz\n' } } },
+        code: 'BUILD_FAILED',
+        message: /^setup step "Install" failed with exit code 100:\n {4}E: Unable to locate package nginz$/,
+        failedStep: 'setup-1',
+        removed: ['m-1', 'sg-1'],
+      },
+      {
+        at: 'setup exec (the provider throws)',
+        cloud: { failAt: { exec: new PrismError('CLOUD_ERROR', 'SSM agent unreachable') } },
+        code: 'CLOUD_ERROR',
+        message: 'SSM agent unreachable',
+        failedStep: 'setup-1',
+        removed: ['m-1', 'sg-1'],
+      },
+      {
+        at: 'a failed test',
+        cloud: { exec: { 'page served': { stdout: 'Not Found\n' } } },
+        code: 'VALIDATION_FAILED',
+        message: '1 of 2 validation tests failed: page served',
+        failedStep: 'validate',
+        removed: ['m-1', 'sg-1'],
+      },
+      {
+        at: 'createImage (after the image and snapshot exist)',
+        cloud: { failAt: { createImage: new PrismError('CLOUD_ERROR', 'image state failed') } },
+        code: 'CLOUD_ERROR',
+        message: 'image state failed',
+        failedStep: 'create-image',
+        removed: ['snap-1', 'img-1', 'm-1', 'sg-1'],
+      },
+      {
+        at: 'recordImage',
+        cloud: { failAt: { recordImage: new Error('CreateTags: throttled') } },
+        code: 'BUILD_FAILED',
+        message: 'CreateTags: throttled',
+        failedStep: 'record',
+        removed: ['snap-1', 'img-1', 'm-1', 'sg-1'],
+      },
+      {
+        at: 'the onImage callback (registry)',
+        onImage: async () => {
+          throw new PrismError('REGISTRY_LOCKED', 'the registry is locked by another build');
+        },
+        code: 'REGISTRY_LOCKED',
+        message: 'the registry is locked by another build',
+        failedStep: 'record',
+        removed: ['snap-1', 'img-1', 'm-1', 'sg-1'],
+      },
+    ];
+
+    for (const c of cases) {
+      it(`at ${c.at}: ${c.code}`, async () => {
+        const { cloud, events, outcome, journalDir } = await build(c.cloud ?? {}, c.onImage ? { onImage: c.onImage } : {});
+        expect(outcome.status).toBe('failed');
+        expect(outcome.error?.code).toBe(c.code);
+        if (typeof c.message === 'string') expect(outcome.error?.message).toBe(c.message);
+        else expect(outcome.error?.message).toMatch(c.message);
+        expect(outcome.image).toBeUndefined();
+
+        // Everything the double made is gone, in reverse order of creation.
+        expect(cloud.remaining()).toEqual([]);
+        expect(cloud.removed).toEqual(c.removed);
+        expect(outcome.leftovers).toEqual([]);
+        expect(outcome.kept).toEqual([]);
+
+        // The steps ran up to the failing one, which is the last, and failed.
+        const trail = stepTrail(events);
+        const index = ALL_STEPS.indexOf(c.failedStep);
+        expect(trail).toEqual([...ALL_STEPS.slice(0, index).flatMap((s) => [`start:${s}`, `end:${s}:ok`]), `start:${c.failedStep}`, `end:${c.failedStep}:failed`]);
+        const failedEnd = events.find((e) => e.type === 'step-end' && e.status === 'failed');
+        expect(failedEnd).toMatchObject({ step: c.failedStep, error: outcome.error!.message });
+
+        const end = runEnd(events);
+        expect(end.status).toBe('failed');
+        expect(end.image).toBeUndefined();
+        expect(end.error).toMatchObject({ code: c.code, message: outcome.error!.message });
+        expect(end.leftovers).toBeUndefined();
+        expect(end.hints).toBeUndefined();
+        expect(await readdir(journalDir)).toEqual([]);
+      });
+    }
+
+    it('reports every test even when the first fails, with its reason', async () => {
+      const { outcome, events } = await build({ exec: { 'service active': { stdout: 'inactive\n', exitCode: 3 } } });
+      expect(outcome.error?.code).toBe('VALIDATION_FAILED');
+      expect(events.filter((e) => e.type === 'test-result').map((e) => (e.type === 'test-result' ? [e.result.name, e.result.status] : []))).toEqual([
+        ['service active', 'failed'],
+        ['page served', 'passed'],
+      ]);
+      expect(outcome.tests[0]).toMatchObject({ reason: 'exited with 3, expected 0', excerpt: 'inactive' });
+      expect(runEnd(events).tests?.map((t) => t.status)).toEqual(['failed', 'passed']);
+      expect(outcome.error?.hint).toMatch(/^no image was made; the output of each test is in .*build\.log$/);
+    });
+  });
+
+  describe('--keep-on-failure', () => {
+    for (const [what, cloudOptions, code] of [
+      ['setup', { exec: { Configure: { exitCode: 1 } } }, 'BUILD_FAILED'],
+      ['a test', { exec: { 'service active': { stdout: 'failed\n' } } }, 'VALIDATION_FAILED'],
+    ] as const) {
+      it(`keeps the build machine after a failed ${what}, and says how to reach it and sweep it`, async () => {
+        const { cloud, events, outcome, journalDir } = await build(cloudOptions, { keepOnFailure: true });
+        expect(outcome.error?.code).toBe(code);
+        expect(cloud.remaining()).toEqual(['m-1']);
+        expect(cloud.removed).toEqual(['sg-1']);
+        expect(outcome.kept.map((r) => r.id)).toEqual(['m-1']);
+        expect(outcome.leftovers).toEqual([]);
+        expect(events).toContainEqual(expect.objectContaining({ type: 'cleanup', resource: 'container m-1', status: 'kept' }));
+        const end = runEnd(events);
+        expect(end.status).toBe('failed');
+        expect(end.leftovers).toEqual(['container m-1']);
+        expect(end.hints).toEqual(['shell: double-ssh m-1', `prism ami sweep --provider local removes what is left (build ${BUILD_ID})`]);
+        // The journal stays, listing the kept machine for sweep.
+        const [run] = await readJournals(journalDir);
+        expect(run).toMatchObject({ buildId: BUILD_ID, ended: true, leftovers: [], kept: [expect.objectContaining({ id: 'm-1' })] });
+      });
+    }
+
+    for (const [what, cloudOptions] of [
+      ['createImage', { failAt: { createImage: new PrismError('CLOUD_ERROR', 'no') } }],
+      ['recordImage', { failAt: { recordImage: new Error('no') } }],
+      ['waitReady', { failAt: { waitReady: new Error('no') } }],
+    ] as const) {
+      it(`does not keep it after a ${what} failure`, async () => {
+        const { cloud, events, outcome, journalDir } = await build(cloudOptions, { keepOnFailure: true });
+        expect(outcome.status).toBe('failed');
+        expect(cloud.remaining()).toEqual([]);
+        expect(outcome.kept).toEqual([]);
+        const end = runEnd(events);
+        expect(end.leftovers).toBeUndefined();
+        expect(end.hints).toBeUndefined();
+        expect(await readdir(journalDir)).toEqual([]);
+      });
+    }
+
+    it('without the option, a failed setup removes the machine', async () => {
+      const { cloud } = await build({ exec: { Configure: { exitCode: 1 } } }, { keepOnFailure: false });
+      expect(cloud.remaining()).toEqual([]);
+    });
+  });
+
+  it('reports a resource cleanup could not remove, with the sweep hint, and keeps its journal', async () => {
+    const { outcome, events, cloud, journalDir } = await build({ failRemoval: ['sg-1'] });
+    expect(outcome.status).toBe('succeeded');
+    expect(outcome.leftovers.map((r) => r.id)).toEqual(['sg-1']);
+    expect(cloud.remaining()).toEqual(['sg-1', 'img-1', 'snap-1']);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'cleanup', resource: 'security-group sg-1', status: 'failed', error: 'sg-1 is busy' }));
+    const end = runEnd(events);
+    expect(end.leftovers).toEqual(['security-group sg-1']);
+    expect(end.hints).toEqual([`prism ami sweep --provider local removes what is left (build ${BUILD_ID})`]);
+    const [run] = await readJournals(journalDir);
+    expect(run!.leftovers.map((r) => r.id)).toEqual(['sg-1']);
+  });
+
+  describe('cancellation', () => {
+    it('aborting while a setup step runs cancels: CANCELLED, cleanups run, even with keepOnFailure', async () => {
+      const tracker = new RunTracker();
+      let pendingWhileHanging: string[] = [];
+      const { cloud, events, outcome } = await build(
+        { exec: { Install: 'hang' } },
+        {
+          keepOnFailure: true,
+          tracker,
+          beforeRun: (c, controller) => {
+            void c.hanging.then(() => {
+              pendingWhileHanging = tracker.pending().map((r) => r.id);
+              controller.abort(new PrismError('CANCELLED', 'Interrupted (SIGINT)'));
+            });
+          },
+        },
+      );
+      expect(pendingWhileHanging).toEqual(['sg-1', 'm-1']);
+      expect(outcome.status).toBe('cancelled');
+      expect(outcome.error?.code).toBe('CANCELLED');
+      expect(cloud.remaining()).toEqual([]);
+      expect(cloud.removed).toEqual(['m-1', 'sg-1']);
+      expect(cloud.calls).not.toContain('exec script Configure');
+      expect(stepTrail(events).slice(-2)).toEqual(['start:setup-1', 'end:setup-1:cancelled']);
+      const end = runEnd(events);
+      expect(end).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED' } });
+      expect(end.image).toBeUndefined();
+      expect(end.leftovers).toBeUndefined();
+      expect(tracker.pending()).toEqual([]);
+    });
+
+    it('an already aborted signal cancels before anything is called', async () => {
+      const { cloud, outcome, events } = await build({}, { beforeRun: (_c, controller) => controller.abort() });
+      expect(outcome.status).toBe('cancelled');
+      expect(outcome.error?.code).toBe('CANCELLED');
+      expect(cloud.calls).toEqual([]);
+      expect(stepTrail(events)).toEqual([]);
+      expect(runEnd(events).status).toBe('cancelled');
+    });
+
+    it('aborting while a test runs cancels too', async () => {
+      const { cloud, outcome } = await build(
+        { exec: { 'page served': 'hang' } },
+        { beforeRun: (c, controller) => void c.hanging.then(() => controller.abort()) },
+      );
+      expect(outcome.status).toBe('cancelled');
+      expect(outcome.error?.code).toBe('CANCELLED');
+      expect(cloud.remaining()).toEqual([]);
+      expect(cloud.calls).not.toContain('createImage m-1');
+    });
+  });
+
+  it('the template build.timeout_minutes deadline fails the build with TIMEOUT and cleans up', async () => {
+    const parsed = templateFromYaml(TEMPLATE);
+    const template: Template = { ...parsed, build: { ...parsed.build, timeoutMinutes: 0.001 } };
+    const started = Date.now();
+    const { cloud, outcome, events } = await build({ exec: { Install: 'hang' } }, { template });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(outcome.status).toBe('failed');
+    expect(outcome.error?.code).toBe('TIMEOUT');
+    expect(outcome.error?.message).toBe('the build took longer than its 0.001 minute limit');
+    expect(outcome.error?.hint).toContain('build.timeout_minutes');
+    expect(cloud.remaining()).toEqual([]);
+    expect(runEnd(events)).toMatchObject({ status: 'failed', error: { code: 'TIMEOUT' } });
+  });
+
+  describe('setup step results', () => {
+    it('a step whose exec timed out is a TIMEOUT naming the step and its limit', async () => {
+      const { outcome, cloud } = await build({ exec: { Install: { timedOut: true, exitCode: null, stdout: 'waiting...\n' } } });
+      expect(outcome.error?.code).toBe('TIMEOUT');
+      expect(outcome.error?.message).toBe('setup step "Install" timed out after 600s');
+      expect(outcome.error?.hint).toContain('timeout_seconds');
+      expect(cloud.calls).not.toContain('exec script Configure');
+      expect(cloud.remaining()).toEqual([]);
+    });
+
+    it('a non-zero exit is BUILD_FAILED with the last lines of output in the message', async () => {
+      const stdout = Array.from({ length: 12 }, (_, i) => `out-${String(i + 1).padStart(2, '0')}`).join('\n') + '\n';
+      const { outcome, logFile } = await build({ exec: { Configure: { exitCode: 2, stdout, stderr: '\nfatal: boom   \n' } } });
+      expect(outcome.error?.code).toBe('BUILD_FAILED');
+      const message = outcome.error!.message;
+      expect(message.split('\n')).toEqual([
+        'setup step "Configure" failed with exit code 2:',
+        '    out-06',
+        '    out-07',
+        '    out-08',
+        '    out-09',
+        '    out-10',
+        '    out-11',
+        '    out-12',
+        '    fatal: boom',
+      ]);
+      expect(outcome.error?.hint).toBe(`the full output is in ${logFile}`);
+    });
+
+    it('a non-zero exit without output has no trailing colon', async () => {
+      const { outcome } = await build({ exec: { Install: { exitCode: 1 } } });
+      expect(outcome.error?.message).toBe('setup step "Install" failed with exit code 1');
+    });
+  });
+
+  it('turns `==> text` (and 📦 / 🔧) output lines into step-progress, across chunk boundaries', async () => {
+    const { events, logFile } = await build({
+      exec: {
+        Install: {
+          chunks: [
+            ['==> ins', 'stdout'],
+            ['talling nginx\nplain line\n', 'stdout'],
+            ['  📦 fetching packages\n', 'stderr'],
+            ['🔧 configuring\nnot ==> a marker\n==> final line without a newline', 'stdout'],
+          ],
+        },
+      },
+    });
+    const progress = events.filter((e) => e.type === 'step-progress' && e.step === 'setup-1').map((e) => (e.type === 'step-progress' ? `${e.origin}:${e.message}` : ''));
+    expect(progress).toEqual(['script:installing nginx', 'script:fetching packages', 'script:configuring', 'script:final line without a newline']);
+    // A provider's own progress (ctx.progress) is the tool's, under the step running then.
+    expect(events.find((e) => e.type === 'step-progress' && e.step === 'preflight')).toMatchObject({ message: 'checking the double', origin: 'tool' });
+    const output = events.filter((e) => e.type === 'step-output').map((e) => (e.type === 'step-output' ? `${e.step}|${e.line}` : ''));
+    expect(output).toEqual([
+      'setup-1|==> installing nginx',
+      'setup-1|plain line',
+      'setup-1|  📦 fetching packages',
+      'setup-1|🔧 configuring',
+      'setup-1|not ==> a marker',
+      'setup-1|==> final line without a newline',
+    ]);
+    // Progress comes while the step runs: between its start and its end.
+    const start = events.findIndex((e) => e.type === 'step-start' && e.step === 'setup-1');
+    const end = events.findIndex((e) => e.type === 'step-end' && e.step === 'setup-1');
+    const firstProgress = events.findIndex((e) => e.type === 'step-progress' && e.step === 'setup-1');
+    const lastProgress = events.findLastIndex((e) => e.type === 'step-progress' && e.step === 'setup-1');
+    expect(firstProgress).toBeGreaterThan(start);
+    expect(lastProgress).toBeLessThan(end);
+    const log = await readFile(logFile, 'utf8');
+    expect(log).toContain('[setup-1 stdout] ==> installing nginx');
+    expect(log).toContain('[setup-1 stderr]   📦 fetching packages');
+    expect(log).toContain('[setup-1 stdout] ==> final line without a newline');
+    // Output is in the log as command output, not as events.
+    expect(log).not.toContain('"type":"step-output"');
+  });
+});
+
+describe('runValidation', () => {
+  async function validate(cloudOptions: MemoryCloudOptions = {}) {
+    const dir = await tempDir();
+    const cloud = new MemoryCloud({ ...cloudOptions, exec: { ...PASSING, ...cloudOptions.exec } });
+    const events: BuildEvent[] = [];
+    const outcome = await runValidation({
+      provider: cloud,
+      template: templateFromYaml(TEMPLATE),
+      architecture: 'x86_64',
+      version: '1.2.3',
+      buildId: 'build-validate01',
+      fingerprint: 'fp-1',
+      emit: (e) => events.push(e),
+      signal: new AbortController().signal,
+      logFile: join(dir, 'validate.log'),
+      journalDir: join(dir, 'runs'),
+      imageId: 'img-42',
+    });
+    return { cloud, events, outcome };
+  }
+
+  it('launches from the image, runs the tests, never makes an image, and removes the machine', async () => {
+    const { cloud, events, outcome } = await validate();
+    expect(cloud.calls).toEqual([
+      'preflight x86_64',
+      'launchImage img-42',
+      'waitReady m-1',
+      'exec command service active',
+      'exec command page served',
+      'remove m-1',
+      'remove sg-1',
+    ]);
+    expect(cloud.calls.some((c) => c.startsWith('createImage') || c.startsWith('recordImage') || c.startsWith('exec script'))).toBe(false);
+    expect(cloud.remaining()).toEqual([]);
+    expect(outcome.status).toBe('succeeded');
+    expect(outcome.image).toBeUndefined();
+    expect(outcome.tests.map((t) => t.status)).toEqual(['passed', 'passed']);
+    expect(events[0]).toMatchObject({ type: 'run-start', kind: 'validate', buildId: 'build-validate01' });
+    expect(stepTrail(events)).toEqual(['preflight', 'launch', 'wait-ready', 'validate'].flatMap((s) => [`start:${s}`, `end:${s}:ok`]));
+    expect(events.find((e) => e.type === 'step-start' && e.step === 'launch')).toMatchObject({ title: 'Launching container from img-42' });
+    const end = runEnd(events);
+    expect(end).toMatchObject({ kind: 'validate', status: 'succeeded' });
+    expect(end.image).toBeUndefined();
+  });
+
+  it('fails with VALIDATION_FAILED when a test fails, and still removes the machine', async () => {
+    const { cloud, outcome, events } = await validate({ exec: { 'service active': { stdout: 'inactive\n' } } });
+    expect(outcome.status).toBe('failed');
+    expect(outcome.error?.code).toBe('VALIDATION_FAILED');
+    expect(cloud.remaining()).toEqual([]);
+    expect(runEnd(events)).toMatchObject({ kind: 'validate', status: 'failed', error: { code: 'VALIDATION_FAILED' } });
+  });
+});

@@ -1,0 +1,114 @@
+import { CopyImageCommand, CreateSecurityGroupCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { GetInstanceProfileCommand } from '@aws-sdk/client-iam';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { errorMessage } from '../../core/errors.js';
+import type { Architecture } from '../../core/types.js';
+import type { Template } from '../../template/model.js';
+import { awsCode, cloudError, isAwsCode } from './aws-errors.js';
+import type { AwsSettings } from './aws-settings.js';
+import { resolveBaseImage } from './base-images.js';
+import type { AwsClients } from './clients.js';
+import { DEFAULT_INSTANCE_TYPES, runInstancesInput } from './instances.js';
+import { choosePlacement } from './network.js';
+
+export interface DryRunCheck {
+  check: string;
+  ok: boolean;
+  detail: string;
+}
+
+/**
+ * Proves a build would be allowed without making anything: reads what a build reads, and sends
+ * the calls that create things with EC2's DryRun flag (DryRunOperation means "would succeed").
+ */
+export async function awsDryRun(
+  clients: AwsClients,
+  settings: AwsSettings,
+  template: Template,
+  architecture: Architecture,
+  copyTo: readonly string[],
+  signal: AbortSignal,
+): Promise<DryRunCheck[]> {
+  const checks: DryRunCheck[] = [];
+  const attempt = async (check: string, run: () => Promise<string>): Promise<boolean> => {
+    try {
+      checks.push({ check, ok: true, detail: await run() });
+      return true;
+    } catch (error) {
+      checks.push({ check, ok: false, detail: errorMessage(cloudError(error, check)) });
+      return false;
+    }
+  };
+  const dryRun = async (send: () => Promise<unknown>): Promise<string> => {
+    try {
+      await send();
+      return 'allowed';
+    } catch (error) {
+      if (isAwsCode(error, 'DryRunOperation')) return 'allowed (DryRun)';
+      throw error;
+    }
+  };
+  const region = settings.region;
+  const ec2 = await clients.ec2(region);
+  if (!(await attempt('AWS credentials', async () => {
+    const id = await (await clients.sts(region)).send(new GetCallerIdentityCommand({}), { abortSignal: signal });
+    return `${id.Arn}`;
+  }))) return checks;
+
+  let base: { imageId: string; rootDeviceName: string; rootVolumeSizeGb?: number } | undefined;
+  await attempt(`base image in ${region}`, async () => {
+    if (template.parent) return `built on ${template.parent.slug}'s image (checked when the build runs)`;
+    const resolved = await resolveBaseImage(clients, region, template.base, architecture, signal);
+    base = resolved;
+    return `${resolved.imageId} (${resolved.name})`;
+  });
+  const profile = settings.instanceProfile;
+  await attempt('instance profile', async () => {
+    if (!profile) throw new Error('none given: pass --instance-profile or set instanceProfile');
+    const found = await (await clients.iam()).send(new GetInstanceProfileCommand({ InstanceProfileName: profile }), { abortSignal: signal });
+    const roles = (found.InstanceProfile?.Roles ?? []).map((r) => r.RoleName).join(', ');
+    if (!roles) throw new Error(`${profile} has no role, so the SSM agent cannot register; add a role with AmazonSSMManagedInstanceCore`);
+    return `${profile} (role ${roles})`;
+  });
+  const instanceType = template.build.instanceType[architecture] ?? DEFAULT_INSTANCE_TYPES[architecture];
+  let placement: { subnetId: string; vpcId: string } | undefined;
+  await attempt('subnet', async () => {
+    placement = await choosePlacement(ec2, region, settings.subnet, instanceType, signal);
+    return `${placement.subnetId} in ${placement.vpcId}`;
+  });
+  await attempt('ec2:CreateSecurityGroup', () =>
+    dryRun(() =>
+      ec2.send(new CreateSecurityGroupCommand({ GroupName: 'prism-dry-run', Description: 'prism-ami dry run', ...(placement ? { VpcId: placement.vpcId } : {}), DryRun: true }), { abortSignal: signal }),
+    ),
+  );
+  if (base && placement && profile) {
+    const input = runInstancesInput({
+      imageId: base.imageId,
+      instanceType,
+      subnetId: placement.subnetId,
+      securityGroupId: 'sg-00000000',
+      instanceProfile: profile,
+      rootDeviceName: base.rootDeviceName,
+      ...((template.build.volumeSizeGb ?? base.rootVolumeSizeGb) !== undefined ? { volumeSizeGb: (template.build.volumeSizeGb ?? base.rootVolumeSizeGb)! } : {}),
+      tags: { 'prism:managed': 'true', 'prism:dry-run': 'true' },
+      clientToken: `dry-run-${Date.now()}`,
+      dryRun: true,
+    });
+    delete input.SecurityGroupIds;
+    await attempt(`ec2:RunInstances (${instanceType})`, () => dryRun(() => ec2.send(new RunInstancesCommand(input), { abortSignal: signal })));
+  }
+  for (const target of copyTo.filter((r) => r !== region)) {
+    if (!base) break;
+    const targetEc2 = await clients.ec2(target);
+    await attempt(`ec2:CopyImage to ${target}`, () =>
+      dryRun(() =>
+        targetEc2.send(new CopyImageCommand({ SourceImageId: base!.imageId, SourceRegion: region, Name: 'prism-dry-run', Encrypted: true, DryRun: true }), { abortSignal: signal }),
+      ).catch((error: unknown) => {
+        // The base may not be copyable (marketplace terms); the permission is what we check.
+        if (isAwsCode(error, 'InvalidRequest', 'InvalidParameterValue')) return `allowed (${awsCode(error)} for the base image itself)`;
+        throw error;
+      }),
+    );
+  }
+  return checks;
+}

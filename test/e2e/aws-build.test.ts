@@ -1,0 +1,310 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { cloudState, createInstanceProfile, SEEDED, writeSeedAmis } from '../support/aws-env.js';
+import { PRISM_BIN, runPrism } from '../support/cli.js';
+import { FaultProxy } from '../support/fault-proxy.js';
+import { events } from '../support/local-env.js';
+import { startMoto, type Moto } from '../support/moto.js';
+
+/**
+ * The AWS provider end to end: real `prism` processes, the AWS SDK, moto_server behind a
+ * recording fault proxy. moto's Run Command always succeeds with empty output, so these tests
+ * prove the control plane (what is created, tagged, waited for and removed); command semantics
+ * are proven by the local provider's end-to-end tests (docs/aws.md).
+ */
+const REGIONS = ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2'];
+
+describe.sequential('aws builds against moto_server', () => {
+  let dir: string;
+  let moto: Moto;
+  let proxy: FaultProxy;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'prism-e2e-aws-'));
+    moto = await startMoto({ amisPath: await writeSeedAmis(dir) });
+    proxy = new FaultProxy(moto.endpoint);
+    await proxy.start();
+    await createInstanceProfile(moto.env);
+    env = { ...moto.env, AWS_ENDPOINT_URL: proxy.endpoint, PRISM_AMI_STATE_DIR: join(dir, 'state') };
+    const templates = join(dir, 'templates');
+    await import('node:fs/promises').then((fs) => fs.mkdir(templates));
+    const tiny = (name: string, base: string, extra = '') => `name: ${name}
+${base}
+regions: [us-east-1, us-east-2, us-west-1, us-west-2]
+setup_script: |
+  #!/bin/bash
+  set -euo pipefail
+  echo "==> configuring"
+validation_tests:
+  - name: shell works
+    command: "true"
+    expected_exit_code: 0
+${extra}`;
+    await writeFile(join(templates, 'tiny.yml'), tiny('Tiny', 'base_ami: {source: ubuntu-22.04-lts, architecture: [x86_64, arm64]}', 'build: {volume_size_gb: 20}\ntags: {team: research}\n'));
+    await writeFile(join(templates, 'amazon.yml'), tiny('Amazon', 'base_ami: {source: al2023, architecture: [x86_64]}'));
+    await writeFile(join(templates, 'child.yml'), tiny('Child', 'extends: tiny'));
+    await writeFile(
+      join(dir, 'prism-ami.config.yaml'),
+      'templatesDir: templates\ninstanceProfile: prism-builder\ninstanceProfileWaitSeconds: 2\nreadyTimeoutMinutes: 2\nimageTimeoutMinutes: 2\nregions: [us-east-1, us-east-2, us-west-1, us-west-2]\n',
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await proxy?.stop();
+    await moto?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  beforeEach(() => proxy.reset());
+
+  const prism = (args: string[], extraEnv: Record<string, string> = {}) => runPrism(args, { cwd: dir, env: { ...env, ...extraEnv } });
+  const param = (action: string, key: string, index = 0) => proxy.calls.filter((c) => c.action === action)[index]?.params[key];
+  const clean = async () => {
+    for (const state of await cloudState(moto.endpoint, REGIONS)) {
+      expect(state.liveInstances, `instances left in ${state.region}`).toEqual([]);
+      expect(state.buildGroups, `security groups left in ${state.region}`).toEqual([]);
+      expect(state.images.filter((i) => i.tags['prism:status'] !== 'complete'), `unfinished images in ${state.region}`).toEqual([]);
+    }
+  };
+  const imagesOf = async (buildId: string) =>
+    (await cloudState(moto.endpoint, REGIONS)).flatMap((s) => s.images.filter((i) => i.tags['prism:build-id'] === buildId).map((i) => ({ ...i, region: s.region })));
+
+  test('a full build: base found, instance launched as specified, image tagged with its snapshots, nothing left', async () => {
+    const result = await prism(['ami', 'build', 'tiny', '--architecture', 'x86_64', '--region', 'us-east-1', '--version', 'v1.2.3', '--json']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const all = events(result.stdout);
+    const base = all.find((e) => e.type === 'step-end' && e.step === 'find-base') as { detail: string };
+    // The newer of the two Ubuntu 22.04 images, shown with its name.
+    expect(base.detail).toBe(`${SEEDED.jammyAmd64} (ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20240601)`);
+    const end = all.at(-1) as { status: string; image: { id: string; name: string } };
+    expect(end.status).toBe('succeeded');
+    expect(end.image.name).toMatch(/^tiny-v1\.2\.3-x86_64-\d{8}T\d{6}Z$/);
+
+    // What was asked of EC2.
+    expect(param('RunInstances', 'MetadataOptions.HttpTokens')).toBe('required');
+    expect(param('RunInstances', 'BlockDeviceMapping.1.Ebs.Encrypted')).toBe('true');
+    expect(param('RunInstances', 'BlockDeviceMapping.1.Ebs.VolumeType')).toBe('gp3');
+    expect(param('RunInstances', 'BlockDeviceMapping.1.Ebs.VolumeSize')).toBe('20');
+    expect(param('RunInstances', 'IamInstanceProfile.Name')).toBe('prism-builder');
+    expect(param('RunInstances', 'ClientToken')).toMatch(/^build-[0-9a-f]{12}-ami-/);
+    expect(param('RunInstances', 'InstanceType')).toBe('t3.medium');
+    expect(param('RunInstances', 'InstanceInitiatedShutdownBehavior')).toBe('terminate');
+    expect([param('RunInstances', 'TagSpecification.1.ResourceType'), param('RunInstances', 'TagSpecification.2.ResourceType')]).toEqual(['instance', 'volume']);
+    expect(proxy.calls.filter((c) => c.action === 'RunInstances').flatMap((c) => Object.entries(c.params).filter(([k]) => /^TagSpecification\.1\.Tag\.\d+\.Key$/.test(k)).map(([, v]) => v))).toEqual(
+      expect.arrayContaining(['prism:managed', 'prism:build-id', 'prism:template', 'Name']),
+    );
+    expect(param('CreateSecurityGroup', 'GroupName')).toMatch(/^prism-build-/);
+    expect(proxy.calls.filter((c) => c.action === 'AuthorizeSecurityGroupIngress')).toEqual([]);
+    expect(proxy.calls.filter((c) => c.action === 'SendCommand').every((c) => (c.params as { DocumentName?: string }).DocumentName === 'AWS-RunShellScript')).toBe(true);
+    expect(param('ModifyImageAttribute', 'ImdsSupport.Value')).toBe('v2.0');
+    expect(proxy.count('TerminateInstances')).toBe(1);
+    expect(proxy.count('DeleteSecurityGroup')).toBeGreaterThanOrEqual(1);
+
+    // The image and its snapshots carry the build's tags.
+    const [state] = await cloudState(moto.endpoint, ['us-east-1']);
+    const image = state!.images.find((i) => i.id === end.image.id)!;
+    expect(image.tags).toMatchObject({
+      'prism:template': 'tiny',
+      'prism:version': 'v1.2.3',
+      'prism:architecture': 'x86_64',
+      'prism:source-image': SEEDED.jammyAmd64,
+      'prism:validated': 'true',
+      'prism:created-by': 'prism-ami',
+      'prism:status': 'complete',
+      team: 'research',
+    });
+    expect(image.tags['prism:fingerprint']).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(image.tags['prism:build-id']).toMatch(/^build-/);
+    const tagged = proxy.calls.filter((c) => c.action === 'CreateTags').flatMap((c) => Object.entries(c.params).filter(([k]) => k.startsWith('ResourceId.')).map(([, v]) => v));
+    expect(tagged.some((id) => String(id).startsWith('snap-'))).toBe(true);
+    await clean();
+  });
+
+  test('an unchanged template is skipped: its image is found by fingerprint tags', async () => {
+    const result = await prism(['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-east-1']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('is up to date');
+    expect(proxy.count('RunInstances')).toBe(0);
+  });
+
+  test('copies to 3 regions: all at once, encrypted, idempotency tokens, tagged in every region', async () => {
+    const result = await prism(['ami', 'build', 'tiny', '--arch', 'arm64', '--region', 'us-east-1', '--copy-to', 'us-east-2,us-west-1,us-west-2', '--json']);
+    expect(result.code).toBe(0);
+    const end = events(result.stdout).at(-1) as { image: { id: string }; copies: { region: string; id: string }[] };
+    expect(end.copies.map((c) => c.region).sort()).toEqual(['us-east-2', 'us-west-1', 'us-west-2']);
+    const copies = proxy.calls.filter((c) => c.action === 'CopyImage');
+    expect(copies.map((c) => c.region).sort()).toEqual(['us-east-2', 'us-west-1', 'us-west-2']);
+    expect(copies.every((c) => c.params.Encrypted === 'true' && String(c.params.ClientToken).endsWith(`-${c.region}`))).toBe(true);
+    expect(param('RunInstances', 'InstanceType')).toBe('t4g.medium');
+    const buildId = (await imagesOf('')).length === 0 ? String(proxy.calls.find((c) => c.action === 'CopyImage')!.params.ClientToken).replace(/-us-.*$/, '') : '';
+    const made = await imagesOf(buildId);
+    expect(made.map((i) => i.region).sort()).toEqual(['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2']);
+    for (const copy of made.filter((i) => i.region !== 'us-east-1')) {
+      expect(copy.tags).toMatchObject({ 'prism:template': 'tiny', 'prism:status': 'complete', 'prism:copied-from': `us-east-1/${end.image.id}` });
+    }
+    await clean();
+  });
+
+  test('base lookup through the public SSM parameter (al2023) and the DescribeImages fallback (ubuntu)', async () => {
+    const amazon = await prism(['ami', 'build', 'amazon', '--region', 'us-east-1', '--json']);
+    expect(amazon.code).toBe(0);
+    const parameterCalls = proxy.calls.filter((c) => c.action === 'GetParameter');
+    expect(parameterCalls.map((c) => c.params.Name)).toEqual(['/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64']);
+    expect(proxy.calls.filter((c) => c.action === 'DescribeImages').some((c) => c.params['Owner.1'] === 'amazon')).toBe(false);
+    proxy.reset();
+    const ubuntu = await prism(['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-east-2', '--json']);
+    expect(ubuntu.code).toBe(0);
+    expect(proxy.calls.find((c) => c.action === 'GetParameter')!.params.Name).toBe('/aws/service/canonical/ubuntu/server/22.04/stable/current/amd64/hvm/ebs-gp2/ami-id');
+    const fallback = proxy.calls.find((c) => c.action === 'DescribeImages' && c.params['Owner.1'] !== 'self' && 'Owner.1' in c.params)!;
+    expect(fallback.params['Owner.1']).toBe('099720109477');
+    expect(param('RunInstances', 'ImageId')).toBe(SEEDED.jammyAmd64);
+    await clean();
+  });
+
+  // A failure at every step that talks to AWS; after each, nothing of the build remains.
+  const failures: [string, string, number, string | undefined][] = [
+    ['preflight (credentials check)', 'GetCallerIdentity', 0, undefined],
+    ['find base', 'DescribeImages', 0, undefined],
+    ['security group', 'CreateSecurityGroup', 0, undefined],
+    ['launch', 'RunInstances', 0, undefined],
+    ['wait for status checks', 'DescribeInstanceStatus', 0, undefined],
+    ['SSM agent check', 'SendCommand', 0, undefined],
+    ['setup command', 'SendCommand', 1, undefined],
+    ['setup result', 'GetCommandInvocation', 1, undefined],
+    ['validation test', 'SendCommand', 2, undefined],
+    ['create image', 'CreateImage', 0, undefined],
+    ['wait for the image', 'DescribeImages', 2, undefined],
+    ['IMDSv2 on the image', 'ModifyImageAttribute', 0, undefined],
+    ['tag image and snapshots', 'CreateTags', 0, undefined],
+    ['record (final tags)', 'CreateTags', 1, undefined],
+  ];
+  test.each(failures)('a failure at %s (%s) removes everything the build made', async (_step, action, skip) => {
+    proxy.setRules([{ action, skip, times: 1, error: { status: 400, code: 'InjectedFailure', message: `injected at ${action}` } }]);
+    const result = await prism(['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-west-2', '--force', '--json']);
+    expect(result.code, result.stdout.slice(-2000)).toBe(1);
+    const end = events(result.stdout).at(-1) as { status: string; error: { message: string }; image?: unknown };
+    expect(end.status).toBe('failed');
+    expect(end.error.message).toContain('InjectedFailure');
+    expect(end.image).toBeUndefined();
+    expect(proxy.calls.some((c) => c.faulted)).toBe(true);
+    const buildId = String(events(result.stdout).find((e) => e.type === 'run-start')!.buildId);
+    expect(await imagesOf(buildId)).toEqual([]);
+    await clean();
+  });
+
+  test('a failed copy keeps the image and the other copies, removes its own half, and exits 3', async () => {
+    proxy.setRules([{ action: 'CopyImage', region: 'us-west-1', error: { status: 400, code: 'InjectedFailure' } }]);
+    const result = await prism(['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-east-1', '--force', '--copy-to', 'us-east-2,us-west-1', '--json']);
+    expect(result.code).toBe(3);
+    const end = events(result.stdout).at(-1) as { status: string; copies: { region: string }[] };
+    expect(end.status).toBe('partial');
+    expect(end.copies.map((c) => c.region)).toEqual(['us-east-2']);
+    await clean();
+  });
+
+  test('throttling is retried by the SDK and the build succeeds', async () => {
+    proxy.setRules([{ action: 'RunInstances', times: 2, error: { status: 503, code: 'RequestLimitExceeded', message: 'Request limit exceeded.' } }]);
+    const result = await prism(['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-west-1', '--force']);
+    expect(result.code, result.stdout).toBe(0);
+    expect(proxy.count('RunInstances')).toBe(3);
+    expect(proxy.calls.filter((c) => c.action === 'RunInstances').map((c) => c.params.ClientToken).every((t, _i, all) => t === all[0])).toBe(true);
+    await clean();
+  });
+
+  test('SIGINT while waiting for the instance: cleanup runs, exit 130, nothing left', async () => {
+    proxy.setRules([{ action: 'DescribeInstanceStatus', delayMs: 60_000 }]);
+    const { code, stdout } = await runAndSignal(['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-east-2', '--force'], 'Waiting for instance ready', 'SIGINT');
+    expect(code).toBe(130);
+    expect(stdout).toContain('Build cancelled');
+    await clean();
+  });
+
+  test('sweep removes what a killed run left, from its journal and by tags', async () => {
+    proxy.setRules([{ action: 'DescribeInstanceStatus', delayMs: 60_000 }]);
+    const killed = await runAndSignal(['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-east-2', '--force'], 'Waiting for instance ready', 'SIGKILL');
+    expect(killed.code).toBe(null);
+    const [left] = await cloudState(moto.endpoint, ['us-east-2']);
+    expect(left!.liveInstances.length).toBe(1);
+    expect(left!.buildGroups.length).toBe(1);
+    proxy.reset();
+    const dry = await prism(['ami', 'sweep', '--provider', 'aws', '--dry-run']);
+    expect(dry.stdout).toMatch(/would remove\s+instance i-/);
+    expect(proxy.count('TerminateInstances')).toBe(0);
+    const swept = await prism(['ami', 'sweep', '--provider', 'aws']);
+    expect(swept.code, swept.stdout).toBe(0);
+    expect(swept.stdout).toMatch(/removed\s+instance i-/);
+    expect(swept.stdout).toMatch(/removed\s+security group sg-/);
+    await clean();
+
+    // No journal (another machine's run): found by the prism:managed tag once old enough.
+    proxy.setRules([{ action: 'DescribeInstanceStatus', delayMs: 60_000 }]);
+    await runAndSignal(['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-west-1', '--force'], 'Waiting for instance ready', 'SIGKILL');
+    for (const file of await readdir(join(dir, 'state', 'runs'))) await rm(join(dir, 'state', 'runs', file));
+    proxy.reset();
+    const young = await prism(['ami', 'sweep', '--provider', 'aws']);
+    expect(young.stdout).toContain('Nothing to sweep');
+    const old = await prism(['ami', 'sweep', '--provider', 'aws', '--older-than', '0s']);
+    expect(old.stdout).toMatch(/removed\s+instance i-.* \(found by scan\)/);
+    await clean();
+  });
+
+  test('--dry-run proves permissions with EC2 DryRun and creates nothing', async () => {
+    const result = await prism(['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-east-1', '--dry-run', '--copy-to', 'us-west-2']);
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.stdout).toContain('✅ ec2:RunInstances (t3.medium): allowed (DryRun)');
+    expect(result.stdout).toContain('✅ ec2:CopyImage to us-west-2: allowed (DryRun)');
+    expect(result.stdout).toContain('Nothing was created.');
+    expect(proxy.calls.filter((c) => ['RunInstances', 'CreateSecurityGroup', 'CopyImage'].includes(c.action)).every((c) => c.params.DryRun === 'true')).toBe(true);
+    await clean();
+  });
+
+  test('no credentials is a clear error naming the ways to provide them', async () => {
+    const result = await runPrism(['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-east-1', '--force'], {
+      cwd: dir,
+      env: { AWS_ENDPOINT_URL: proxy.endpoint, PRISM_AMI_STATE_DIR: join(dir, 'state'), AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', HOME: dir, AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: join(dir, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none') },
+    });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toContain('no usable AWS credentials');
+    expect(result.stdout).toMatch(/AWS_PROFILE.*AWS_ACCESS_KEY_ID/);
+  });
+
+  test('a missing instance profile is a clear error after a short retry, and nothing is left', async () => {
+    const result = await prism(['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-east-1', '--force', '--instance-profile', 'no-such-profile']);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toContain('the instance profile "no-such-profile" does not exist or cannot be used');
+    expect(result.stdout).toContain('prism ami iam-policy');
+    await clean();
+  });
+
+  test('an extends child is launched from its parent\'s image', async () => {
+    const parent = (await cloudState(moto.endpoint, ['us-east-1']))[0]!.images.find((i) => i.tags['prism:template'] === 'tiny' && i.tags['prism:architecture'] === 'x86_64' && i.tags['prism:status'] === 'complete' && !i.tags['prism:copied-from'])!;
+    const result = await prism(['ami', 'build', 'child', '--arch', 'x86_64', '--region', 'us-east-1', '--json']);
+    expect(result.code, result.stdout.slice(-1500)).toBe(0);
+    const fingerprintOfParent = parent.tags['prism:fingerprint'];
+    expect(proxy.calls.some((c) => c.action === 'DescribeImages' && Object.values(c.params).includes(fingerprintOfParent))).toBe(true);
+    const launchedFrom = param('RunInstances', 'ImageId');
+    const parentIds = (await cloudState(moto.endpoint, ['us-east-1']))[0]!.images.filter((i) => i.tags['prism:fingerprint'] === fingerprintOfParent).map((i) => i.id);
+    expect(parentIds).toContain(launchedFrom);
+    await clean();
+  });
+
+  /** Starts a build, waits for a line, sends a signal, returns when it exits. */
+  async function runAndSignal(args: string[], waitFor: string, signal: NodeJS.Signals): Promise<{ code: number | null; stdout: string }> {
+    const child = spawn(process.execPath, [PRISM_BIN, ...args], { cwd: dir, env: { ...process.env, ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.resume();
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const deadline = Date.now() + 30_000;
+    while (!stdout.includes(waitFor) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(stdout).toContain(waitFor);
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill(signal);
+    return { code: await exited, stdout };
+  }
+});

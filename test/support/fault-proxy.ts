@@ -1,0 +1,138 @@
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
+/**
+ * A loopback HTTP proxy between the AWS SDK and moto_server that records every call and can
+ * delay or fail chosen ones: throttling, a failure at a given step, a wait that hangs. It works
+ * for real CLI processes (point AWS_ENDPOINT_URL at it) without any hook in prism-ami.
+ */
+export interface FaultRule {
+  /** API action, e.g. RunInstances, SendCommand, GetCallerIdentity (S3: "S3:PUT"). */
+  action: string;
+  region?: string;
+  /** Let this many matching calls through first. */
+  skip?: number;
+  /** Apply to this many calls after the skipped ones (default: all). */
+  times?: number;
+  delayMs?: number;
+  error?: { status: number; code: string; message?: string };
+}
+
+export interface RecordedCall {
+  action: string;
+  region: string;
+  service: string;
+  status: number;
+  faulted: boolean;
+  /** Decoded form parameters of query-protocol calls (EC2, STS, IAM); JSON body otherwise. */
+  params: Record<string, string> | Record<string, unknown>;
+  at: number;
+}
+
+export class FaultProxy {
+  calls: RecordedCall[] = [];
+  private rules: (FaultRule & { seen: number; applied: number })[] = [];
+  private server: Server | undefined;
+  port = 0;
+
+  constructor(private readonly target: string) {}
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  setRules(rules: FaultRule[]): void {
+    this.rules = rules.map((r) => ({ ...r, seen: 0, applied: 0 }));
+  }
+
+  reset(): void {
+    this.calls = [];
+    this.rules = [];
+  }
+
+  count(action: string): number {
+    return this.calls.filter((c) => c.action === action).length;
+  }
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    const address = this.server.address();
+    this.port = typeof address === 'object' && address ? address.port : 0;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const { action, service, region, params } = describe(req, body);
+    const rule = this.rules.find((r) => r.action === action && (!r.region || r.region === region) && (r.times === undefined || r.applied < r.times) && r.seen++ >= (r.skip ?? 0));
+    if (rule) rule.applied++;
+    const call: RecordedCall = { action, service, region, status: 0, faulted: Boolean(rule?.error), params, at: Date.now() };
+    this.calls.push(call);
+    if (rule?.delayMs) {
+      const closed = new Promise<void>((resolve) => req.socket.once('close', () => resolve()));
+      await Promise.race([new Promise((r) => setTimeout(r, rule.delayMs)), closed]);
+      if (req.socket.destroyed) return;
+    }
+    if (rule?.error) {
+      call.status = rule.error.status;
+      const { contentType, text } = errorBody(service, rule.error.code, rule.error.message ?? `injected ${rule.error.code}`, req);
+      res.writeHead(rule.error.status, { 'content-type': contentType });
+      res.end(text);
+      return;
+    }
+    const target = new URL(this.target);
+    const upstream = httpRequest(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (response) => {
+        call.status = response.statusCode ?? 0;
+        res.writeHead(response.statusCode ?? 502, response.headers);
+        response.pipe(res);
+      },
+    );
+    upstream.on('error', () => {
+      res.writeHead(502);
+      res.end();
+    });
+    upstream.end(body);
+  }
+}
+
+function describe(req: IncomingMessage, body: Buffer): { action: string; service: string; region: string; params: Record<string, string> | Record<string, unknown> } {
+  const auth = String(req.headers.authorization ?? '');
+  const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\//.exec(auth);
+  const region = scope?.[1] ?? 'us-east-1';
+  const service = scope?.[2] ?? 'unknown';
+  const target = req.headers['x-amz-target'];
+  if (typeof target === 'string') {
+    let params: Record<string, unknown> = {};
+    try {
+      params = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
+    } catch {
+      // not JSON
+    }
+    return { action: target.split('.').pop()!, service, region, params };
+  }
+  const form = new URLSearchParams(body.toString('utf8'));
+  const action = form.get('Action');
+  if (action) return { action, service, region, params: Object.fromEntries(form.entries()) };
+  return { action: `${service.toUpperCase()}:${req.method}`, service, region, params: {} };
+}
+
+function errorBody(service: string, code: string, message: string, req: IncomingMessage): { contentType: string; text: string } {
+  if (typeof req.headers['x-amz-target'] === 'string') {
+    return { contentType: 'application/x-amz-json-1.1', text: JSON.stringify({ __type: code, message }) };
+  }
+  if (service === 'ec2') {
+    return { contentType: 'text/xml', text: `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>${code}</Code><Message>${message}</Message></Error></Errors><RequestID>injected</RequestID></Response>` };
+  }
+  if (service === 's3') {
+    return { contentType: 'application/xml', text: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message><RequestId>injected</RequestId></Error>` };
+  }
+  return { contentType: 'text/xml', text: `<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>injected</RequestId></ErrorResponse>` };
+}
