@@ -16,7 +16,3 @@ export async function listLocalImages(options: ListLocalOptions = {}): Promise<L
   );
 }
 
-/** The newest local image of a template and architecture (what `validate` checks by default). */
-export async function newestLocalImage(config: ConfigFile, template: string, architecture: string): Promise<string | undefined> {
-  return (await listLocalImages({ config, template, architecture }))[0]?.id;
-}

@@ -27,6 +27,9 @@ export interface ValidateOptions {
   signal: AbortSignal;
   tracker?: RunTracker;
   providerInstance?: Provider;
+  subnet?: string;
+  instanceProfile?: string;
+  awsClients?: import('../providers/aws/clients.js').AwsClients;
   /** Finds the image to validate when none is named (the registry's current one on AWS). */
   currentImage?: (template: string, architecture: Architecture, region: string) => Promise<string | undefined>;
 }
@@ -41,9 +44,19 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
   const { library, slug } = libraryFor(options.template, options.templatesDir);
   const template = await library.resolve(slug);
   const architecture = chooseArchitecture(template, options.architecture, options.provider);
-  const provider = options.providerInstance ?? (await createProvider(options.provider, { config: options.config ?? {}, ...(options.region ? { region: options.region } : {}) }));
+  const region = options.region ?? options.config?.region ?? template.regions[0];
+  const provider =
+    options.providerInstance ??
+    (await createProvider(options.provider, {
+      config: options.config ?? {},
+      ...(region ? { region } : {}),
+      ...(options.subnet ? { subnet: options.subnet } : {}),
+      ...(options.instanceProfile ? { instanceProfile: options.instanceProfile } : {}),
+      ...(options.awsClients ? { awsClients: options.awsClients } : {}),
+    }));
   const fingerprint = templateFingerprint(template, architecture);
-  const imageId = options.image ?? (await options.currentImage?.(template.slug, architecture, provider.region));
+  const imageId =
+    options.image ?? (await options.currentImage?.(template.slug, architecture, provider.region)) ?? (await provider.latestImage(template.slug, architecture))?.id;
   if (!imageId) {
     throw new PrismError('NOT_FOUND', `${template.slug} has no ${architecture} image in ${provider.region} to validate`, {
       hint: `build one first: prism ami build ${template.slug} --provider ${provider.name} --architecture ${architecture}`,

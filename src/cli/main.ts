@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../core/exit-codes.js';
 import { processIo, type Io } from '../render/io.js';
 import { registerBuild } from './commands/build.js';
+import { registerIamPolicy } from './commands/iam-policy.js';
 import { registerLint } from './commands/lint.js';
 import { registerList } from './commands/list.js';
 import { registerSweep } from './commands/sweep.js';
@@ -38,6 +39,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerLint(ami, ctx);
   registerShow(ami, ctx);
   registerSweep(ami, ctx);
+  registerIamPolicy(ami, ctx);
   for (const command of ami.commands) command.exitOverride().showSuggestionAfterError(true);
   return program;
 }

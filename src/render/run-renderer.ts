@@ -174,12 +174,13 @@ class RunRenderer implements Renderer {
       return;
     }
     if (event.status === 'succeeded') {
-      this.print(t, '');
       if (event.kind === 'validate') {
-        this.print(t, `🎉 ${s.green(s.bold('Validation passed'))}: ${event.tests?.length ?? 0} tests on a fresh ${this.noun}`);
+        const n = event.tests?.length ?? 0;
+        this.print(t, `🎉 ${s.green(s.bold('Validation passed'))}: ${n} test${n === 1 ? '' : 's'} on a fresh ${this.noun}`);
         this.print(t, `   Total time: ${total}`);
         return;
       }
+      this.print(t, '');
       this.print(t, `🎉 ${s.green(s.bold('Build complete!'))}`);
       this.print(t, `   Image ID: ${event.image?.id}`);
       this.print(t, `   Name: ${event.image?.name}`);

@@ -59,7 +59,12 @@ ${extra}`;
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  beforeEach(() => proxy.reset());
+  // Every AWS action any build here made, to check against `prism ami iam-policy`.
+  const seenActions = new Set<string>();
+  beforeEach(() => {
+    for (const call of proxy.calls) if (!call.faulted) seenActions.add(`${call.service}:${call.action}`);
+    proxy.reset();
+  });
 
   const prism = (args: string[], extraEnv: Record<string, string> = {}) => runPrism(args, { cwd: dir, env: { ...env, ...extraEnv } });
   const param = (action: string, key: string, index = 0) => proxy.calls.filter((c) => c.action === action)[index]?.params[key];
@@ -291,6 +296,18 @@ ${extra}`;
     const parentIds = (await cloudState(moto.endpoint, ['us-east-1']))[0]!.images.filter((i) => i.tags['prism:fingerprint'] === fingerprintOfParent).map((i) => i.id);
     expect(parentIds).toContain(launchedFrom);
     await clean();
+  });
+
+  test('`prism ami iam-policy` allows every call the builds above made', async () => {
+    for (const call of proxy.calls) seenActions.add(`${call.service}:${call.action}`);
+    const result = await prism(['ami', 'iam-policy', '--role-name', 'prism-builder']);
+    expect(result.code).toBe(0);
+    const { builder, instanceProfile } = JSON.parse(result.stdout) as { builder: { Statement: { Action: string[] }[] }; instanceProfile: { managedPolicyArns: string[] } };
+    const allowed = new Set(builder.Statement.flatMap((s) => s.Action));
+    const used = [...seenActions];
+    expect(used.length).toBeGreaterThan(15);
+    expect(used.filter((a) => !allowed.has(a))).toEqual([]);
+    expect(instanceProfile.managedPolicyArns).toContain('arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore');
   });
 
   /** Starts a build, waits for a line, sends a signal, returns when it exits. */

@@ -190,6 +190,10 @@ export class MemoryCloud implements Provider {
     return undefined;
   }
 
+  async latestImage(): Promise<ExistingImage | undefined> {
+    return undefined;
+  }
+
   async recordValidation(imageId: string, tests: TestResult[]): Promise<void> {
     this.calls.push(`recordValidation ${imageId} ${tests.length}`);
   }

@@ -23,6 +23,8 @@ interface ValidateFlags {
   templatesDir?: string;
   config?: string;
   logDir?: string;
+  subnet?: string;
+  instanceProfile?: string;
 }
 
 export function registerValidate(ami: Command, ctx: CliContext): void {
@@ -36,17 +38,18 @@ export function registerValidate(ami: Command, ctx: CliContext): void {
     .option('--region <region>', 'region of the image (aws)')
     .option('--image <id>', 'the image to validate (default: the newest one for this template and architecture)')
     .option('--ami <id>', 'alias of --image')
-    .option('--log-dir <dir>', 'folder for logs');
+    .option('--log-dir <dir>', 'folder for logs')
+    .option('--instance-profile <name>', 'instance profile of the validation instance (aws)')
+    .option('--subnet <id>', 'subnet of the validation instance (aws)');
   addJsonOption(command, 'print one JSON event per line on stdout');
   addTemplatesDirOption(command);
   addConfigOption(command);
   command.action(async (ref: string, flags: ValidateFlags) => {
-    const [{ validate }, { RunTracker }, { createRenderer, pickMode }, { handleInterrupts }, { newestLocalImage }] = await Promise.all([
+    const [{ validate }, { RunTracker }, { createRenderer, pickMode }, { handleInterrupts }] = await Promise.all([
       import('../../actions/validate.js'),
       import('../../build/run-tracker.js'),
       import('../../render/run-renderer.js'),
       import('../interrupts.js'),
-      import('../../actions/list-local.js'),
     ]);
     const config = await ctx.config(flags);
     const tracker = new RunTracker();
@@ -66,7 +69,8 @@ export function registerValidate(ami: Command, ctx: CliContext): void {
         emit: renderer.sink,
         signal: interrupts.signal,
         tracker,
-        ...(provider === 'local' ? { currentImage: (t, a) => newestLocalImage(config.values, t, a) } : {}),
+        ...(flags.subnet ? { subnet: flags.subnet } : {}),
+        ...(flags.instanceProfile ? { instanceProfile: flags.instanceProfile } : {}),
         ...(architecture ? { architecture } : {}),
         ...(image ? { image } : {}),
         ...(region ? { region } : {}),

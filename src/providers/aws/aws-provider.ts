@@ -226,7 +226,19 @@ export class AwsProvider implements Provider {
     }
   }
 
-  async findImage(template: string, architecture: Architecture, fingerprint: string): Promise<ExistingImage | undefined> {
+  findImage(template: string, architecture: Architecture, fingerprint: string): Promise<ExistingImage | undefined> {
+    return this.newestTagged(template, architecture, [
+      { Name: 'tag:prism:fingerprint', Values: [fingerprint] },
+      { Name: 'tag:prism:validated', Values: ['true'] },
+    ]);
+  }
+
+  latestImage(template: string, architecture: Architecture): Promise<ExistingImage | undefined> {
+    return this.newestTagged(template, architecture, []);
+  }
+
+  /** The newest finished image of ours with these tags in this region. */
+  private async newestTagged(template: string, architecture: Architecture, filters: { Name: string; Values: string[] }[]): Promise<ExistingImage | undefined> {
     const ec2 = await this.clients.ec2(this.region);
     const result = await aws('looking for an existing image', () =>
       ec2.send(
@@ -235,10 +247,9 @@ export class AwsProvider implements Provider {
           Filters: [
             { Name: 'tag:prism:template', Values: [template] },
             { Name: 'tag:prism:architecture', Values: [architecture] },
-            { Name: 'tag:prism:fingerprint', Values: [fingerprint] },
             { Name: 'tag:prism:status', Values: ['complete'] },
-            { Name: 'tag:prism:validated', Values: ['true'] },
             { Name: 'state', Values: ['available'] },
+            ...filters,
           ],
         }),
       ),
@@ -246,13 +257,14 @@ export class AwsProvider implements Provider {
     const image = newest(result.Images ?? []);
     if (!image) return undefined;
     const version = tagValue(image.Tags, 'prism:version');
+    const fingerprint = tagValue(image.Tags, 'prism:fingerprint');
     return {
       id: image.ImageId!,
       name: image.Name ?? image.ImageId!,
       region: this.region,
       created: image.CreationDate ?? '',
-      validated: true,
-      fingerprint,
+      validated: tagValue(image.Tags, 'prism:validated') === 'true',
+      ...(fingerprint ? { fingerprint } : {}),
       ...(version ? { version } : {}),
       ...imageSize(image),
     };

@@ -177,6 +177,11 @@ export class LocalProvider implements Provider {
     return image && { id: image.id, name: image.name, region: 'local', created: image.created, validated: image.validated, fingerprint: image.fingerprint, version: image.version, sizeBytes: image.sizeBytes };
   }
 
+  async latestImage(template: string, architecture: Architecture): Promise<ExistingImage | undefined> {
+    const image = (await this.store.list()).find((i) => i.template === template && i.architecture === architecture);
+    return image && { id: image.id, name: image.name, region: 'local', created: image.created, validated: image.validated, fingerprint: image.fingerprint, version: image.version, sizeBytes: image.sizeBytes };
+  }
+
   async recordValidation(imageId: string, tests: TestResult[], at: Date): Promise<void> {
     const image = await this.store.get(imageId);
     if (!image) throw new PrismError('NOT_FOUND', `no local image ${imageId}`);

@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { addConfigOption, type CliContext } from '../context.js';
+
+interface IamPolicyFlags {
+  roleName?: string;
+  registry?: string;
+  ssmPrefix?: string;
+  only?: string;
+  config?: string;
+}
+
+export function registerIamPolicy(ami: Command, ctx: CliContext): void {
+  const command = ami
+    .command('iam-policy')
+    .description('print the least-privilege IAM policies: for whoever runs builds, and for the build instances\' role (JSON)')
+    .option('--role-name <name>', 'the build instances\' role, the only one iam:PassRole allows', 'prism-builder')
+    .option('--registry <url>', 's3://bucket/key of the registry, to allow reading and writing it (default: registry in the config)')
+    .option('--ssm-prefix <prefix>', 'prefix of published SSM parameters', '/prism/ami')
+    .option('--only <which>', 'print only builder or instance-profile');
+  addConfigOption(command);
+  command.action(async (flags: IamPolicyFlags) => {
+    const { iamPolicy } = await import('../../actions/iam-policy.js');
+    const config = await ctx.config(flags);
+    const registry = flags.registry ?? config.values.registry;
+    const policies = iamPolicy({
+      ...(flags.roleName ? { roleName: flags.roleName } : {}),
+      ...(registry ? { registry } : {}),
+      ...(flags.ssmPrefix ? { ssmPrefix: flags.ssmPrefix } : {}),
+    });
+    const output = flags.only === 'builder' ? policies.builder : flags.only === 'instance-profile' ? policies.instanceProfile : policies;
+    ctx.io.out(`${JSON.stringify(output, null, 2)}\n`);
+  });
+}
