@@ -26,6 +26,8 @@ export interface RecordedCall {
   /** Decoded form parameters of query-protocol calls (EC2, STS, IAM); JSON body otherwise. */
   params: Record<string, string> | Record<string, unknown>;
   at: number;
+  /** When the response was complete (ms since epoch). */
+  done?: number;
 }
 
 export class FaultProxy {
@@ -93,6 +95,7 @@ export class FaultProxy {
         call.status = response.statusCode ?? 0;
         res.writeHead(response.statusCode ?? 502, response.headers);
         response.pipe(res);
+        response.on('end', () => (call.done = Date.now()));
       },
     );
     upstream.on('error', () => {
