@@ -16,7 +16,10 @@ export interface LintActionOptions {
 export async function lint(options: LintActionOptions = {}): Promise<LintReport> {
   const shellcheck =
     typeof options.shellcheck === 'function' ? options.shellcheck : options.shellcheck === false ? undefined : findShellcheck();
-  const lintOptions: LintOptions = { ...(shellcheck ? { shellcheck } : {}), ...(options.disable ? { disable: options.disable } : {}) };
+  const lintOptions: LintOptions = {
+    ...(shellcheck ? { shellcheck } : { shellcheckAbsent: options.shellcheck === false ? 'off' : 'missing' }),
+    ...(options.disable ? { disable: options.disable } : {}),
+  };
   const refs = options.templates ?? [];
   if (refs.length === 0) {
     const library = new TemplateLibrary(options.templatesDir ?? 'templates');
@@ -52,6 +55,6 @@ function mergeReports(reports: LintReport[]): LintReport {
     diagnostics: reports.flatMap((r) => r.diagnostics),
     errors: reports.reduce((n, r) => n + r.errors, 0),
     warnings: reports.reduce((n, r) => n + r.warnings, 0),
-    shellcheck: reports.some((r) => r.shellcheck),
+    shellcheck: reports.some((r) => r.shellcheck === 'ran') ? 'ran' : (reports[0]?.shellcheck ?? 'missing'),
   };
 }

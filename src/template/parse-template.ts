@@ -5,6 +5,7 @@ import { normalizeLegacyTemplate, normalizeTemplate } from './normalize.js';
 import { isLegacyDocument, legacyTemplateSchema, templateSchema } from './schema.js';
 import { dedupe, describeValue, diagnostic, ruleDiagnostic, schemaDiagnostics } from './schema-diagnostics.js';
 import { checkLegacyRules, checkTemplateRules } from './template-rules.js';
+import { isMap, isScalar, isSeq } from 'yaml';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
 
 export interface ParsedTemplate {
@@ -35,6 +36,7 @@ export function parseTemplate(input: string | Uint8Array, file: string, slug: st
     };
   }
 
+  keepNumbersAsWritten(source);
   const legacy = isLegacyDocument(data);
   const schema: z.ZodType = legacy ? legacyTemplateSchema : templateSchema;
   const result = schema.safeParse(data);
@@ -53,3 +55,43 @@ export function parseTemplate(input: string | Uint8Array, file: string, slug: st
   return { ok: true, parsed: { definition, source } };
 }
 
+
+/** Keys whose values are text even when YAML reads a number (`version: 1.10`, `expected: 22.10`). */
+const TEXT_KEYS: readonly (readonly (string | number | '*')[])[] = [
+  ['version'],
+  ['validation_tests', '*', 'expected'],
+  ['validation_tests', '*', 'expected_contains'],
+  ['validation', '*', 'contains'],
+  ['validation', '*', 'equals'],
+  ['tags', '*'],
+];
+
+/**
+ * YAML turns `1.10` into the number 1.1; for values compared as text that loses what the author
+ * wrote. Puts the source text back for plain numeric scalars at those keys.
+ */
+function keepNumbersAsWritten(source: YamlSource): void {
+  const data = source.data as Record<string, unknown>;
+  const visit = (node: unknown, value: unknown, path: readonly (string | number | '*')[], set: (v: string) => void): void => {
+    if (path.length === 0) {
+      if (typeof value === 'number' && isScalar(node) && node.range) set(source.text.slice(node.range[0], node.range[1]).trim());
+      return;
+    }
+    const [head, ...rest] = path;
+    if (head === '*') {
+      if (isSeq(node) && Array.isArray(value)) node.items.forEach((item, i) => visit(item, value[i], rest, (v) => (value[i] = v)));
+      else if (isMap(node) && value && typeof value === 'object') {
+        for (const pair of node.items) {
+          if (!isScalar(pair.key)) continue;
+          const key = String(pair.key.value);
+          visit(pair.value, (value as Record<string, unknown>)[key], rest, (v) => ((value as Record<string, unknown>)[key] = v));
+        }
+      }
+      return;
+    }
+    if (!isMap(node) || !value || typeof value !== 'object') return;
+    const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(head));
+    if (pair) visit(pair.value, (value as Record<string, unknown>)[head!], rest, (v) => ((value as Record<string, unknown>)[head!] = v));
+  };
+  for (const path of TEXT_KEYS) visit(source.doc.contents, data, path, () => undefined);
+}

@@ -94,6 +94,12 @@ function issueDiagnostics(raw: unknown, prefix: KeyPath, context: SchemaContext)
     }
     case 'custom':
       return [diagnostic(source, path, issue.params?.rule ?? 'schema/value', issue.message, issue.params?.fix)];
+    case 'invalid_key': {
+      // A mapping key that fails its own check (a region name under amis:): report that check.
+      const inner = (raw as { issues?: Issue[] }).issues ?? [];
+      if (inner.length === 0) return [diagnostic(source, path, 'schema/value', 'is not an allowed key', undefined, true)];
+      return inner.map((i) => diagnostic(source, path, i.params?.rule ?? 'schema/value', i.message, i.params?.fix, true));
+    }
     default:
       return [diagnostic(source, path, 'schema/value', issue.message)];
   }

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { ExitCode } from '../../core/exit-codes.js';
 import { addConfigOption, addTemplatesDirOption, templatesDir, type CliContext } from '../context.js';
 
@@ -17,7 +17,7 @@ export function registerLint(ami: Command, ctx: CliContext): void {
     .description('check templates: schema, extends, setup-script security and reliability rules (and shellcheck when installed)')
     .argument('[templates...]', 'slugs or paths (default: every template in the templates folder)')
     .option('--strict', 'exit 1 when there are warnings')
-    .option('--format <format>', 'text or json', 'text')
+    .addOption(new Option('--format <format>', 'text or json').choices(['text', 'json']).default('text'))
     .option('--json', 'same as --format json')
     .option('--no-shellcheck', 'do not run shellcheck even when it is installed');
   addTemplatesDirOption(command);

@@ -11,8 +11,10 @@ import { checkScript } from './script-rules.js';
 import type { ShellcheckRunner } from './shellcheck.js';
 
 export interface LintOptions {
-  /** Runs shellcheck on each script; leave out when it is not installed. */
+  /** Runs shellcheck on each script; leave out when it is not installed or turned off. */
   shellcheck?: ShellcheckRunner;
+  /** Why there is no shellcheck, for the report. */
+  shellcheckAbsent?: 'off' | 'missing';
   /** Rule ids to leave out (from the config file's lint.disable). */
   disable?: readonly string[];
 }
@@ -29,7 +31,8 @@ export interface LintReport {
   diagnostics: Diagnostic[];
   errors: number;
   warnings: number;
-  shellcheck: boolean;
+  /** `ran`: shellcheck checked the scripts; `off`: turned off; `missing`: not installed. */
+  shellcheck: 'ran' | 'off' | 'missing';
 }
 
 /** Lints the given templates of a library: schema, extends, script and validation rules. */
@@ -40,7 +43,8 @@ export async function lintTemplates(library: TemplateLibrary, refs: TemplateRef[
   const known = new Set((await library.list()).map((t) => t.slug));
   for (const ref of refs) {
     const found = await lintOne(library, ref, known, options.shellcheck);
-    const kept = dedupe(found.filter((d) => !disabled.has(d.rule)));
+    // Only warnings can be turned off: an error means builds would refuse the template anyway.
+    const kept = dedupe(found.filter((d) => d.severity === 'error' || !disabled.has(d.rule)));
     all.push(...kept);
     perTemplate.push({
       slug: ref.slug,
@@ -55,7 +59,7 @@ export async function lintTemplates(library: TemplateLibrary, refs: TemplateRef[
     diagnostics,
     errors: diagnostics.filter((d) => d.severity === 'error').length,
     warnings: diagnostics.filter((d) => d.severity === 'warning').length,
-    shellcheck: options.shellcheck !== undefined,
+    shellcheck: options.shellcheck ? 'ran' : (options.shellcheckAbsent ?? 'missing'),
   };
 }
 
@@ -82,7 +86,7 @@ async function lintOne(library: TemplateLibrary, ref: TemplateRef, known: Set<st
   } catch (error) {
     if (!isPrismError(error)) throw error;
     if (error.diagnostics.length > 0) return [...out, ...error.diagnostics];
-    return [...out, { severity: 'error', rule: `template/${error.code.toLowerCase()}`, message: error.message, file: display, line: 1, column: 1, path: '', ...(error.hint ? { fix: error.hint } : {}) }];
+    return [...out, { severity: 'error', rule: `template/${error.code.toLowerCase().replace(/_/g, '-')}`, message: error.message, file: display, line: 1, column: 1, path: '', ...(error.hint ? { fix: error.hint } : {}) }];
   }
 
   const source = parsed.source;

@@ -24,7 +24,7 @@ interface ScriptLine {
   disabled: Set<string>;
 }
 
-const DISABLE = /#\s*prism-ami:\s*disable=([\w/,-]+)/;
+const DISABLE = /#\s*prism-ami:\s*disable=([\w/-]+(?:\s*,\s*[\w/-]+)*)/;
 
 /** Splits a script into logical lines without comments, tracking heredoc bodies as data. */
 export function scriptLines(script: string): ScriptLine[] {
@@ -44,7 +44,7 @@ export function scriptLines(script: string): ScriptLine[] {
     pendingDisable = new Set();
     const directive = DISABLE.exec(raw);
     if (directive) {
-      const rules = directive[1]!.split(',');
+      const rules = directive[1]!.split(',').map((r) => r.trim());
       if (raw.trim().startsWith('#')) {
         rules.forEach((r) => pendingDisable.add(r));
         continue;
