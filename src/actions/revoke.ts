@@ -1,0 +1,38 @@
+import { systemClock } from '../core/clock.js';
+import { changeRegistry } from '../registry/change.js';
+import { checkImageId } from '../registry/input-checks.js';
+import { revoke, type RemovalResult } from '../registry/operations.js';
+import type { PublishedParameter } from '../registry/publish-ssm.js';
+import { withPublisher, withRegistry, type RegistryActionOptions } from './registry-session.js';
+import { knownTemplate } from './template-names.js';
+
+export interface RevokeOptions extends RegistryActionOptions {
+  template: string;
+  amiId: string;
+  reason?: string;
+  publishSsm?: boolean | string;
+  templatesDir?: string;
+}
+
+export interface RevokeReport {
+  template: string;
+  amiId: string;
+  changed: boolean;
+  slots: RemovalResult[];
+  published: PublishedParameter[];
+}
+
+/** `prism ami revoke`: the image is never resolved again and rollback skips it. */
+export async function revokeImage(options: RevokeOptions): Promise<RevokeReport> {
+  checkImageId(options.amiId);
+  return withRegistry(options, async (store) => {
+    const template = await knownTemplate(options.template, { templatesDir: options.templatesDir ?? 'templates', registry: await store.read() });
+    return withPublisher(options.publishSsm, async (publisher) => {
+      const outcome = await changeRegistry(store, (doc) => revoke(doc, { template, amiId: options.amiId, ...(options.reason ? { reason: options.reason } : {}) }, systemClock), {
+        ...(publisher ? { publisher } : {}),
+        touched: (results) => results,
+      });
+      return { template, amiId: options.amiId, changed: outcome.changed, slots: outcome.result, published: outcome.published };
+    });
+  });
+}
