@@ -2,6 +2,7 @@
 # Installs what prism-ami and its tests need on Debian 12 (as root, or with sudo available):
 #   debootstrap, systemd-container (systemd-nspawn) - local builds
 #   shellcheck                                      - `prism ami lint` script checks
+#   jq                                              - the generated CI workflow's scripts, run in tests
 #   moto_server (pip: moto[server])                 - the AWS emulator the tests run against (--with-moto)
 # Only what is missing is installed, so running it again is quick.
 set -euo pipefail
@@ -9,7 +10,7 @@ set -euo pipefail
 sudo=""
 if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
 
-packages=(debootstrap systemd-container shellcheck)
+packages=(debootstrap systemd-container shellcheck jq)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
