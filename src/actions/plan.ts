@@ -1,0 +1,109 @@
+import type { ConfigFile } from '../config/config.js';
+import { mapLimit } from '../core/concurrency.js';
+import { PrismError } from '../core/errors.js';
+import { hostArchitecture, type Architecture } from '../core/types.js';
+import { baseImageKey, planBuilds } from '../plan/planner.js';
+import type { BuildPlan, Strategy } from '../plan/model.js';
+import { priceTable } from '../plan/prices.js';
+import type { AwsClients } from '../providers/aws/clients.js';
+import type { ProviderName } from '../providers/create-provider.js';
+import type { RegistryDocument } from '../registry/model.js';
+import { describeBase, type Template } from '../template/model.js';
+import { TemplateLibrary } from '../template/library.js';
+import { withRegistry } from './registry-session.js';
+
+export interface PlanOptions {
+  /** Slugs; empty means every template in the folder. */
+  templates?: readonly string[];
+  templatesDir?: string;
+  provider: ProviderName;
+  config?: ConfigFile;
+  registry?: string;
+  regions?: readonly string[];
+  architectures?: readonly Architecture[];
+  buildRegion?: string;
+  strategy?: Strategy;
+  /** true: rebuild everything; a list: rebuild these templates. */
+  force?: boolean | readonly string[];
+  onlyOutdated?: boolean;
+  /** Look up each base image now, to notice a new one (default true; needs AWS access). */
+  checkBases?: boolean;
+  signal: AbortSignal;
+  awsClients?: AwsClients;
+  now?: Date;
+}
+
+export interface PlanResult {
+  plan: BuildPlan;
+  templates: Template[];
+  registry: RegistryDocument;
+}
+
+/** `prism ami plan`: what build-all would do, why, and what it would cost. */
+export async function makePlan(options: PlanOptions): Promise<PlanResult> {
+  const library = new TemplateLibrary(options.templatesDir ?? 'templates');
+  const slugs = options.templates && options.templates.length > 0 ? [...new Set(options.templates)] : (await library.list()).map((t) => t.slug);
+  if (slugs.length === 0) throw new PrismError('TEMPLATE_NOT_FOUND', `no templates in ${library.displayDir()}`, { hint: 'pass --templates-dir' });
+  const templates = await Promise.all(slugs.map((slug) => library.resolve(slug)));
+  const registry = await withRegistry({ ...(options.registry ? { registry: options.registry } : {}), ...(options.config ? { config: options.config } : {}) }, (store) => store.read());
+  const local = options.provider === 'local';
+  const regions = local ? ['local'] : options.regions;
+  const architectures = local ? [hostArchitecture() ?? 'x86_64'] : options.architectures;
+  const defaultRegions = options.config?.regions ?? (options.config?.region ? [options.config.region] : process.env.AWS_REGION ? [process.env.AWS_REGION] : ['us-east-1']);
+  const strategy = local ? 'copy' : (options.strategy ?? 'copy');
+  const baseImages =
+    !local && options.checkBases !== false
+      ? await resolveBases(templates, { ...options, strategy, defaultRegions, ...(regions ? { regions } : {}), ...(architectures ? { architectures } : {}) })
+      : new Map<string, string>();
+  const { DEFAULT_INSTANCE_TYPES } = await import('../providers/aws/instances.js');
+  const plan = planBuilds({
+    templates,
+    registry,
+    baseImages,
+    defaultRegions,
+    strategy,
+    ...(regions ? { regions } : {}),
+    ...(architectures ? { architectures } : {}),
+    ...(options.buildRegion ? { buildRegion: options.buildRegion } : {}),
+    force: options.force === true ? 'all' : new Set(options.force === false || options.force === undefined ? [] : options.force),
+    onlyOutdated: options.onlyOutdated ?? false,
+    prices: priceTable(options.config?.prices ?? {}),
+    buildMinutes: options.config?.buildMinutesEstimate ?? 30,
+    defaultInstanceTypes: DEFAULT_INSTANCE_TYPES,
+    now: options.now ?? new Date(),
+  });
+  return { plan, templates, registry };
+}
+
+/**
+ * The base image each root template would start from now, in the regions where it would be
+ * built: looked up once per distinct base, architecture and region.
+ */
+async function resolveBases(
+  templates: readonly Template[],
+  options: PlanOptions & { strategy: Strategy; defaultRegions: readonly string[] },
+): Promise<Map<string, string>> {
+  const [{ resolveBaseImage }, { AwsClients }] = await Promise.all([import('../providers/aws/base-images.js'), import('../providers/aws/clients.js')]);
+  const clients = options.awsClients ?? new AwsClients();
+  const roots = new Map<string, Template>();
+  const visit = (t: Template): void => {
+    if (t.parent) visit(t.parent);
+    else roots.set(t.slug, t);
+  };
+  templates.forEach(visit);
+  const lookups: { key: string; base: Template['base']; arch: Architecture; region: string; lookup: string }[] = [];
+  for (const t of roots.values()) {
+    const regions = options.regions ?? (t.regions.length > 0 ? t.regions : options.defaultRegions);
+    const where = options.strategy === 'per-region' ? regions : [options.buildRegion && regions.includes(options.buildRegion) ? options.buildRegion : regions[0]!];
+    for (const arch of t.architectures.filter((a) => !options.architectures || options.architectures.includes(a))) {
+      for (const region of where) lookups.push({ key: baseImageKey(t.slug, arch, region), base: t.base, arch, region, lookup: `${describeBase(t.base)}/${arch}/${region}` });
+    }
+  }
+  const distinct = [...new Map(lookups.map((l) => [l.lookup, l])).values()];
+  const found = new Map<string, string>();
+  const results = await mapLimit(distinct, 8, async (l) => found.set(l.lookup, (await resolveBaseImage(clients, l.region, l.base, l.arch, options.signal)).imageId));
+  const failure = results.find((r) => r.status === 'rejected');
+  if (!options.awsClients) clients.destroy();
+  if (failure && failure.status === 'rejected') throw failure.reason;
+  return new Map(lookups.map((l) => [l.key, found.get(l.lookup)!]));
+}
