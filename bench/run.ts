@@ -4,7 +4,10 @@
  *  - local provider: the tool's overhead per build (wall time minus the setup script's own time,
  *    base cached), and the time of a build that is skipped because nothing changed;
  *  - AWS provider against moto_server: API calls per build by operation, and the tool's own time
- *    apart from waiting for AWS.
+ *    apart from waiting for AWS;
+ *  - build-all for 2 templates × 4 regions × 2 architectures against moto_server: instance-hours,
+ *    API calls and wall time of `--strategy copy` against `per-region` (as ratios), and the time
+ *    of a second run that has nothing to do.
  * Results are printed and written to bench/results/latest.json.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -13,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { events, median, ms, timePrism } from './lib.js';
 import { benchAws } from './aws.js';
+import { benchBuildAll } from './build-all.js';
 
 const results: Record<string, unknown> = {};
 const report = (name: string, value: string) => console.log(`${name.padEnd(58)} ${value}`);
@@ -76,6 +80,7 @@ async function main(): Promise<void> {
   await benchHelp();
   await benchLocal();
   Object.assign(results, await benchAws(report));
+  Object.assign(results, await benchBuildAll(report));
   await mkdir(new URL('./results/', import.meta.url), { recursive: true });
   await writeFile(new URL('./results/latest.json', import.meta.url), `${JSON.stringify({ at: new Date().toISOString(), ...results }, null, 2)}\n`);
   console.log('\nwritten to bench/results/latest.json');

@@ -41,6 +41,8 @@ export interface BuildOptions {
   /** Called when the image (and each copy) is finished: the registry records it. */
   onImage?: BuildSettings['onImage'];
   onCopy?: BuildSettings['onCopy'];
+  /** Shared per-region copy limits (build-all). */
+  copySlots?: BuildSettings['copySlots'];
 }
 
 export type BuildResult =
@@ -102,6 +104,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     ...(copyTo.length > 0 ? { copyTo, copyConcurrency: options.copyConcurrency ?? options.config?.copyConcurrency ?? 8 } : {}),
     ...(options.onImage ? { onImage: options.onImage } : {}),
     ...(options.onCopy ? { onCopy: options.onCopy } : {}),
+    ...(options.copySlots ? { copySlots: options.copySlots } : {}),
   });
   return { ...outcome, target, fingerprint };
 }

@@ -12,6 +12,10 @@ import { libraryFor } from '../template/library.js';
 import { createProvider, type ProviderName } from '../providers/create-provider.js';
 import type { Provider } from '../providers/provider.js';
 import { chooseArchitecture } from './build.js';
+import { withRegistry } from './registry-session.js';
+import { current, findImage } from '../registry/queries.js';
+import { setValidated } from '../registry/operations.js';
+import { systemClock } from '../core/clock.js';
 
 export interface ValidateOptions {
   template: string;
@@ -30,8 +34,10 @@ export interface ValidateOptions {
   subnet?: string;
   instanceProfile?: string;
   awsClients?: import('../providers/aws/clients.js').AwsClients;
-  /** Finds the image to validate when none is named (the registry's current one on AWS). */
-  currentImage?: (template: string, architecture: Architecture, region: string) => Promise<string | undefined>;
+  /** The registry (--registry); its current image is validated by default, and gets the result. */
+  registry?: string;
+  /** Leave the registry alone (tests of the engine). */
+  noRegistry?: boolean;
 }
 
 export type ValidateResult = RunOutcome & { target: Target; imageId: string };
@@ -55,8 +61,11 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
       ...(options.awsClients ? { awsClients: options.awsClients } : {}),
     }));
   const fingerprint = templateFingerprint(template, architecture);
-  const imageId =
-    options.image ?? (await options.currentImage?.(template.slug, architecture, provider.region)) ?? (await provider.latestImage(template.slug, architecture))?.id;
+  const registryOptions = { ...(options.registry ? { registry: options.registry } : {}), ...(options.config ? { config: options.config } : {}) };
+  const fromRegistry = options.image || options.noRegistry
+    ? undefined
+    : await withRegistry(registryOptions, async (store) => current(await store.read(), { template: template.slug, region: provider.region, architecture })?.ami_id);
+  const imageId = options.image ?? fromRegistry ?? (await provider.latestImage(template.slug, architecture))?.id;
   if (!imageId) {
     throw new PrismError('NOT_FOUND', `${template.slug} has no ${architecture} image in ${provider.region} to validate`, {
       hint: `build one first: prism ami build ${template.slug} --provider ${provider.name} --architecture ${architecture}`,
@@ -80,7 +89,18 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
   });
   // The verdict is recorded whether the tests passed or not; a cancelled run says nothing.
   if (outcome.status !== 'cancelled' && outcome.tests.length > 0) {
-    await provider.recordValidation(imageId, outcome.tests, new Date());
+    const at = new Date();
+    await provider.recordValidation(imageId, outcome.tests, at);
+    if (!options.noRegistry) {
+      const passed = outcome.tests.every((t) => t.status === 'passed');
+      await withRegistry(registryOptions, (store) =>
+        store.update((doc) =>
+          findImage(doc, imageId, template.slug).length > 0
+            ? setValidated(doc, { template: template.slug, amiId: imageId, validated: passed, at: at.toISOString().replace(/\.\d{3}Z$/, 'Z') }, systemClock)
+            : { document: doc, changed: false, result: [] },
+        ),
+      );
+    }
   }
   return { ...outcome, target: { template: template.slug, architecture, region: provider.region }, imageId };
 }

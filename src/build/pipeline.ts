@@ -1,5 +1,5 @@
 import { compactTimestamp, systemClock, type Clock } from '../core/clock.js';
-import { mapLimit } from '../core/concurrency.js';
+import { mapLimit, type Semaphore } from '../core/concurrency.js';
 import { errorMessage, isAbortError, isPrismError, PrismError } from '../core/errors.js';
 import type { BuildEvent, EventSink, Target, TestResult } from '../core/events.js';
 import type { Architecture } from '../core/types.js';
@@ -40,6 +40,8 @@ export interface BuildSettings extends RunSettings {
   copyConcurrency?: number;
   /** Called as each copy completes: the registry records it. */
   onCopy?: (copy: CreatedImage, record: ImageRecord) => Promise<void>;
+  /** Shared limits on copies per target region (build-all). */
+  copySlots?: (region: string) => Semaphore | undefined;
 }
 
 export interface RunOutcome {
@@ -151,9 +153,17 @@ export async function runBuild(settings: BuildSettings): Promise<RunOutcome> {
     const record: ImageRecord = { template, version, fingerprint: settings.fingerprint, architecture, buildId: settings.buildId, base, created, tests };
     await run.step('record', 'Recording image', async () => {
       await provider.recordImage(image, record, run.ctx);
-      await settings.onImage?.(image, record);
+      // The image is finished and tagged: from here on nothing removes it.
+      await run.commitImage();
+      try {
+        await settings.onImage?.(image, record);
+      } catch (error) {
+        throw new PrismError('PARTIAL', `image ${image.id} was built, but recording it in the registry failed: ${errorMessage(error)}`, {
+          hint: `record it once the registry is reachable: prism ami update-registry ${template.slug} --region ${image.region} --architecture ${architecture} --ami ${image.id}`,
+          cause: error,
+        });
+      }
     });
-    await run.commitImage();
     if (settings.copyTo && settings.copyTo.length > 0) await copyToRegions(run, settings, image, record);
     return tests;
   });
@@ -163,20 +173,25 @@ export async function runBuild(settings: BuildSettings): Promise<RunOutcome> {
  * Copies the image to every region at once (bounded). Each copy is kept and recorded as soon as
  * it completes; a failed copy is removed and the others go on. Any failure makes the run partial.
  */
-async function copyToRegions(run: Run, settings: BuildSettings, image: CreatedImage, record: ImageRecord): Promise<void> {
+async function copyToRegions(run: Run, settings: Pick<BuildSettings, 'provider' | 'copyTo' | 'copyConcurrency' | 'onCopy' | 'copySlots'>, image: CreatedImage, record: ImageRecord): Promise<void> {
   const provider = settings.provider;
   const copy = provider.copyImage?.bind(provider);
   if (!copy) throw new PrismError('USAGE', `the ${provider.name} provider cannot copy images to other regions`, { hint: 'leave out --copy-to' });
   const regions = [...new Set(settings.copyTo)].filter((r) => r !== image.region);
-  const results = await mapLimit(regions, settings.copyConcurrency ?? 8, (region) =>
-    run.step(`copy-${region}`, `Copying image to ${region}`, async () => {
-      const made = await copy(image, region, record, run.ctx);
-      await made.commit();
-      run.copies.push(made.image);
-      await settings.onCopy?.(made.image, record);
-      return made.image;
-    }, (c: CreatedImage) => c.id),
-  );
+  const slot = settings.copySlots ?? (() => undefined);
+  const results = await mapLimit(regions, settings.copyConcurrency ?? 8, (region) => {
+    const work = () =>
+      run.step(`copy-${region}`, `Copying image to ${region}`, async () => {
+        const made = await copy(image, region, record, run.ctx);
+        await made.commit();
+        run.copies.push(made.image);
+        await settings.onCopy?.(made.image, record);
+        return made.image;
+      }, (c: CreatedImage) => c.id);
+    // Copies into one region are limited across every build of a build-all run.
+    const limiter = slot(region);
+    return limiter ? limiter.run(work) : work();
+  });
   if (run.signal.aborted) throw new PrismError('CANCELLED', 'Cancelled');
   const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${regions[i]}: ${errorMessage(r.reason)}`] : []));
   if (failed.length > 0) {
@@ -184,6 +199,25 @@ async function copyToRegions(run: Run, settings: BuildSettings, image: CreatedIm
       hint: 'run the build again to retry the copies (the image is reused: same fingerprint)',
     });
   }
+}
+
+export interface CopySettings extends RunSettings {
+  /** The finished image to copy, and what is known about it. */
+  source: CreatedImage;
+  record: ImageRecord;
+  copyTo: readonly string[];
+  copyConcurrency?: number;
+  onCopy?: BuildSettings['onCopy'];
+  copySlots?: BuildSettings['copySlots'];
+}
+
+/** Copies an existing up-to-date image to more regions (build-all when only copies are missing). */
+export async function runCopies(settings: CopySettings): Promise<RunOutcome> {
+  return runWithCleanup(settings, 'copy', async (run) => {
+    run.image = settings.source;
+    await copyToRegions(run, settings, settings.source, settings.record);
+    return [];
+  });
 }
 
 /** `validate`: a fresh machine from a finished image, the template's tests, then removal. */
@@ -293,7 +327,7 @@ class Run {
 
 async function runWithCleanup(
   settings: BuildSettings | RunSettings,
-  kind: 'build' | 'validate',
+  kind: 'build' | 'validate' | 'copy',
   body: (run: Run) => Promise<TestResult[]>,
 ): Promise<RunOutcome> {
   const started = Date.now();
@@ -334,7 +368,7 @@ async function runWithCleanup(
   let error: PrismError | undefined;
   let tests: TestResult[] = [];
   try {
-    await run.step('preflight', 'Checking prerequisites', () => settings.provider.preflight(settings.architecture, run.ctx));
+    await run.step('preflight', 'Checking prerequisites', () => settings.provider.preflight(settings.architecture, run.ctx, { machine: kind !== 'copy' }));
     tests = await body(run);
   } catch (caught) {
     error = classify(caught, settings.signal, deadline, timeoutMinutes);

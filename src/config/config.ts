@@ -33,7 +33,20 @@ export const configSchema = z.strictObject({
   concurrency: wholeNumber(1, 64, 'builds').optional(),
   copyConcurrency: wholeNumber(1, 64, 'copies').optional(),
   logDir: text.optional(),
+  /** Plan estimates: prices (USD) and the expected length of a build. */
+  prices: z
+    .strictObject({
+      instances: z.record(z.string(), z.number().nonnegative({ error: 'must be zero or more' })).optional(),
+      snapshotPerGbMonth: z.number().nonnegative({ error: 'must be zero or more' }).optional(),
+      copyPerGb: z.number().nonnegative({ error: 'must be zero or more' }).optional(),
+    })
+    .optional(),
+  buildMinutesEstimate: wholeNumber(1, 1440, 'minutes').optional(),
   pinnedImages: z.array(text).optional(),
+  /** Folders (or files) every template reads: a change there rebuilds them all (`prism ami changed`). */
+  sharedPaths: z.array(text).optional(),
+  /** The IAM role GitHub Actions assumes through OIDC (`prism ami ci init --role-arn`). */
+  roleArn: text.optional(),
   lint: z.strictObject({ disable: z.array(text).optional() }).optional(),
   local: z
     .strictObject({
@@ -101,6 +114,7 @@ export function parseConfig(bytes: Uint8Array | string, file: string): ConfigFil
   const out: ConfigFile = { ...values };
   if (values.templatesDir) out.templatesDir = abs(values.templatesDir)!;
   if (values.logDir) out.logDir = abs(values.logDir)!;
+  if (values.sharedPaths) out.sharedPaths = values.sharedPaths.map((p) => abs(p)!);
   if (values.registry?.startsWith('file:')) out.registry = `file:${abs(values.registry.slice(5))}`;
   else if (values.registry && !values.registry.includes('://')) out.registry = abs(values.registry)!;
   if (values.local) {

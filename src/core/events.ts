@@ -37,7 +37,8 @@ export interface ImageInfo {
 export type BuildEvent =
   | {
       type: 'run-start';
-      kind: 'build' | 'validate';
+      /** copy: an up-to-date image is only copied to more regions (build-all). */
+      kind: 'build' | 'validate' | 'copy';
       buildId: string;
       target: Target;
       provider: string;
@@ -55,7 +56,7 @@ export type BuildEvent =
   | { type: 'notice'; target: Target; level: 'info' | 'warning'; message: string }
   | {
       type: 'run-end';
-      kind: 'build' | 'validate';
+      kind: 'build' | 'validate' | 'copy';
       target: Target;
       /** partial: the image was made but some region copies failed. */
       status: 'succeeded' | 'failed' | 'cancelled' | 'skipped' | 'partial';

@@ -102,7 +102,7 @@ export interface Provider {
   /** Words for the build machine in output: "instance" or "container". */
   readonly machineNoun: string;
   /** Checks what the provider needs (root, packages, credentials); throws a clear error. */
-  preflight(architecture: Architecture, ctx: ProviderContext): Promise<void>;
+  preflight(architecture: Architecture, ctx: ProviderContext, needs?: { machine: boolean }): Promise<void>;
   /** The base image: the template's base source, or its parent's current image. */
   resolveBase(template: Template, architecture: Architecture, ctx: ProviderContext): Promise<BaseImage>;
   launch(base: BaseImage, spec: LaunchSpec, ctx: ProviderContext): Promise<Machine>;

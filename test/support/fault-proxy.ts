@@ -15,6 +15,8 @@ export interface FaultRule {
   times?: number;
   delayMs?: number;
   error?: { status: number; code: string; message?: string };
+  /** Only calls this accepts match (e.g. by their params: the tags of one build). */
+  when?: (call: Pick<RecordedCall, 'action' | 'service' | 'region' | 'params'>) => boolean;
 }
 
 export interface RecordedCall {
@@ -72,7 +74,14 @@ export class FaultProxy {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
     const { action, service, region, params } = describe(req, body);
-    const rule = this.rules.find((r) => r.action === action && (!r.region || r.region === region) && (r.times === undefined || r.applied < r.times) && r.seen++ >= (r.skip ?? 0));
+    const rule = this.rules.find(
+      (r) =>
+        r.action === action &&
+        (!r.region || r.region === region) &&
+        (!r.when || r.when({ action, service, region, params })) &&
+        (r.times === undefined || r.applied < r.times) &&
+        r.seen++ >= (r.skip ?? 0),
+    );
     if (rule) rule.applied++;
     const call: RecordedCall = { action, service, region, status: 0, faulted: Boolean(rule?.error), params, at: Date.now() };
     this.calls.push(call);

@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../../core/exit-codes.js';
 import {
+  addPublishSsmOption,
+  addRegistryOption,
+  publishSsmFlag,
+  type RegistryFlags,
   addArchitectureOption,
   addConfigOption,
   addJsonOption,
@@ -12,7 +16,7 @@ import {
   type CliContext,
 } from '../context.js';
 
-interface BuildFlags {
+interface BuildFlags extends RegistryFlags {
   provider?: string;
   architecture?: string;
   arch?: string;
@@ -59,6 +63,8 @@ export function registerBuild(ami: Command, ctx: CliContext): void {
     .option('--subnet <id>', 'subnet for the build instance (aws; default: a default subnet of the default VPC)')
     .option('--dry-run', 'check permissions and inputs (EC2 DryRun on every call that creates something); make nothing');
   addJsonOption(command, 'print one JSON event per line on stdout');
+  addRegistryOption(command);
+  addPublishSsmOption(command);
   addTemplatesDirOption(command);
   addConfigOption(command);
   command.action(async (ref: string, flags: BuildFlags) => {
@@ -90,6 +96,10 @@ export function registerBuild(ami: Command, ctx: CliContext): void {
       ctx.setExitCode(report.checks.every((c) => c.ok) ? ExitCode.ok : ExitCode.badInput);
       return;
     }
+    const publishSsm = publishSsmFlag(flags, config);
+    const { openRecorder } = await import('../../actions/registry-recorder.js');
+    const recorder = await openRecorder({ ...(flags.registry ? { registry: flags.registry } : {}), ...(publishSsm !== undefined ? { publishSsm } : {}), config: config.values });
+    const hooks = recorder.hooks();
     const tracker = new RunTracker();
     const renderer = createRenderer(pickMode(ctx.io, flags.json ?? false), ctx.io);
     const interrupts = handleInterrupts(ctx.io, tracker);
@@ -114,6 +124,8 @@ export function registerBuild(ami: Command, ctx: CliContext): void {
         ...(copyTo ? { copyTo } : {}),
         ...(flags.subnet ? { subnet: flags.subnet } : {}),
         ...(flags.instanceProfile ? { instanceProfile: flags.instanceProfile } : {}),
+        onImage: hooks.onImage,
+        onCopy: hooks.onCopy,
       });
       ctx.setExitCode(
         result.status === 'succeeded' || result.status === 'skipped'
@@ -127,6 +139,7 @@ export function registerBuild(ami: Command, ctx: CliContext): void {
     } finally {
       renderer.close();
       interrupts.dispose();
+      recorder.close();
     }
   });
 }

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../../core/exit-codes.js';
 import {
+  addRegistryOption,
+  type RegistryFlags,
   addArchitectureOption,
   addConfigOption,
   addJsonOption,
@@ -12,7 +14,7 @@ import {
   type CliContext,
 } from '../context.js';
 
-interface ValidateFlags {
+interface ValidateFlags extends RegistryFlags {
   provider?: string;
   architecture?: string;
   arch?: string;
@@ -42,6 +44,7 @@ export function registerValidate(ami: Command, ctx: CliContext): void {
     .option('--instance-profile <name>', 'instance profile of the validation instance (aws)')
     .option('--subnet <id>', 'subnet of the validation instance (aws)');
   addJsonOption(command, 'print one JSON event per line on stdout');
+  addRegistryOption(command);
   addTemplatesDirOption(command);
   addConfigOption(command);
   command.action(async (ref: string, flags: ValidateFlags) => {
@@ -71,6 +74,7 @@ export function registerValidate(ami: Command, ctx: CliContext): void {
         tracker,
         ...(flags.subnet ? { subnet: flags.subnet } : {}),
         ...(flags.instanceProfile ? { instanceProfile: flags.instanceProfile } : {}),
+        ...(flags.registry ? { registry: flags.registry } : {}),
         ...(architecture ? { architecture } : {}),
         ...(image ? { image } : {}),
         ...(region ? { region } : {}),

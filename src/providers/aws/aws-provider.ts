@@ -58,11 +58,11 @@ export class AwsProvider implements Provider {
     this.region = settings.region;
   }
 
-  async preflight(_architecture: Architecture, ctx: ProviderContext): Promise<void> {
+  async preflight(_architecture: Architecture, ctx: ProviderContext, needs: { machine: boolean } = { machine: true }): Promise<void> {
     const sts = await this.clients.sts(this.region);
     const identity = await aws('checking AWS credentials', () => sts.send(new GetCallerIdentityCommand({}), { abortSignal: ctx.signal }));
     ctx.log(`aws identity ${identity.Arn} (account ${identity.Account}) in ${this.region}`);
-    if (!this.settings.instanceProfile) {
+    if (needs.machine && !this.settings.instanceProfile) {
       throw new PrismError('USAGE', 'AWS builds need an instance profile that lets the SSM agent run the setup', {
         hint: 'pass --instance-profile NAME or set instanceProfile in prism-ami.config.yaml; `prism ami iam-policy` prints the role policy it needs',
       });

@@ -49,7 +49,8 @@ export class LocalProvider implements Provider {
     this.store = new LocalImageStore(settings.imageDir);
   }
 
-  preflight(architecture: Architecture): Promise<void> {
+  preflight(architecture: Architecture, _ctx?: ProviderContext, needs: { machine: boolean } = { machine: true }): Promise<void> {
+    if (!needs.machine) return Promise.resolve();
     return checkLocalPrerequisites(architecture);
   }
 
