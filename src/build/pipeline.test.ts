@@ -371,17 +371,22 @@ describe('runBuild with an in-memory cloud', () => {
         failedStep: 'record',
         removed: ['snap-1', 'img-1', 'm-1', 'sg-1'],
       },
-      {
-        at: 'the onImage callback (registry)',
+    ];
+
+    it('a registry that cannot record the image keeps the finished image and ends partial', async () => {
+      const { cloud, outcome } = await build({}, {
         onImage: async () => {
           throw new PrismError('REGISTRY_LOCKED', 'the registry is locked by another build');
         },
-        code: 'REGISTRY_LOCKED',
-        message: 'the registry is locked by another build',
-        failedStep: 'record',
-        removed: ['snap-1', 'img-1', 'm-1', 'sg-1'],
-      },
-    ];
+      });
+      expect(outcome.status).toBe('partial');
+      expect(outcome.error?.code).toBe('PARTIAL');
+      expect(outcome.error?.message).toContain('the registry is locked by another build');
+      expect(outcome.error?.hint).toContain('prism ami update-registry');
+      expect(outcome.image?.id).toBe('img-1');
+      // The machine and its security group are gone; the image and its snapshot stay.
+      expect(cloud.removed).toEqual(['m-1', 'sg-1']);
+    });
 
     for (const c of cases) {
       it(`at ${c.at}: ${c.code}`, async () => {
