@@ -2,8 +2,8 @@ import type { Diagnostic } from './diagnostic.js';
 import { exitCodeOf, type ExitCode } from './exit-codes.js';
 
 /**
- * Stable error codes. They appear in `--json` output and in docs/errors.md, so a code is never
- * renamed; add new ones instead.
+ * Stable error codes. They appear in `--json` output and in the README's exit-code table, so a
+ * code is never renamed; add new ones instead.
  */
 export type ErrorCode =
   | 'USAGE'

@@ -67,7 +67,7 @@ export async function planOptions(slugs: string[], flags: PlanFlags, ctx: CliCon
     checkBases: flags.baseCheck,
     ...(regions ? { regions } : {}),
     ...(architectures ? { architectures: architectures as Architecture[] } : {}),
-    ...(flags.buildRegion ? { buildRegion: flags.buildRegion } : {}),
+    ...((flags.buildRegion ?? config.values.buildRegion) ? { buildRegion: (flags.buildRegion ?? config.values.buildRegion)! } : {}),
   };
 }
 
