@@ -122,7 +122,14 @@ export async function buildAll(options: BuildAllOptions): Promise<BuildAllResult
       for (const region of item.regions) row(region, 'cancelled');
       return false;
     }
-    const ok = item.action === 'copy' ? await copyOnly(item, row) : await buildItem(item, row);
+    let ok: boolean;
+    try {
+      ok = item.action === 'copy' ? await copyOnly(item, row) : await buildItem(item, row);
+    } catch (error) {
+      // Runs report their own failures; this is what escaped them (e.g. a provider that could not be made).
+      for (const region of item.regions) if (!rows.some((r) => r.template === item.template && r.architecture === item.architecture && r.region === region)) row(region, 'failed', { error: errorMessage(error) });
+      ok = false;
+    }
     if (!ok && options.failFast) stop.abort();
     return ok;
   };

@@ -94,7 +94,9 @@ async function resolveBases(
   const lookups: { key: string; base: Template['base']; arch: Architecture; region: string; lookup: string }[] = [];
   for (const t of roots.values()) {
     const regions = options.regions ?? (t.regions.length > 0 ? t.regions : options.defaultRegions);
-    const where = options.strategy === 'per-region' ? regions : [options.buildRegion && regions.includes(options.buildRegion) ? options.buildRegion : regions[0]!];
+    // Every target region: a region copy's base is compared with the base of the region the
+    // image was built in, which need not be today's build region.
+    const where = regions;
     for (const arch of t.architectures.filter((a) => !options.architectures || options.architectures.includes(a))) {
       for (const region of where) lookups.push({ key: baseImageKey(t.slug, arch, region), base: t.base, arch, region, lookup: `${describeBase(t.base)}/${arch}/${region}` });
     }

@@ -205,9 +205,13 @@ describe('planBuilds', () => {
     const unchanged = plan({ templates: [parent], registry: doc });
     expect(summary(unchanged)).toEqual(['base/x86_64:skip:up-to-date', 'base/arm64:skip:up-to-date']);
 
-    const changed = plan({ templates: [parent], registry: doc, baseImages: bases({ [baseImageKey('base', 'x86_64', 'us-east-1')]: NEW_BASE_X86 }) });
+    // Base AMIs have other IDs in other regions: the copy's base is compared in the region the
+    // image was built in (us-west-2), not in today's build region.
+    const elsewhere = plan({ templates: [parent], registry: doc, baseImages: bases({ [baseImageKey('base', 'x86_64', 'us-east-1')]: NEW_BASE_X86 }) });
+    expect(summary(elsewhere)).toEqual(['base/x86_64:skip:up-to-date', 'base/arm64:skip:up-to-date']);
+    const changed = plan({ templates: [parent], registry: doc, baseImages: bases({ [baseImageKey('base', 'x86_64', 'us-west-2')]: NEW_BASE_X86 }) });
     expect(summary(changed)).toEqual(['base/x86_64:build:base-changed', 'base/arm64:skip:up-to-date']);
-    expect(item(changed, 'base/x86_64').reasons[0]!.detail).toBe(`base image in us-east-1: ${BASE_X86} → ${NEW_BASE_X86}`);
+    expect(item(changed, 'base/x86_64').reasons[0]!.detail).toBe(`base image in us-west-2: ${BASE_X86} → ${NEW_BASE_X86}`);
 
     // A copy of a copy is followed too.
     let chain = emptyRegistry();
@@ -220,7 +224,7 @@ describe('planBuilds', () => {
     }
     const x86 = { architectures: ['x86_64'] as Architecture[] };
     expect(summary(plan({ templates: [parent], registry: chain, ...x86 }))).toEqual(['base/x86_64:skip:up-to-date']);
-    expect(summary(plan({ templates: [parent], registry: chain, ...x86, baseImages: bases({ [baseImageKey('base', 'x86_64', 'us-east-1')]: NEW_BASE_X86 }) }))).toEqual([
+    expect(summary(plan({ templates: [parent], registry: chain, ...x86, baseImages: bases({ [baseImageKey('base', 'x86_64', 'us-west-2')]: NEW_BASE_X86 }) }))).toEqual([
       'base/x86_64:build:base-changed',
     ]);
   });
@@ -302,10 +306,14 @@ describe('planBuilds', () => {
     expect(c.perRegion.estimate.copyGb).toBe(0);
     expect(c.perRegion.estimate).toEqual(p.totals.estimate);
 
-    // A base change in one region only rebuilds there (per-region resolves each region's base).
-    const changed = plan({ strategy: 'per-region', templates: [parent], registry: allBuilt([parent]), baseImages: bases({ [baseImageKey('base', 'arm64', 'us-west-1')]: 'ami-0b000000000000022' }) });
+    // The images were built in us-east-1 and copied: a new base there is a change for every region
+    // (each copy traces back to it); a new base only in us-west-1 is not, its image did not use it.
+    const changed = plan({ strategy: 'per-region', templates: [parent], registry: allBuilt([parent]), baseImages: bases({ [baseImageKey('base', 'arm64', 'us-east-1')]: 'ami-0b000000000000022' }) });
     expect(summary(changed)).toEqual(['base/x86_64:skip:up-to-date', 'base/arm64:build:base-changed']);
     expect(item(changed, 'base/arm64').buildRegions).toEqual(REGIONS);
+    expect(item(changed, 'base/arm64').reasons).toHaveLength(1);
+    const westOnly = plan({ strategy: 'per-region', templates: [parent], registry: allBuilt([parent]), baseImages: bases({ [baseImageKey('base', 'arm64', 'us-west-1')]: 'ami-0b000000000000022' }) });
+    expect(summary(westOnly)).toEqual(['base/x86_64:skip:up-to-date', 'base/arm64:skip:up-to-date']);
   });
 
   it('--strategy per-region with a region added: builds only there, for the parent and the child', () => {
@@ -353,9 +361,12 @@ describe('planBuilds', () => {
 
     const west = plan({ buildRegion: 'us-west-2', baseImages: bases({ [baseImageKey('base', 'x86_64', 'us-west-2')]: NEW_BASE_X86 }) });
     expect(item(west, 'base/x86_64')).toMatchObject({ buildRegions: ['us-west-2'], copyTo: ['us-east-1', 'us-east-2', 'us-west-1'], baseImage: NEW_BASE_X86 });
-    // The base compared is the one in the build region.
-    const rebuilt = plan({ buildRegion: 'us-west-2', registry: allBuilt(), baseImages: bases({ [baseImageKey('base', 'x86_64', 'us-west-2')]: NEW_BASE_X86 }) });
+    // The base compared is the one where the current image was built (us-east-1), whatever the
+    // build region is now.
+    const rebuilt = plan({ buildRegion: 'us-west-2', registry: allBuilt(), baseImages: bases({ [baseImageKey('base', 'x86_64', 'us-east-1')]: NEW_BASE_X86 }) });
     expect(summary(rebuilt)[0]).toBe('base/x86_64:build:base-changed');
+    const westNew = plan({ buildRegion: 'us-west-2', registry: allBuilt(), baseImages: bases({ [baseImageKey('base', 'x86_64', 'us-west-2')]: NEW_BASE_X86 }) });
+    expect(summary(westNew)[0]).toBe('base/x86_64:skip:up-to-date');
     // A build region the template does not use: its first region.
     expect(item(plan({ buildRegion: 'eu-west-1' }), 'base/x86_64').buildRegions).toEqual(['us-east-1']);
 

@@ -115,10 +115,13 @@ function planItem(template: Template, architecture: Architecture, input: PlanInp
   const baseRegions = input.strategy === 'per-region' ? regions : [buildRegion];
   if (!template.parent) {
     for (const region of baseRegions) {
-      const now = input.baseImages.get(baseImageKey(template.slug, architecture, region));
       const entry = slots.find((s) => s.region === region)?.entry;
-      const was = entry && upToDate(entry) ? rootSource(input.registry, template.slug, architecture, entry) : undefined;
-      if (now && was && now !== was) reasons.push({ code: 'base-changed', detail: `base image in ${region}: ${was} → ${now}` });
+      // A region copy's base is that of the image it was copied from, in that image's region
+      // (base AMIs have other IDs in other regions).
+      const origin = entry && upToDate(entry) ? rootSource(input.registry, template.slug, architecture, entry, region) : undefined;
+      const now = origin && input.baseImages.get(baseImageKey(template.slug, architecture, origin.region));
+      const detail = `base image in ${origin?.region}: ${origin?.source} → ${now}`;
+      if (origin?.source && now && now !== origin.source && !reasons.some((r) => r.detail === detail)) reasons.push({ code: 'base-changed', detail });
     }
   }
   const any = slots.filter((s) => s.entry);
@@ -161,19 +164,22 @@ function planItem(template: Template, architecture: Architecture, input: PlanInp
 }
 
 /**
- * The base image an image was built from: its source, or for a region copy (whose source is
- * another image of the same template) that image's source.
+ * The base image an image was built from and the region it was built in: its own source and
+ * region, or for a region copy (whose source is another image of the same template) that
+ * image's, followed back to the build.
  */
-function rootSource(doc: RegistryDocument, template: string, architecture: Architecture, entry: HistoryEntry): string | undefined {
+function rootSource(doc: RegistryDocument, template: string, architecture: Architecture, entry: HistoryEntry, region: string): { source?: string; region: string } {
   let source = entry.source_ami;
+  let where = region;
   for (let hops = 0; source && hops < 5; hops++) {
     const copyOf = Object.keys(doc.templates[template]?.history ?? doc.templates[template]?.amis ?? {})
-      .map((region) => history(doc, { template, region, architecture }).find((h) => h.ami_id === source))
-      .find(Boolean);
-    if (!copyOf) return source;
-    source = copyOf.source_ami;
+      .map((r) => ({ region: r, entry: history(doc, { template, region: r, architecture }).find((h) => h.ami_id === source) }))
+      .find((x) => x.entry);
+    if (!copyOf) break;
+    source = copyOf.entry!.source_ami;
+    where = copyOf.region;
   }
-  return source;
+  return { ...(source ? { source } : {}), region: where };
 }
 
 function estimate(builds: number, copies: number, regions: number, instanceType: string, volumeGb: number, input: PlanInput): Estimate {

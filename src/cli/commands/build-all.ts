@@ -30,7 +30,8 @@ export function registerBuildAll(ami: Command, ctx: CliContext): void {
     .option('--version <version>', 'version recorded with the images (default: each template\'s version)')
     .option('--instance-profile <name>', 'instance profile of the build instances (aws)')
     .option('--subnet <id>', 'subnet of the build instances (aws)')
-    .option('--log-dir <dir>', 'folder for build logs');
+    .option('--log-dir <dir>', 'folder for build logs')
+    .option('--only-outdated', 'only what a scheduled security rebuild should do: images whose base image changed, and their children');
   addPlanOptions(command);
   addPublishSsmOption(command);
   addJsonOption(command, 'print one JSON event per line, then the summary as JSON');
