@@ -1,43 +1,25 @@
 import { join } from 'node:path';
 import { runBuild, type BuildSettings, type RunOutcome } from '../build/pipeline.js';
 import type { RunTracker } from '../build/run-tracker.js';
-import type { ConfigFile } from '../config/config.js';
-import { PrismError } from '../core/errors.js';
 import type { EventSink, Target } from '../core/events.js';
 import { newBuildId } from '../core/ids.js';
 import { defaultLogDir, runsDir } from '../core/paths.js';
-import { hostArchitecture, type Architecture } from '../core/types.js';
-import { templateFingerprint } from '../template/fingerprint.js';
-import { libraryFor } from '../template/library.js';
-import type { Template } from '../template/model.js';
-import { createProvider, type ProviderName } from '../providers/create-provider.js';
-import type { ExistingImage, Provider } from '../providers/provider.js';
+import type { ExistingImage } from '../providers/provider.js';
+import { resolveTarget, type TargetOptions } from './target.js';
 
-export interface BuildOptions {
-  template: string;
-  templatesDir?: string;
-  provider: ProviderName;
-  architecture?: Architecture;
-  region?: string;
+
+export interface BuildOptions extends TargetOptions {
   version?: string;
   /** Build even when an image with the same fingerprint exists. */
   force?: boolean;
   keepOnFailure?: boolean;
-  config?: ConfigFile;
   logDir?: string;
   emit: EventSink;
   signal: AbortSignal;
   tracker?: RunTracker;
-  /** A provider made by the caller (tests, build-all); else one is created. */
-  providerInstance?: Provider;
-  /** AWS: subnet and instance profile (else from the config file). */
-  subnet?: string;
-  instanceProfile?: string;
   /** AWS: regions to copy the image to once it is built. */
   copyTo?: readonly string[];
   copyConcurrency?: number;
-  /** AWS: shared SDK clients (tests add fault-injection middleware here). */
-  awsClients?: import('../providers/aws/clients.js').AwsClients;
   /** Called when the image (and each copy) is finished: the registry records it. */
   onImage?: BuildSettings['onImage'];
   onCopy?: BuildSettings['onCopy'];
@@ -54,20 +36,7 @@ export type BuildResult =
  * with the same fingerprint exists (unless forced).
  */
 export async function build(options: BuildOptions): Promise<BuildResult> {
-  const { library, slug } = libraryFor(options.template, options.templatesDir);
-  const template = await library.resolve(slug);
-  const architecture = chooseArchitecture(template, options.architecture, options.provider);
-  const region = options.region ?? options.config?.region ?? template.regions[0];
-  const provider =
-    options.providerInstance ??
-    (await createProvider(options.provider, {
-      config: options.config ?? {},
-      ...(region ? { region } : {}),
-      ...(options.subnet ? { subnet: options.subnet } : {}),
-      ...(options.instanceProfile ? { instanceProfile: options.instanceProfile } : {}),
-      ...(options.awsClients ? { awsClients: options.awsClients } : {}),
-    }));
-  const fingerprint = templateFingerprint(template, architecture);
+  const { template, architecture, provider, fingerprint } = await resolveTarget(options);
   const target: Target = { template: template.slug, architecture, region: provider.region };
 
   if (!options.force) {
@@ -109,21 +78,3 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   return { ...outcome, target, fingerprint };
 }
 
-export function chooseArchitecture(template: Template, requested: Architecture | undefined, provider: ProviderName): Architecture {
-  if (requested) {
-    if (!template.architectures.includes(requested)) {
-      throw new PrismError('USAGE', `${template.slug} is not built for ${requested}; it builds ${template.architectures.join(' and ')}`, {
-        hint: 'pick one of those with --architecture, or add it to base_ami.architecture',
-      });
-    }
-    return requested;
-  }
-  if (provider === 'local') {
-    const host = hostArchitecture();
-    if (host && template.architectures.includes(host)) return host;
-  }
-  if (template.architectures.length === 1) return template.architectures[0]!;
-  throw new PrismError('USAGE', `--architecture is required: ${template.slug} builds ${template.architectures.join(' and ')}`, {
-    hint: `add --architecture ${template.architectures[0]}, or use prism ami build-all to build every architecture`,
-  });
-}

@@ -3,7 +3,7 @@ import { errorMessage } from '../core/errors.js';
 import type { Architecture } from '../core/types.js';
 import { libraryFor } from '../template/library.js';
 import type { ProviderName } from '../providers/create-provider.js';
-import { chooseArchitecture } from './build.js';
+import { chooseArchitecture } from './choose-architecture.js';
 
 export interface DryRunOptions {
   template: string;

@@ -1,39 +1,23 @@
 import { join } from 'node:path';
 import { runValidation, type RunOutcome } from '../build/pipeline.js';
 import type { RunTracker } from '../build/run-tracker.js';
-import type { ConfigFile } from '../config/config.js';
+import { systemClock } from '../core/clock.js';
 import { PrismError } from '../core/errors.js';
 import type { EventSink, Target } from '../core/events.js';
 import { newBuildId } from '../core/ids.js';
 import { defaultLogDir, runsDir } from '../core/paths.js';
-import type { Architecture } from '../core/types.js';
-import { templateFingerprint } from '../template/fingerprint.js';
-import { libraryFor } from '../template/library.js';
-import { createProvider, type ProviderName } from '../providers/create-provider.js';
-import type { Provider } from '../providers/provider.js';
-import { chooseArchitecture } from './build.js';
-import { withRegistry } from './registry-session.js';
-import { current, findImage } from '../registry/queries.js';
 import { setValidated } from '../registry/operations.js';
-import { systemClock } from '../core/clock.js';
+import { current, findImage } from '../registry/queries.js';
+import { withRegistry } from './registry-session.js';
+import { resolveTarget, type TargetOptions } from './target.js';
 
-export interface ValidateOptions {
-  template: string;
-  templatesDir?: string;
-  provider: ProviderName;
-  architecture?: Architecture;
-  region?: string;
+export interface ValidateOptions extends TargetOptions {
   /** The image to validate; default: the template's newest image for the architecture. */
   image?: string;
-  config?: ConfigFile;
   logDir?: string;
   emit: EventSink;
   signal: AbortSignal;
   tracker?: RunTracker;
-  providerInstance?: Provider;
-  subnet?: string;
-  instanceProfile?: string;
-  awsClients?: import('../providers/aws/clients.js').AwsClients;
   /** The registry (--registry); its current image is validated by default, and gets the result. */
   registry?: string;
   /** Leave the registry alone (tests of the engine). */
@@ -47,20 +31,7 @@ export type ValidateResult = RunOutcome & { target: Target; imageId: string };
  * runs the template's tests again, removes the machine, and records the result with the image.
  */
 export async function validate(options: ValidateOptions): Promise<ValidateResult> {
-  const { library, slug } = libraryFor(options.template, options.templatesDir);
-  const template = await library.resolve(slug);
-  const architecture = chooseArchitecture(template, options.architecture, options.provider);
-  const region = options.region ?? options.config?.region ?? template.regions[0];
-  const provider =
-    options.providerInstance ??
-    (await createProvider(options.provider, {
-      config: options.config ?? {},
-      ...(region ? { region } : {}),
-      ...(options.subnet ? { subnet: options.subnet } : {}),
-      ...(options.instanceProfile ? { instanceProfile: options.instanceProfile } : {}),
-      ...(options.awsClients ? { awsClients: options.awsClients } : {}),
-    }));
-  const fingerprint = templateFingerprint(template, architecture);
+  const { template, architecture, provider, fingerprint } = await resolveTarget(options);
   const registryOptions = { ...(options.registry ? { registry: options.registry } : {}), ...(options.config ? { config: options.config } : {}) };
   const fromRegistry = options.image || options.noRegistry
     ? undefined

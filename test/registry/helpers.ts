@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { AwsClients } from '../../src/providers/aws/clients.js';
 import type { CliResult } from '../support/cli.js';
-import { freePort, type Moto } from '../support/moto.js';
+import { startMoto, type Moto } from '../support/moto.js';
 
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
@@ -59,37 +59,6 @@ export async function createBucket(clients: AwsClients, bucket: string): Promise
  * moto with one request at a time (fixtures/serial_moto.py says why): for the S3 concurrency
  * test only. Same environment and API as startMoto().
  */
-export async function startSerialMoto(): Promise<Moto> {
-  const port = await freePort();
-  const child = spawn(process.env.PRISM_TEST_PYTHON ?? 'python3', [`${FIXTURES}serial_moto.py`, '127.0.0.1', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-2000)));
-  const endpoint = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`serial moto exited: ${stderr}`);
-    const up = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1000) }).then((r) => r.status < 500, () => false);
-    if (up) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`serial moto did not start: ${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    endpoint,
-    port,
-    env: {
-      AWS_ENDPOINT_URL: endpoint,
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_REGION: 'us-east-1',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    },
-    reset: async () => {
-      await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
-    },
-    stop: () => stopProcess(child),
-  };
+export function startSerialMoto(): Promise<Moto> {
+  return startMoto({ command: (port) => [process.env.PRISM_TEST_PYTHON ?? 'python3', [`${FIXTURES}serial_moto.py`, '127.0.0.1', String(port)]] });
 }

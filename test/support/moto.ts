@@ -25,12 +25,14 @@ export function freePort(): Promise<number> {
 
 /**
  * Starts `moto_server` (the AWS emulator; scripts/test.sh installs it when missing) on a free
- * loopback port. `amisPath` seeds EC2 images (MOTO_AMIS_PATH, see ../shared/NOTES-moto.md).
+ * loopback port. `amisPath` seeds EC2 images (MOTO_AMIS_PATH, see ../shared/NOTES-moto.md);
+ * `command` starts another moto front end on that port instead.
  */
-export async function startMoto(options: { amisPath?: string } = {}): Promise<Moto> {
+export async function startMoto(options: { amisPath?: string; command?: (port: number) => [string, string[]] } = {}): Promise<Moto> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
-    const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+    const [command, args] = options.command?.(port) ?? ['moto_server', ['-H', '127.0.0.1', '-p', String(port)]];
+    const child: ChildProcess = spawn(command, args, {
       env: { ...process.env, ...(options.amisPath ? { MOTO_AMIS_PATH: options.amisPath } : {}) },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
