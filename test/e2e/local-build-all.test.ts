@@ -28,7 +28,8 @@ interface Report {
   items: { template: string; imageId: string; decision: string; why: string; status: string }[];
 }
 
-describe.runIf(runnable).sequential('local build-all and cleanup, end to end', () => {
+// On a fresh machine the first build also makes the debootstrap base (about a minute).
+describe.runIf(runnable).sequential('local build-all and cleanup, end to end', { timeout: 600_000 }, () => {
   let root: string;
   let e: LocalEnv;
   let templates: string;

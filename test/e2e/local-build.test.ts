@@ -14,7 +14,8 @@ import { CLEAN, events, leftovers, localEnv, requireOrSkipLocal, type LocalEnv }
 const runnable = requireOrSkipLocal();
 const TEMPLATES = join(REPO_ROOT, 'templates');
 
-describe.runIf(runnable).sequential('local builds, end to end', () => {
+// On a fresh machine the first build also makes the debootstrap base (about a minute).
+describe.runIf(runnable).sequential('local builds, end to end', { timeout: 600_000 }, () => {
   let root: string;
   let e: LocalEnv;
   let extraTemplates: string;
