@@ -25,9 +25,12 @@ export function formatPlan(plan: BuildPlan, color: boolean): string {
   const p = plan.perRegion;
   const total = e.buildUsd + e.copyUsd;
   const perRegionTotal = p.estimate.buildUsd;
+  const counts = `${t.builds} build${t.builds === 1 ? '' : 's'}, ${t.copies} cop${t.copies === 1 ? 'y' : 'ies'}, ${t.skips} up to date`;
+  // Local builds cost no cloud money: no estimate.
+  if (plan.items.every((i) => i.regions.every((r) => r === 'local'))) return `${table}\n${counts} (local provider)\n`;
   const lines = [
     '',
-    `${t.builds} build${t.builds === 1 ? '' : 's'}, ${t.copies} cop${t.copies === 1 ? 'y' : 'ies'}, ${t.skips} up to date (strategy: ${plan.strategy})`,
+    `${counts} (strategy: ${plan.strategy})`,
     `Estimated cost: ${e.instanceHours.toFixed(1)} instance-hours ${usd(e.buildUsd)}, copies ${e.copyGb} GB ${usd(e.copyUsd)}, snapshots ${e.storageGbMonth} GB ${usd(e.storageUsdPerMonth)}/month`,
   ];
   if (plan.strategy === 'copy' && p.builds > t.builds) {
