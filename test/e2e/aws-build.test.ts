@@ -229,6 +229,17 @@ ${extra}`;
     await clean();
   });
 
+  test('Ctrl-C while AWS is creating something: what it made is still registered and removed', async () => {
+    // The security group is made at once, but its answer comes late: an aborted request would
+    // lose it. Create calls are never aborted half-way.
+    proxy.setRules([{ action: 'CreateSecurityGroup', delayResponseMs: 3000 }]);
+    const { code, stdout } = await runAndSignal(['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-west-2', '--force'], 'Launching build instance', 'SIGINT');
+    expect(code).toBe(130);
+    expect(stdout).toContain('Build cancelled');
+    expect(proxy.count('DeleteSecurityGroup')).toBeGreaterThanOrEqual(1);
+    await clean();
+  });
+
   test('sweep removes what a killed run left, from its journal and by tags', async () => {
     proxy.setRules([{ action: 'DescribeInstanceStatus', delayMs: 60_000 }]);
     const killed = await runAndSignal(['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-east-2', '--force'], 'Waiting for instance ready', 'SIGKILL');

@@ -14,6 +14,8 @@ export interface FaultRule {
   /** Apply to this many calls after the skipped ones (default: all). */
   times?: number;
   delayMs?: number;
+  /** Forward the call at once but hold its answer this long: AWS did it, the client waits. */
+  delayResponseMs?: number;
   error?: { status: number; code: string; message?: string };
   /** Only calls this accepts match (e.g. by their params: the tags of one build). */
   when?: (call: Pick<RecordedCall, 'action' | 'service' | 'region' | 'params'>) => boolean;
@@ -102,9 +104,14 @@ export class FaultProxy {
       { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
       (response) => {
         call.status = response.statusCode ?? 0;
-        res.writeHead(response.statusCode ?? 502, response.headers);
-        response.pipe(res);
-        response.on('end', () => (call.done = Date.now()));
+        const answer = () => {
+          if (res.destroyed) return;
+          res.writeHead(response.statusCode ?? 502, response.headers);
+          response.pipe(res);
+          response.on('end', () => (call.done = Date.now()));
+        };
+        if (rule?.delayResponseMs) setTimeout(answer, rule.delayResponseMs);
+        else answer();
       },
     );
     upstream.on('error', () => {

@@ -9,7 +9,7 @@ import {
   type EC2Client,
   type Image,
 } from '@aws-sdk/client-ec2';
-import { PrismError } from '../../core/errors.js';
+import { PrismError, throwIfAborted } from '../../core/errors.js';
 import { aws, isAwsCode } from './aws-errors.js';
 import { pollUntil } from './poll.js';
 import { tagSpecs, toTags } from './tags.js';
@@ -28,12 +28,19 @@ export function snapshotIds(image: Image | undefined): string[] {
   return (image?.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId).filter((id): id is string => Boolean(id));
 }
 
+/**
+ * Calls that create something are never aborted half-way: AWS may have made the resource by the
+ * time the request is dropped, and then nothing would register its removal. They check the
+ * signal before they start; the step after them notices the cancellation once the resource is
+ * registered, and the cleanup removes it.
+ */
+export const CREATE_CALLS = ['CreateSecurityGroup', 'RunInstances', 'CreateImage', 'CopyImage'] as const;
+
 /** CreateImage from the build instance (rebooted, so the file systems are consistent). */
 export async function createImage(ec2: EC2Client, instanceId: string, name: string, description: string, tags: Record<string, string>, signal: AbortSignal): Promise<string> {
+  throwIfAborted(signal);
   const result = await aws('creating the image', () =>
-    ec2.send(new CreateImageCommand({ InstanceId: instanceId, Name: name, Description: description.slice(0, 255), TagSpecifications: tagSpecs(['image'], tags) }), {
-      abortSignal: signal,
-    }),
+    ec2.send(new CreateImageCommand({ InstanceId: instanceId, Name: name, Description: description.slice(0, 255), TagSpecifications: tagSpecs(['image'], tags) })),
   );
   return result.ImageId!;
 }
@@ -101,6 +108,7 @@ export async function copyImage(
   input: { sourceImageId: string; sourceRegion: string; name: string; description: string; clientToken: string },
   signal: AbortSignal,
 ): Promise<string> {
+  throwIfAborted(signal);
   const result = await aws(`copying ${input.sourceImageId} to another region`, () =>
     target.send(
       new CopyImageCommand({
@@ -112,7 +120,6 @@ export async function copyImage(
         CopyImageTags: true,
         ClientToken: input.clientToken,
       }),
-      { abortSignal: signal },
     ),
   );
   return result.ImageId!;

@@ -6,7 +6,7 @@ import {
   DescribeVpcsCommand,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
-import { PrismError } from '../../core/errors.js';
+import { PrismError, throwIfAborted } from '../../core/errors.js';
 import { aws, isAwsCode } from './aws-errors.js';
 import { pollUntil } from './poll.js';
 import { tagSpecs } from './tags.js';
@@ -56,6 +56,8 @@ export async function choosePlacement(ec2: EC2Client, region: string, subnetId: 
 
 /** A security group with no ingress rules (SSM needs none), made for one build. */
 export async function createBuildSecurityGroup(ec2: EC2Client, vpcId: string, buildId: string, tags: Record<string, string>, signal: AbortSignal): Promise<string> {
+  throwIfAborted(signal);
+  // Not aborted half-way (see CREATE_CALLS in images.ts): the group must come back to be registered.
   const result = await aws('creating the build security group', () =>
     ec2.send(
       new CreateSecurityGroupCommand({
@@ -64,7 +66,6 @@ export async function createBuildSecurityGroup(ec2: EC2Client, vpcId: string, bu
         VpcId: vpcId,
         TagSpecifications: tagSpecs(['security-group'], { ...tags, Name: `prism-${buildId}` }),
       }),
-      { abortSignal: signal },
     ),
   );
   return result.GroupId!;
