@@ -62,7 +62,7 @@ export async function cleanup(options: CleanupOptions): Promise<CleanupReport> {
   const registryOptions = { ...(options.registry ? { registry: options.registry } : {}), ...(options.config ? { config: options.config } : {}) };
   return withRegistry(registryOptions, async (store) => {
     const doc = await store.read();
-    const inventory = options.provider === 'local' ? await localInventory(options, doc) : await awsInventory(options, doc);
+    const inventory = options.provider === 'local' ? await localInventory(options) : await awsInventory(options, doc);
     const items = decide(inventory.candidates, doc, options.keepLatest, new Set(options.config?.pinnedImages ?? []), inventory.inUse);
     if (inventory.builtOn) keepParentsOfKept(items, inventory.builtOn);
     const toDelete = items.filter((i) => i.decision === 'delete');
@@ -192,16 +192,15 @@ async function awsInventory(options: CleanupOptions, doc: RegistryDocument): Pro
 }
 
 /** Images in the local store; one is in use when another image is built on it or a container runs on it. */
-async function localInventory(options: CleanupOptions, doc: RegistryDocument): Promise<Inventory> {
+async function localInventory(options: CleanupOptions): Promise<Inventory> {
   const [{ LocalImageStore }, { localSettings }, { readFile }] = await Promise.all([
     import('../providers/local/image-store.js'),
     import('../providers/local/local-settings.js'),
     import('node:fs/promises'),
   ]);
-  void doc;
   const store = new LocalImageStore(localSettings(options.config ?? {}).imageDir);
-  const images = (await store.list()).filter((i) => !options.template || i.template === options.template);
   const all = await store.list();
+  const images = all.filter((i) => !options.template || i.template === options.template);
   const mounts = await readFile('/proc/mounts', 'utf8').catch(() => '');
   const inUse = new Map<string, string>();
   const builtOn = new Map<string, { id: string; template: string }[]>();

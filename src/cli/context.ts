@@ -114,6 +114,14 @@ export function requiredFlag<T>(value: T | undefined, flag: string, hint: string
   return value;
 }
 
+/** The region and architecture a registry verb acts on; both are required. */
+export function requiredSlot(flags: { region?: string; architecture?: string; arch?: string }, config: LoadedConfig): { region: string; architecture: Architecture } {
+  return {
+    region: requiredFlag(regionFlag(flags.region, config), '--region', 'e.g. --region us-east-1 (or region in the config)'),
+    architecture: requiredFlag(architectureFlag(flags), '--architecture', 'x86_64 or arm64'),
+  };
+}
+
 /** `x86_64,arm64` → architectures, each checked; undefined when the flag is absent. */
 export function architectureList(text: string | undefined, flag = '--architectures'): Architecture[] | undefined {
   if (text === undefined) return undefined;

@@ -5,11 +5,9 @@ import {
   addJsonOption,
   addRegistryOption,
   addTemplatesDirOption,
-  architectureFlag,
-  regionFlag,
   registryFlags,
-  requiredFlag,
   templatesDir,
+  requiredSlot,
   type CliContext,
   type RegistryFlags,
 } from '../context.js';
@@ -42,8 +40,7 @@ export function registerResolve(ami: Command, ctx: CliContext): void {
     const resolved = await resolveImage({
       ...registryFlags(flags, config),
       template,
-      region: requiredFlag(regionFlag(flags.region, config), '--region', 'e.g. --region us-east-1 (or region in the config)'),
-      architecture: requiredFlag(architectureFlag(flags), '--architecture', 'x86_64 or arm64'),
+      ...requiredSlot(flags, config),
       templatesDir: templatesDir(flags.templatesDir, config),
       ...(flags.fallback ? { fallback: flags.fallback } : {}),
     });

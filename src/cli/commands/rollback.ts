@@ -6,12 +6,10 @@ import {
   addPublishSsmOption,
   addRegistryOption,
   addTemplatesDirOption,
-  architectureFlag,
   publishSsmFlag,
-  regionFlag,
   registryFlags,
-  requiredFlag,
   templatesDir,
+  requiredSlot,
   type CliContext,
   type RegistryFlags,
 } from '../context.js';
@@ -45,8 +43,7 @@ export function registerRollback(ami: Command, ctx: CliContext): void {
     const report = await rollbackImage({
       ...registryFlags(flags, config),
       template,
-      region: requiredFlag(regionFlag(flags.region, config), '--region', 'e.g. --region us-east-1 (or region in the config)'),
-      architecture: requiredFlag(architectureFlag(flags), '--architecture', 'x86_64 or arm64'),
+      ...requiredSlot(flags, config),
       templatesDir: templatesDir(flags.templatesDir, config),
       publishSsm: publishSsmFlag(flags, config),
       ...(flags.to ? { to: flags.to } : {}),
