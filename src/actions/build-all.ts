@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { runCopies } from '../build/pipeline.js';
-import type { RunTracker } from '../build/run-tracker.js';
+import { runCopies } from '../engine/pipeline.js';
+import type { RunTracker } from '../engine/run-tracker.js';
 import { mapLimit, Semaphore } from '../core/concurrency.js';
 import { errorMessage } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
@@ -8,7 +8,7 @@ import { newBuildId } from '../core/ids.js';
 import { defaultLogDir, runsDir } from '../core/paths.js';
 import type { Architecture } from '../core/types.js';
 import type { BuildPlan, PlanItem } from '../plan/model.js';
-import type { AwsClients } from '../providers/aws/clients.js';
+import type { AwsClients } from '../core/aws-clients.js';
 import { createProvider } from '../providers/create-provider.js';
 import type { Provider } from '../providers/provider.js';
 import { current } from '../registry/queries.js';
@@ -77,7 +77,7 @@ export async function buildAll(options: BuildAllOptions): Promise<BuildAllResult
     ...(options.config ? { config: options.config } : {}),
     ...(options.awsClients ? { awsClients: options.awsClients } : {}),
   });
-  const { AwsClients } = options.provider === 'aws' ? await import('../providers/aws/clients.js') : { AwsClients: undefined };
+  const { AwsClients } = options.provider === 'aws' ? await import('../core/aws-clients.js') : { AwsClients: undefined };
   const clients = options.awsClients ?? (AwsClients ? new AwsClients() : undefined);
   const stop = new AbortController();
   const signal = AbortSignal.any([options.signal, stop.signal]);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { runBuild, type BuildSettings, type RunOutcome } from '../build/pipeline.js';
-import type { RunTracker } from '../build/run-tracker.js';
+import { runBuild, type BuildSettings, type RunOutcome } from '../engine/pipeline.js';
+import type { RunTracker } from '../engine/run-tracker.js';
 import type { EventSink, Target } from '../core/events.js';
 import { newBuildId } from '../core/ids.js';
 import { defaultLogDir, runsDir } from '../core/paths.js';

@@ -1,7 +1,7 @@
 import type { ConfigFile } from '../config/config.js';
 import { systemClock } from '../core/clock.js';
 import { errorMessage, PrismError } from '../core/errors.js';
-import type { AwsClients } from '../providers/aws/clients.js';
+import type { AwsClients } from '../core/aws-clients.js';
 import type { ProviderName } from '../providers/create-provider.js';
 import { LOCAL_REGION, type RegistryDocument } from '../registry/model.js';
 import { markDeleted } from '../registry/operations.js';
@@ -156,7 +156,7 @@ async function awsInventory(options: CleanupOptions, doc: RegistryDocument): Pro
   const [{ taggedImages, imagesInUse }, { deleteImage }, { AwsClients }] = await Promise.all([
     import('../providers/aws/image-usage.js'),
     import('../providers/aws/images.js'),
-    import('../providers/aws/clients.js'),
+    import('../core/aws-clients.js'),
   ]);
   const clients = options.awsClients ?? new AwsClients();
   const registryRows = listImages(doc, { all: true, ...(options.template ? { template: options.template } : {}) }).filter((r) => r.region !== LOCAL_REGION && r.entry.status !== 'deleted');

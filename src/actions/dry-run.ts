@@ -16,7 +16,7 @@ export interface DryRunOptions {
   copyTo?: readonly string[];
   config?: ConfigFile;
   signal: AbortSignal;
-  awsClients?: import('../providers/aws/clients.js').AwsClients;
+  awsClients?: import('../core/aws-clients.js').AwsClients;
 }
 
 export interface DryRunReport {
@@ -59,7 +59,7 @@ export async function dryRunBuild(options: DryRunOptions): Promise<DryRunReport>
   const [{ awsDryRun }, { awsSettings }, { AwsClients }] = await Promise.all([
     import('../providers/aws/dry-run.js'),
     import('../providers/aws/aws-settings.js'),
-    import('../providers/aws/clients.js'),
+    import('../core/aws-clients.js'),
   ]);
   const region = options.region ?? options.config?.region ?? template.regions[0];
   const settings = awsSettings(options.config ?? {}, {

@@ -5,7 +5,7 @@ import { hostArchitecture, type Architecture } from '../core/types.js';
 import { baseImageKey, planBuilds } from '../plan/planner.js';
 import type { BuildPlan, Strategy } from '../plan/model.js';
 import { priceTable } from '../plan/prices.js';
-import type { AwsClients } from '../providers/aws/clients.js';
+import type { AwsClients } from '../core/aws-clients.js';
 import type { ProviderName } from '../providers/create-provider.js';
 import type { RegistryDocument } from '../registry/model.js';
 import { describeBase, type Template } from '../template/model.js';
@@ -83,7 +83,7 @@ async function resolveBases(
   templates: readonly Template[],
   options: PlanOptions & { strategy: Strategy; defaultRegions: readonly string[] },
 ): Promise<Map<string, string>> {
-  const [{ resolveBaseImage }, { AwsClients }] = await Promise.all([import('../providers/aws/base-images.js'), import('../providers/aws/clients.js')]);
+  const [{ resolveBaseImage }, { AwsClients }] = await Promise.all([import('../providers/aws/base-images.js'), import('../core/aws-clients.js')]);
   const clients = options.awsClients ?? new AwsClients();
   const roots = new Map<string, Template>();
   const visit = (t: Template): void => {

@@ -1,6 +1,6 @@
-import type { BuildSettings } from '../build/pipeline.js';
+import type { BuildSettings } from '../engine/pipeline.js';
 import type { ConfigFile } from '../config/config.js';
-import type { AwsClients } from '../providers/aws/clients.js';
+import type { AwsClients } from '../core/aws-clients.js';
 import type { SsmPublisher } from '../registry/publish-ssm.js';
 import { recordBuildImage } from '../registry/record-build.js';
 import type { RegistryStore } from '../registry/store.js';
@@ -40,7 +40,7 @@ export async function openRecorder(options: RecorderOptions): Promise<RegistryRe
   let publisher: SsmPublisher | undefined;
   let ownClients: AwsClients | undefined;
   if (prefix !== undefined) {
-    const clients = options.awsClients ?? (ownClients = new (await import('../providers/aws/clients.js')).AwsClients());
+    const clients = options.awsClients ?? (ownClients = new (await import('../core/aws-clients.js')).AwsClients());
     publisher = new SsmPublisher(prefix, clients);
   }
   const record = async (image: { id: string; region: string; sizeBytes?: number }, r: Parameters<RecordHooks['onImage']>[1], source: string) => {

@@ -1,5 +1,5 @@
 import type { ConfigFile } from '../config/config.js';
-import type { AwsClients } from '../providers/aws/clients.js';
+import type { AwsClients } from '../core/aws-clients.js';
 import { openRegistry } from '../registry/open-registry.js';
 import type { SsmPublisher } from '../registry/publish-ssm.js';
 import { ssmPrefix } from '../registry/publish-ssm.js';
@@ -33,7 +33,7 @@ export async function withRegistry<T>(options: RegistryActionOptions, fn: (store
 
 /** AWS clients for the length of `fn`. */
 export async function withAwsClients<T>(fn: (clients: AwsClients) => Promise<T>): Promise<T> {
-  const { AwsClients } = await import('../providers/aws/clients.js');
+  const { AwsClients } = await import('../core/aws-clients.js');
   const clients = new AwsClients();
   try {
     return await fn(clients);

@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
-import { readJournals, resourceKey, type Resource } from '../build/journal.js';
+import { resourceKey, type Resource } from '../core/resources.js';
+import { readJournals } from '../engine/journal.js';
 import type { ConfigFile } from '../config/config.js';
 import { errorMessage } from '../core/errors.js';
 import { runsDir } from '../core/paths.js';

@@ -1,6 +1,6 @@
 import type { ConfigFile } from '../config/config.js';
 import type { Architecture } from '../core/types.js';
-import type { AwsClients } from '../providers/aws/clients.js';
+import type { AwsClients } from '../core/aws-clients.js';
 import { createProvider, type ProviderName } from '../providers/create-provider.js';
 import type { Provider } from '../providers/provider.js';
 import { templateFingerprint } from '../template/fingerprint.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { runValidation, type RunOutcome } from '../build/pipeline.js';
-import type { RunTracker } from '../build/run-tracker.js';
+import { runValidation, type RunOutcome } from '../engine/pipeline.js';
+import type { RunTracker } from '../engine/run-tracker.js';
 import { systemClock } from '../core/clock.js';
 import { PrismError } from '../core/errors.js';
 import type { EventSink, Target } from '../core/events.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/support/temp.js';
-import { RunTracker } from '../build/run-tracker.js';
+import { RunTracker } from '../engine/run-tracker.js';
 import { isPrismError } from '../core/errors.js';
 import { memoryIo } from '../render/io.js';
 import { handleInterrupts } from './interrupts.js';
@@ -29,7 +29,7 @@ function childScript(pending: boolean): string {
   return `
 import { handleInterrupts } from ${JSON.stringify(url('cli/interrupts'))};
 import { RunTracker } from ${JSON.stringify(url('build/run-tracker'))};
-import { CleanupStack } from ${JSON.stringify(url('build/cleanup-stack'))};
+import { CleanupStack } from ${JSON.stringify(url('engine/cleanup-stack'))};
 import { processIo } from ${JSON.stringify(url('render/io'))};
 
 const tracker = new RunTracker();

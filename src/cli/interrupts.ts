@@ -1,4 +1,4 @@
-import type { RunTracker } from '../build/run-tracker.js';
+import type { RunTracker } from '../engine/run-tracker.js';
 import { PrismError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
 import type { Io } from '../render/io.js';

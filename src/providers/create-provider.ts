@@ -10,7 +10,7 @@ export interface ProviderOptions {
   subnet?: string;
   instanceProfile?: string;
   /** AWS: shared clients (tests inject middleware here; build-all shares them). */
-  awsClients?: import('./aws/clients.js').AwsClients;
+  awsClients?: import('../core/aws-clients.js').AwsClients;
 }
 
 /** The provider for a name; AWS code is only loaded when it is used. */
@@ -22,7 +22,7 @@ export async function createProvider(name: ProviderName, options: ProviderOption
   const [{ AwsProvider }, { awsSettings }, { AwsClients }] = await Promise.all([
     import('./aws/aws-provider.js'),
     import('./aws/aws-settings.js'),
-    import('./aws/clients.js'),
+    import('../core/aws-clients.js'),
   ]);
   const settings = awsSettings(options.config, {
     ...(options.region ? { region: options.region } : {}),

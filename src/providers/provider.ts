@@ -1,5 +1,4 @@
-import type { CleanupStack } from '../build/cleanup-stack.js';
-import type { Resource } from '../build/journal.js';
+import type { CleanupRegistry, Resource } from '../core/resources.js';
 import type { BuildEvent, TestResult } from '../core/events.js';
 import type { Architecture } from '../core/types.js';
 import type { Template } from '../template/model.js';
@@ -9,7 +8,7 @@ export interface ProviderContext {
   signal: AbortSignal;
   /** The build log; providers may write companions next to it (e.g. `.console.log`). */
   logFile: string;
-  cleanups: CleanupStack;
+  cleanups: CleanupRegistry;
   log(line: string): void;
   /** A progress line under the current step (e.g. "waiting for the base image lock"). */
   progress(message: string): void;

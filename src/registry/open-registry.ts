@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { ConfigFile } from '../config/config.js';
 import { PrismError } from '../core/errors.js';
-import type { AwsClients } from '../providers/aws/clients.js';
+import type { AwsClients } from '../core/aws-clients.js';
 import type { RegistryStore } from './store.js';
 
 export const DEFAULT_REGISTRY_FILE = 'ami-registry.json';
@@ -66,7 +66,7 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
     const { FileRegistryStore } = await import('./stores/file-store.js');
     return new FileRegistryStore(location.path, options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {});
   }
-  const [{ S3RegistryStore }, { AwsClients }] = await Promise.all([import('./stores/s3-store.js'), import('../providers/aws/clients.js')]);
+  const [{ S3RegistryStore }, { AwsClients }] = await Promise.all([import('./stores/s3-store.js'), import('../core/aws-clients.js')]);
   // Few SDK retries: a registry that cannot be reached should say so quickly (resolve --fallback).
   const clients = options.clients ?? new AwsClients({ maxAttempts: 3 });
   return new S3RegistryStore(location.bucket, location.key, { clients, ownsClients: !options.clients });

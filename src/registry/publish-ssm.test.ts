@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../core/clock.js';
-import { AwsClients } from '../providers/aws/clients.js';
+import { AwsClients } from '../core/aws-clients.js';
 import { emptyRegistry } from './document.js';
 import { record, revoke, rollback } from './operations.js';
 import { changedSlots, checkSsmPrefix, parameterName, ssmPrefix, SsmPublisher } from './publish-ssm.js';

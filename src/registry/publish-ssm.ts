@@ -1,6 +1,6 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { PrismError } from '../core/errors.js';
-import type { AwsClients } from '../providers/aws/clients.js';
+import type { AwsClients } from '../core/aws-clients.js';
 import { LOCAL_REGION, type RegistryDocument, type Slot } from './model.js';
 import { current, currentBySlot, slotKey } from './queries.js';
 

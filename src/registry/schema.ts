@@ -1,7 +1,6 @@
 import * as z from 'zod';
 import { isArchitecture, isRegionName } from '../core/types.js';
-import { IMAGE_ID_PATTERN } from '../providers/local/image-store.js';
-import { AMI_ID_PATTERN } from '../template/base-sources.js';
+import { AMI_ID_PATTERN, LOCAL_IMAGE_ID_PATTERN } from '../core/ids.js';
 import { SLUG_PATTERN } from '../template/schema.js';
 import { IMAGE_STATUSES, LOCAL_REGION } from './model.js';
 
@@ -19,7 +18,7 @@ export function isRegistryRegion(value: string): boolean {
 /** An image ID as the registry keeps it: an AMI ID, or a local image ID in region `local`. */
 export function isImageId(value: string, region?: string): boolean {
   if (AMI_ID_PATTERN.test(value)) return region !== LOCAL_REGION;
-  return IMAGE_ID_PATTERN.test(value) && (region === undefined || region === LOCAL_REGION);
+  return LOCAL_IMAGE_ID_PATTERN.test(value) && (region === undefined || region === LOCAL_REGION);
 }
 
 const text = z.string({ error: 'must be text' });

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryCloud } from '../../test/support/memory-cloud.js';
 import { tempDir } from '../../test/support/temp.js';
 import { templateFromYaml } from '../../test/support/templates.js';
-import { runBuild } from '../build/pipeline.js';
+import { runBuild } from '../engine/pipeline.js';
 import type { BuildEvent, Target, TestResult } from '../core/events.js';
 import { formatBytes } from './format.js';
 import { memoryIo } from './io.js';

@@ -41,9 +41,3 @@ export function canonicalBaseAlias(name: string): string | undefined {
 export function baseAlias(alias: string): BaseAlias | undefined {
   return BASE_ALIASES.find((a) => a.alias === alias);
 }
-
-/**
- * `ami-` and 8 to 17 lowercase letters or digits. Real IDs are hex; the seed's examples
- * (`ami-0efgh5678`) are not, and the seed's registry must load as written.
- */
-export const AMI_ID_PATTERN = /^ami-[0-9a-z]{8,17}$/;

@@ -1,5 +1,6 @@
 import { isArchitecture, type Architecture } from '../core/types.js';
-import { AMI_ID_PATTERN, canonicalBaseAlias } from './base-sources.js';
+import { AMI_ID_PATTERN } from '../core/ids.js';
+import { canonicalBaseAlias } from './base-sources.js';
 import {
   DEFAULTS,
   type AmiMap,

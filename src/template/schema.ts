@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { isArchitecture, isRegionName, type Architecture } from '../core/types.js';
-import { AMI_ID_PATTERN } from './base-sources.js';
+import { AMI_ID_PATTERN } from '../core/ids.js';
 
 /**
  * The two template formats as zod schemas. Leaf checks live here; rules that relate several

@@ -1,5 +1,6 @@
 import { didYouMean } from '../core/suggest.js';
-import { AMI_ID_PATTERN, canonicalBaseAlias, KNOWN_BASE_NAMES } from './base-sources.js';
+import { AMI_ID_PATTERN } from '../core/ids.js';
+import { canonicalBaseAlias, KNOWN_BASE_NAMES } from './base-sources.js';
 import type { KeyPath } from './yaml-source.js';
 
 /** A problem found by a rule that relates several fields; located later against the YAML. */

@@ -2,7 +2,7 @@ import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateTagsCommand, DescribeImagesCommand, RegisterImageCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AwsClients } from '../../src/providers/aws/clients.js';
+import type { AwsClients } from '../../src/core/aws-clients.js';
 import { REPO_ROOT, runPrism, type CliResult } from '../support/cli.js';
 import { expectNoStackTrace, requireBuild } from '../support/cli-checks.js';
 import { freePort, startMoto, type Moto } from '../support/moto.js';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRegistry } from '../../src/registry/document.js';
 import type { RegistryDocument } from '../../src/registry/model.js';
 import { current, history } from '../../src/registry/queries.js';
-import type { AwsClients } from '../../src/providers/aws/clients.js';
+import type { AwsClients } from '../../src/core/aws-clients.js';
 import { requireBuild } from '../support/cli-checks.js';
 import type { Moto } from '../support/moto.js';
 import { tempDir } from '../support/temp.js';

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { AwsClients } from '../../src/providers/aws/clients.js';
+import { AwsClients } from '../../src/core/aws-clients.js';
 import type { CliResult } from '../support/cli.js';
 import { startMoto, type Moto } from '../support/moto.js';
 

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetParameterCommand, GetParameterHistoryCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AwsClients } from '../../src/providers/aws/clients.js';
+import type { AwsClients } from '../../src/core/aws-clients.js';
 import { SsmPublisher } from '../../src/registry/publish-ssm.js';
 import { recordBuildImage } from '../../src/registry/record-build.js';
 import { FileRegistryStore } from '../../src/registry/stores/file-store.js';

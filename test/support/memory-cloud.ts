@@ -1,7 +1,7 @@
 import { PrismError } from '../../src/core/errors.js';
 import type { TestResult } from '../../src/core/events.js';
 import type { Architecture } from '../../src/core/types.js';
-import type { Resource } from '../../src/build/journal.js';
+import type { Resource } from '../../src/core/resources.js';
 import type {
   BaseImage,
   CreatedImage,

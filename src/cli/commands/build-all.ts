@@ -38,7 +38,7 @@ export function registerBuildAll(ami: Command, ctx: CliContext): void {
   command.action(async (slugs: string[], flags: BuildAllFlags) => {
     const [{ buildAll }, { RunTracker }, { createMultiRenderer, formatBuildAllSummary }, { formatPlan }, { handleInterrupts }] = await Promise.all([
       import('../../actions/build-all.js'),
-      import('../../build/run-tracker.js'),
+      import('../../engine/run-tracker.js'),
       import('../../render/build-all-view.js'),
       import('../../render/plan-table.js'),
       import('../interrupts.js'),

@@ -70,7 +70,7 @@ export function registerBuild(ami: Command, ctx: CliContext): void {
   command.action(async (ref: string, flags: BuildFlags) => {
     const [{ build }, { RunTracker }, { createRenderer, pickMode }, { handleInterrupts }] = await Promise.all([
       import('../../actions/build.js'),
-      import('../../build/run-tracker.js'),
+      import('../../engine/run-tracker.js'),
       import('../../render/run-renderer.js'),
       import('../interrupts.js'),
     ]);

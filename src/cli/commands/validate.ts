@@ -50,7 +50,7 @@ export function registerValidate(ami: Command, ctx: CliContext): void {
   command.action(async (ref: string, flags: ValidateFlags) => {
     const [{ validate }, { RunTracker }, { createRenderer, pickMode }, { handleInterrupts }] = await Promise.all([
       import('../../actions/validate.js'),
-      import('../../build/run-tracker.js'),
+      import('../../engine/run-tracker.js'),
       import('../../render/run-renderer.js'),
       import('../interrupts.js'),
     ]);

@@ -1,6 +1,6 @@
 import { CreateTagsCommand, DescribeImagesCommand } from '@aws-sdk/client-ec2';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type { Resource } from '../../build/journal.js';
+import type { Resource } from '../../core/resources.js';
 import { PrismError } from '../../core/errors.js';
 import type { TestResult } from '../../core/events.js';
 import type { Architecture } from '../../core/types.js';
@@ -22,7 +22,7 @@ import type {
 import { aws, cloudError, isAwsCode } from './aws-errors.js';
 import type { AwsSettings } from './aws-settings.js';
 import { resolveBaseImage, newest } from './base-images.js';
-import type { AwsClients } from './clients.js';
+import type { AwsClients } from '../../core/aws-clients.js';
 import { copyImage, createImage, deleteImage, describeImage, requireImdsV2, snapshotIds, tagImageAndSnapshots, waitImageAvailable } from './images.js';
 import { DEFAULT_INSTANCE_TYPES, runInstance, terminateInstance, waitInstanceHealthy } from './instances.js';
 import { findAwsLeftovers } from './leftovers.js';

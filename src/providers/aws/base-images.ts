@@ -4,7 +4,7 @@ import { PrismError } from '../../core/errors.js';
 import type { Architecture } from '../../core/types.js';
 import { describeBase, type BaseSource } from '../../template/model.js';
 import { aws, isAwsCode } from './aws-errors.js';
-import type { AwsClients } from './clients.js';
+import type { AwsClients } from '../../core/aws-clients.js';
 
 /** How each base alias is found: a public SSM parameter, and a DescribeImages fallback. */
 interface AliasSource {

@@ -7,7 +7,7 @@ import type { Template } from '../../template/model.js';
 import { awsCode, cloudError, isAwsCode } from './aws-errors.js';
 import type { AwsSettings } from './aws-settings.js';
 import { resolveBaseImage } from './base-images.js';
-import type { AwsClients } from './clients.js';
+import type { AwsClients } from '../../core/aws-clients.js';
 import { DEFAULT_INSTANCE_TYPES, runInstancesInput } from './instances.js';
 import { choosePlacement } from './network.js';
 

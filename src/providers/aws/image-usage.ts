@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { aws } from './aws-errors.js';
-import type { AwsClients } from './clients.js';
+import type { AwsClients } from '../../core/aws-clients.js';
 import { tagValue } from './tags.js';
 
 export interface TaggedImage {

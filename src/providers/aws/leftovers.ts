@@ -1,7 +1,7 @@
 import { DescribeImagesCommand, DescribeInstancesCommand, DescribeSecurityGroupsCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
-import type { Resource } from '../../build/journal.js';
+import type { Resource } from '../../core/resources.js';
 import { aws } from './aws-errors.js';
-import type { AwsClients } from './clients.js';
+import type { AwsClients } from '../../core/aws-clients.js';
 import { tagValue } from './tags.js';
 
 const MANAGED = { Name: 'tag:prism:managed', Values: ['true'] };

@@ -1,5 +1,5 @@
 import { PrismError, throwIfAborted } from '../../core/errors.js';
-import { abortableSleep } from '../../build/validation.js';
+import { abortableSleep } from '../../core/sleep.js';
 
 export interface PollOptions {
   /** Wall-clock limit in ms: waits end by time, never by a count of attempts. */

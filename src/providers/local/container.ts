@@ -2,9 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdir, open, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PrismError, throwIfAborted } from '../../core/errors.js';
-import type { CleanupHandle } from '../../build/cleanup-stack.js';
+import type { CleanupHandle } from '../../core/resources.js';
 import type { ExecRequest, ExecResult, ProviderContext } from '../provider.js';
-import { abortableSleep } from '../../build/validation.js';
+import { abortableSleep } from '../../core/sleep.js';
 import { removeTree, runHost, unmount } from './host.js';
 
 /** A booted systemd-nspawn container on an overlay of image layers. */

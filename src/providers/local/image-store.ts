@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic-file.js';
 import type { TestResult } from '../../core/events.js';
+import { LOCAL_IMAGE_ID_PATTERN } from '../../core/ids.js';
 import type { Architecture } from '../../core/types.js';
 
 /** metadata.json of a local image. */
@@ -29,7 +30,6 @@ export interface LocalImage {
   tags: Record<string, string>;
 }
 
-export const IMAGE_ID_PATTERN = /^limg-[0-9a-f]{12}$/;
 
 /**
  * The local image store: one folder per image holding `layer/` (the overlay upper layer the build
@@ -59,7 +59,7 @@ export class LocalImageStore {
       return [];
     }
     const images: LocalImage[] = [];
-    for (const name of names.filter((n) => IMAGE_ID_PATTERN.test(n))) {
+    for (const name of names.filter((n) => LOCAL_IMAGE_ID_PATTERN.test(n))) {
       const image = await this.get(name);
       if (image) images.push(image);
     }

@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Resource } from '../../build/journal.js';
+import type { Resource } from '../../core/resources.js';
 import { processAlive } from '../../core/file-lock.js';
 import { mountsUnder } from './host.js';
 import type { LocalImageStore } from './image-store.js';

@@ -1,7 +1,7 @@
 import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Resource } from '../../build/journal.js';
+import type { Resource } from '../../core/resources.js';
 import { PrismError } from '../../core/errors.js';
 import type { TestResult } from '../../core/events.js';
 import type { Architecture } from '../../core/types.js';

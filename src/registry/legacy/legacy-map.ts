@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../../core/diagnostic.js';
 import { PrismError } from '../../core/errors.js';
 import { isRegionName, type Architecture } from '../../core/types.js';
-import { AMI_ID_PATTERN } from '../../template/base-sources.js';
+import { AMI_ID_PATTERN } from '../../core/ids.js';
 import { SLUG_PATTERN } from '../../template/schema.js';
 import { locateJson } from '../locate-json.js';
 import { findGoAmiMaps, type LegacyValue, type RawRegionMap } from './go-map.js';

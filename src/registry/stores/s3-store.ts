@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { PrismError } from '../../core/errors.js';
-import type { AwsClients } from '../../providers/aws/clients.js';
+import type { AwsClients } from '../../core/aws-clients.js';
 import { emptyRegistry, parseRegistry, serializeRegistry } from '../document.js';
 import type { RegistryDocument } from '../model.js';
 import type { Change } from '../operations.js';

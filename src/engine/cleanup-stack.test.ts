@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/support/temp.js';
 import { CleanupStack } from './cleanup-stack.js';
-import { Journal, readJournals, resourceKey, type Resource } from './journal.js';
+import { resourceKey, type Resource } from '../core/resources.js';
+import { Journal, readJournals } from './journal.js';
 
 function resource(kind: string, id: string): Resource {
   return { kind, id, provider: 'local', region: 'local', label: `${kind} ${id}` };

@@ -4,7 +4,8 @@ import type { TestResult } from '../core/events.js';
 import type { ExecResult } from '../providers/provider.js';
 import type { ValidationTest } from '../template/model.js';
 import { templateFromYaml } from '../../test/support/templates.js';
-import { abortableSleep, judgeTest, runTests, type RunCommand } from './validation.js';
+import { abortableSleep } from '../core/sleep.js';
+import { judgeTest, runTests, type RunCommand } from './validation.js';
 
 /** A test as the template parser makes it (defaults: exit 0, 60 s, no retries, 5 s delay). */
 function vt(fields: Partial<ValidationTest> = {}): ValidationTest {

@@ -2,23 +2,7 @@ import { appendFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { processAlive } from '../core/file-lock.js';
-
-/** Something a run created in the cloud or on this machine, with what removes it. */
-export interface Resource {
-  /** e.g. instance, security-group, image, snapshot, container, mount, directory. */
-  kind: string;
-  id: string;
-  provider: string;
-  region: string;
-  /** Human label, e.g. "instance i-0abc (t3.medium)". */
-  label: string;
-  /** Provider-specific data needed to remove it later (paths, pids). */
-  detail?: Record<string, string | number>;
-}
-
-export function resourceKey(r: Pick<Resource, 'provider' | 'region' | 'kind' | 'id'>): string {
-  return `${r.provider}:${r.region}:${r.kind}:${r.id}`;
-}
+import { resourceKey, type Resource } from '../core/resources.js';
 
 type JournalEntry =
   | { type: 'run'; buildId: string; pid: number; host: string; started: string; provider: string; description: string }

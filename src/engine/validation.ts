@@ -2,6 +2,7 @@ import type { TestResult } from '../core/events.js';
 import { throwIfAborted } from '../core/errors.js';
 import type { ValidationTest } from '../template/model.js';
 import type { ExecResult } from '../providers/provider.js';
+import { abortableSleep } from '../core/sleep.js';
 
 const EXCERPT_CHARS = 400;
 
@@ -103,22 +104,4 @@ export async function runTests(tests: readonly ValidationTest[], run: RunCommand
     options.onResult?.(result);
   }
   return results;
-}
-
-export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -1,5 +1,5 @@
 import type { CleanupStack } from './cleanup-stack.js';
-import type { Resource } from './journal.js';
+import type { Resource } from '../core/resources.js';
 
 /**
  * The runs in progress in this process, so a second Ctrl-C can say what may be left before the

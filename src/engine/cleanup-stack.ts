@@ -1,28 +1,12 @@
 import { errorMessage } from '../core/errors.js';
-import type { Journal, Resource } from './journal.js';
+import type { AddOptions, CleanupHandle, CleanupRegistry, Resource } from '../core/resources.js';
+import type { Journal } from './journal.js';
 
 interface Entry {
   resource: Resource;
   remove: () => Promise<void>;
   keepOnFailure: boolean;
   product: boolean;
-}
-
-export interface AddOptions {
-  /** The build machine, which --keep-on-failure leaves for inspection. */
-  keepOnFailure?: boolean;
-  /**
-   * Part of what the run makes (the image, its snapshots, its copies): removed if the run fails
-   * before `commitProducts`, kept after.
-   */
-  product?: boolean;
-}
-
-export interface CleanupHandle {
-  /** The resource outlives the run on purpose (the finished image): never clean it up. */
-  commit(): Promise<void>;
-  /** Remove it now (e.g. the build machine once its image is made). */
-  removeNow(): Promise<void>;
 }
 
 export interface UnwindResult {
@@ -35,7 +19,7 @@ export interface UnwindResult {
  * What a run has created, newest last. Every step that creates something registers its removal
  * here (and in the journal) before the next step runs; `unwind` removes them in reverse order.
  */
-export class CleanupStack {
+export class CleanupStack implements CleanupRegistry {
   private readonly entries: Entry[] = [];
   private readonly journal: Journal | undefined;
   private readonly onEvent: ((resource: Resource, status: 'removed' | 'kept' | 'failed', error?: string) => void) | undefined;
