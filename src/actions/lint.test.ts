@@ -1,15 +1,15 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { writeFiles, yamlLines } from '../../../test/support/files.js';
-import { tempDir } from '../../../test/support/temp.js';
-import { lint } from '../../actions/lint.js';
-import type { Diagnostic } from '../../core/diagnostic.js';
-import { isPrismError } from '../../core/errors.js';
-import { findShellcheck } from './shellcheck.js';
+import { writeFiles, yamlLines } from '../../test/support/files.js';
+import { tempDir } from '../../test/support/temp.js';
+import { lint } from './lint.js';
+import type { Diagnostic } from '../core/diagnostic.js';
+import { isPrismError } from '../core/errors.js';
+import { findShellcheck } from '../template/lint/shellcheck.js';
 
-const BUNDLED = fileURLToPath(new URL('../../../templates', import.meta.url));
-const SEED = fileURLToPath(new URL('../../../test/fixtures/seed/r-research.yml', import.meta.url));
+const BUNDLED = fileURLToPath(new URL('../../templates', import.meta.url));
+const SEED = fileURLToPath(new URL('../../test/fixtures/seed/r-research.yml', import.meta.url));
 
 const HAS_SHELLCHECK = findShellcheck() !== undefined;
 const WITH_SHELLCHECK = HAS_SHELLCHECK

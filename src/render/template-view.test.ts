@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { writeFiles, yamlLines } from '../../test/support/files.js';
 import { tempDir } from '../../test/support/temp.js';
-import { formatTemplateSummary } from '../render/template-view.js';
-import { summarizeTemplate } from './describe.js';
-import { templateFingerprint } from './fingerprint.js';
-import { TemplateLibrary } from './library.js';
+import { formatTemplateSummary } from './template-view.js';
+import { summarizeTemplate } from '../template/describe.js';
+import { templateFingerprint } from '../template/fingerprint.js';
+import { TemplateLibrary } from '../template/library.js';
 
 const BUNDLED = fileURLToPath(new URL('../../templates', import.meta.url));
 
