@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { runBuild, type BuildSettings, type RunOutcome } from '../engine/pipeline.js';
+import { runBuild, type BuildRunSettings, type RunOutcome } from '../engine/pipeline.js';
 import type { RunTracker } from '../engine/run-tracker.js';
 import type { EventSink, Target } from '../core/events.js';
 import { newBuildId } from '../core/ids.js';
@@ -21,10 +21,10 @@ export interface BuildOptions extends TargetOptions {
   copyTo?: readonly string[];
   copyConcurrency?: number;
   /** Called when the image (and each copy) is finished: the registry records it. */
-  onImage?: BuildSettings['onImage'];
-  onCopy?: BuildSettings['onCopy'];
+  onImage?: BuildRunSettings['onImage'];
+  onCopy?: BuildRunSettings['onCopy'];
   /** Shared per-region copy limits (build-all). */
-  copySlots?: BuildSettings['copySlots'];
+  copySlots?: BuildRunSettings['copySlots'];
 }
 
 export type BuildResult =

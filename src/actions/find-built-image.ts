@@ -1,4 +1,5 @@
 import type { EC2Client, Image } from '@aws-sdk/client-ec2';
+import { isoSeconds } from '../core/clock.js';
 import { PrismError } from '../core/errors.js';
 import type { Architecture } from '../core/types.js';
 
@@ -111,10 +112,6 @@ function taggedImage(image: Image): TaggedImage {
     ...optional('validatedAt', validatedAt),
     ...optional('sizeGb', root?.Ebs?.VolumeSize),
   };
-}
-
-function isoSeconds(text: string): string {
-  return new Date(text).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** An AWS error as a PrismError with something to do about it. */

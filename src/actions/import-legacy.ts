@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { systemClock } from '../core/clock.js';
+import { isoSeconds, systemClock } from '../core/clock.js';
 import { PrismError } from '../core/errors.js';
 import { ARCHITECTURES } from '../core/types.js';
 import { changeRegistry } from '../registry/change.js';
@@ -8,7 +8,6 @@ import type { RegistryDocument, Slot } from '../registry/model.js';
 import { record, type Change } from '../registry/operations.js';
 import type { PublishedParameter } from '../registry/publish-ssm.js';
 import { current, findImage } from '../registry/queries.js';
-import { isoSeconds } from '../registry/slots.js';
 import { withPublisher, withRegistry, type RegistryActionOptions } from './registry-session.js';
 import { knownTemplate } from './template-names.js';
 

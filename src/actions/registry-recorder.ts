@@ -1,4 +1,4 @@
-import type { BuildSettings } from '../engine/pipeline.js';
+import type { BuildRunSettings } from '../engine/pipeline.js';
 import type { ConfigFile } from '../config/config.js';
 import type { AwsClients } from '../core/aws-clients.js';
 import type { SsmPublisher } from '../registry/publish-ssm.js';
@@ -6,8 +6,8 @@ import { recordBuildImage } from '../registry/record-build.js';
 import type { RegistryStore } from '../registry/store.js';
 
 export interface RecordHooks {
-  onImage: NonNullable<BuildSettings['onImage']>;
-  onCopy: NonNullable<BuildSettings['onCopy']>;
+  onImage: NonNullable<BuildRunSettings['onImage']>;
+  onCopy: NonNullable<BuildRunSettings['onCopy']>;
 }
 
 export interface RegistryRecorder {

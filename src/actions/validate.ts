@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { runValidation, type RunOutcome } from '../engine/pipeline.js';
 import type { RunTracker } from '../engine/run-tracker.js';
-import { systemClock } from '../core/clock.js';
+import { isoSeconds, systemClock } from '../core/clock.js';
 import { PrismError } from '../core/errors.js';
 import type { EventSink, Target } from '../core/events.js';
 import { newBuildId } from '../core/ids.js';
@@ -67,7 +67,7 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
       await withRegistry(registryOptions, (store) =>
         store.update((doc) =>
           findImage(doc, imageId, template.slug).length > 0
-            ? setValidated(doc, { template: template.slug, amiId: imageId, validated: passed, at: at.toISOString().replace(/\.\d{3}Z$/, 'Z') }, systemClock)
+            ? setValidated(doc, { template: template.slug, amiId: imageId, validated: passed, at: isoSeconds(at) }, systemClock)
             : { document: doc, changed: false, result: [] },
         ),
       );

@@ -23,3 +23,8 @@ export function formatDuration(ms: number): string {
 export function compactTimestamp(date: Date): string {
   return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
 }
+
+/** `2024-06-17T08:30:00Z`: the seed's timestamp form (UTC, whole seconds). */
+export function isoSeconds(date: Date | string): string {
+  return new Date(date).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

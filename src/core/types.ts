@@ -18,3 +18,9 @@ export function hostArchitecture(nodeArch: string = process.arch): Architecture 
   if (nodeArch === 'arm64') return 'arm64';
   return undefined;
 }
+
+export type ProviderName = 'aws' | 'local';
+
+export function isProviderName(value: string): value is ProviderName {
+  return value === 'aws' || value === 'local';
+}

@@ -9,7 +9,7 @@ import { PrismError } from '../core/errors.js';
 import type { BuildEvent } from '../core/events.js';
 import type { Template } from '../template/model.js';
 import { readJournals } from './journal.js';
-import { runBuild, runValidation, type BuildSettings, type RunOutcome } from './pipeline.js';
+import { runBuild, runValidation, type BuildRunSettings, type RunOutcome } from './pipeline.js';
 import { RunTracker } from './run-tracker.js';
 
 const TEMPLATE = `
@@ -64,7 +64,7 @@ interface Harness {
 
 async function build(
   cloudOptions: MemoryCloudOptions = {},
-  settings: Partial<BuildSettings> & { yaml?: string; template?: Template; beforeRun?: (cloud: MemoryCloud, controller: AbortController) => void } = {},
+  settings: Partial<BuildRunSettings> & { yaml?: string; template?: Template; beforeRun?: (cloud: MemoryCloud, controller: AbortController) => void } = {},
 ): Promise<Harness> {
   const dir = await tempDir();
   const cloud = new MemoryCloud({ ...cloudOptions, exec: { ...PASSING, ...cloudOptions.exec } });

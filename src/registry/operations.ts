@@ -3,7 +3,8 @@ import { PrismError } from '../core/errors.js';
 import type { Architecture } from '../core/types.js';
 import { checkImageId, checkSlot, checkSlug } from './input-checks.js';
 import { slotLabel, type HistoryEntry, type PerArch, type RegistryDocument, type Slot } from './model.js';
-import { finish, isoSeconds, mutableHistory, newTemplateEntry, readHistory, refreshTemplateVersion, syncMirror, templateSlots } from './slots.js';
+import { isoSeconds } from '../core/clock.js';
+import { finish, mutableHistory, newTemplateEntry, readHistory, refreshTemplateVersion, syncMirror, templateSlots } from './slots.js';
 
 /**
  * The pure registry operations: each takes a document and returns a new one (the input is never

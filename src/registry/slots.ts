@@ -1,13 +1,8 @@
-import type { Clock } from '../core/clock.js';
+import { isoSeconds, type Clock } from '../core/clock.js';
 import type { Architecture } from '../core/types.js';
 import { CURRENT_SCHEMA_VERSION, type CurrentImage, type HistoryEntry, type RegistryDocument, type Slot, type TemplateEntry } from './model.js';
 
 /** Internal helpers of the pure operations: history per slot, the `amis` mirror, finishing. */
-
-/** `2024-06-17T08:30:00Z`: the seed's timestamp form. */
-export function isoSeconds(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 /** The history of a slot as stored, or made from the seed's `amis` entry when there is none. */
 export function readHistory(entry: TemplateEntry | undefined, region: string, architecture: Architecture): HistoryEntry[] {

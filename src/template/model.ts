@@ -34,7 +34,7 @@ export interface ValidationTest {
   sourcePath: KeyPath;
 }
 
-export interface BuildSettings {
+export interface TemplateBuildSettings {
   instanceType: Partial<Record<Architecture, string>>;
   volumeSizeGb?: number;
   timeoutMinutes?: number;
@@ -67,7 +67,7 @@ export interface TemplateDefinition {
   tests: ValidationTest[];
   ports?: number[];
   costs?: Partial<Record<Architecture, number>>;
-  build: BuildSettings;
+  build: TemplateBuildSettings;
   amis: AmiMap;
   tags: Record<string, string>;
   dependencies: TemplateDependency[];
@@ -94,7 +94,7 @@ export interface Template {
   tests: ValidationTest[];
   ports: number[];
   costs: Partial<Record<Architecture, number>>;
-  build: BuildSettings;
+  build: TemplateBuildSettings;
   amis: AmiMap;
   tags: Record<string, string>;
   dependencies: TemplateDependency[];

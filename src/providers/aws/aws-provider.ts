@@ -4,7 +4,6 @@ import type { Resource } from '../../core/resources.js';
 import { PrismError } from '../../core/errors.js';
 import type { TestResult } from '../../core/events.js';
 import type { Architecture } from '../../core/types.js';
-import { templateFingerprint } from '../../template/fingerprint.js';
 import type { Template } from '../../template/model.js';
 import type {
   BaseImage,
@@ -29,6 +28,8 @@ import { findAwsLeftovers } from './leftovers.js';
 import { choosePlacement, createBuildSecurityGroup, deleteSecurityGroup } from './network.js';
 import { runCommand, waitAgentOnline } from './run-command.js';
 import { tagValue } from './tags.js';
+import { resolveParentImage } from '../parent-image.js';
+import { imageTags } from '../image-tags.js';
 
 /** Removals get their own time limit: they must run even after the build was cancelled. */
 const cleanupSignal = () => AbortSignal.timeout(20 * 60_000);
@@ -71,17 +72,9 @@ export class AwsProvider implements Provider {
 
   async resolveBase(template: Template, architecture: Architecture, ctx: ProviderContext): Promise<BaseImage> {
     if (template.parent) {
-      const fingerprint = templateFingerprint(template.parent, architecture);
-      const parent = await this.findImage(template.parent.slug, architecture, fingerprint);
-      if (!parent) {
-        throw new PrismError(
-          'BASE_UNAVAILABLE',
-          `${template.slug} is built on ${template.parent.slug}'s image, and ${this.region} has no validated ${architecture} image of ${template.parent.slug} as it is now (fingerprint ${fingerprint.slice(7, 19)})`,
-          { hint: `build the parent first: prism ami build ${template.parent.slug} --architecture ${architecture} --region ${this.region} (build-all orders parents first)` },
-        );
-      }
+      const parent = await resolveParentImage(this, template, architecture);
       await this.remember(parent.id, ctx.signal);
-      return { id: parent.id, name: `${template.parent.slug} ${parent.version ?? ''} image ${parent.name}`.replace(/\s+/g, ' '), parentTemplate: template.parent.slug };
+      return parent;
     }
     const resolved = await resolveBaseImage(this.clients, this.region, template.base, architecture, ctx.signal);
     ctx.log(`base image ${resolved.imageId} (${resolved.name}) via ${resolved.via}`);
@@ -177,8 +170,7 @@ export class AwsProvider implements Provider {
 
   private async createImageImpl(machine: Machine, spec: ImageSpec, ctx: ProviderContext): Promise<CreatedImage> {
     const ec2 = await this.clients.ec2(this.region);
-    const tags = { ...spec.tags, 'prism:status': 'building' };
-    const imageId = await createImage(ec2, machine.id, spec.name, spec.description, tags, ctx.signal);
+    const imageId = await createImage(ec2, machine.id, spec.name, spec.description, spec.tags, ctx.signal);
     await ctx.cleanups.add(
       { kind: 'image', id: imageId, provider: 'aws', region: this.region, label: `image ${imageId} and its snapshots (${this.region})` },
       () => deleteImage(ec2, imageId, cleanupSignal()),
@@ -186,7 +178,7 @@ export class AwsProvider implements Provider {
     );
     const image = await waitImageAvailable(ec2, imageId, this.region, ctx.signal, this.settings.imageTimeoutMinutes * 60_000);
     await requireImdsV2(ec2, imageId, ctx.signal);
-    await tagImageAndSnapshots(ec2, image, tags, ctx.signal);
+    await tagImageAndSnapshots(ec2, image, spec.tags, ctx.signal);
     return { id: imageId, name: spec.name, region: this.region, ...imageSize(image) };
   }
 
@@ -195,7 +187,7 @@ export class AwsProvider implements Provider {
       const ec2 = await this.clients.ec2(image.region);
       const current = await describeImage(ec2, image.id, ctx.signal);
       if (!current) throw new PrismError('CLOUD_ERROR', `image ${image.id} disappeared from ${image.region}`);
-      await tagImageAndSnapshots(ec2, current, finalTags(record), ctx.signal);
+      await tagImageAndSnapshots(ec2, current, imageTags(record, 'complete'), ctx.signal);
     });
   }
 
@@ -218,7 +210,7 @@ export class AwsProvider implements Provider {
     try {
       const copied = await waitImageAvailable(target, copyId, region, ctx.signal, this.settings.imageTimeoutMinutes * 60_000);
       await requireImdsV2(target, copyId, ctx.signal);
-      await tagImageAndSnapshots(target, copied, { ...finalTags(record), 'prism:copied-from': `${image.region}/${image.id}`, Name: image.name }, ctx.signal);
+      await tagImageAndSnapshots(target, copied, { ...imageTags(record, 'complete'), 'prism:copied-from': `${image.region}/${image.id}`, Name: image.name }, ctx.signal);
       return { image: { id: copyId, name: image.name, region, ...imageSize(copied) }, commit: () => handle.commit() };
     } catch (error) {
       if (!ctx.signal.aborted) await handle.removeNow().catch(() => undefined);
@@ -307,24 +299,6 @@ export class AwsProvider implements Provider {
   findLeftovers(options: { activeBuilds: ReadonlySet<string>; olderThan: Date; signal: AbortSignal }): Promise<Resource[]> {
     return findAwsLeftovers(this.clients, this.settings.regions, options);
   }
-}
-
-/** The tags of a finished image (and its snapshots and copies). */
-export function finalTags(record: ImageRecord): Record<string, string> {
-  return {
-    ...record.template.tags,
-    'prism:managed': 'true',
-    'prism:template': record.template.slug,
-    'prism:version': record.version,
-    'prism:fingerprint': record.fingerprint,
-    'prism:source-image': record.base.id,
-    'prism:build-id': record.buildId,
-    'prism:architecture': record.architecture,
-    'prism:validated': String(record.tests.every((t) => t.status === 'passed')),
-    'prism:validated-at': record.created.toISOString(),
-    'prism:created-by': 'prism-ami',
-    'prism:status': 'complete',
-  };
 }
 
 function imageSize(image: { BlockDeviceMappings?: { Ebs?: { VolumeSize?: number } }[] }): { sizeBytes?: number } {

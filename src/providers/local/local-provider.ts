@@ -5,7 +5,6 @@ import type { Resource } from '../../core/resources.js';
 import { PrismError } from '../../core/errors.js';
 import type { TestResult } from '../../core/events.js';
 import type { Architecture } from '../../core/types.js';
-import { templateFingerprint } from '../../template/fingerprint.js';
 import type { Template } from '../../template/model.js';
 import type {
   BaseImage,
@@ -28,6 +27,7 @@ import { LocalImageStore, type LocalImage } from './image-store.js';
 import type { LocalSettings } from './local-settings.js';
 import { checkLocalPrerequisites } from './prerequisites.js';
 import { suiteFor } from './suites.js';
+import { resolveParentImage } from '../parent-image.js';
 
 /**
  * Builds images on this machine: a cached debootstrap root file system, an overlay per build,
@@ -55,19 +55,7 @@ export class LocalProvider implements Provider {
   }
 
   async resolveBase(template: Template, architecture: Architecture, ctx: ProviderContext): Promise<BaseImage> {
-    if (template.parent) {
-      const parent = template.parent;
-      const fingerprint = templateFingerprint(parent, architecture);
-      const image = await this.store.findValidated(parent.slug, architecture, fingerprint);
-      if (!image) {
-        throw new PrismError(
-          'BASE_UNAVAILABLE',
-          `${template.slug} is built on ${parent.slug}'s image, and there is no validated ${architecture} image of ${parent.slug} as it is now (fingerprint ${fingerprint.slice(7, 19)})`,
-          { hint: `build the parent first: prism ami build ${parent.slug} --provider local --architecture ${architecture}` },
-        );
-      }
-      return { id: image.id, name: `${parent.slug} ${image.version} image ${image.name}`, parentTemplate: parent.slug };
-    }
+    if (template.parent) return resolveParentImage(this, template, architecture);
     const suite = suiteFor(template.base, architecture, this.settings);
     const base = await ensureBase(this.settings.cacheDir, suite, architecture, ctx);
     this.bases.set(base.id, { id: base.id, alias: base.alias, suite: base.suite, rootfs: base.rootfs });

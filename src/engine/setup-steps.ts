@@ -1,0 +1,41 @@
+import { PrismError } from '../core/errors.js';
+import type { Machine } from '../providers/provider.js';
+import type { Run } from './run.js';
+
+/** Runs the template's setup steps in order; a non-zero exit or a timeout fails the build. */
+export async function runSetupSteps(run: Run, machine: Machine): Promise<void> {
+  const { provider, template, logFile } = run.settings;
+  for (const [index, step] of template.setup.entries()) {
+    const id = `setup-${index + 1}`;
+    const title = template.setup.length === 1 ? 'Executing setup script' : `Setup ${index + 1}/${template.setup.length}: ${step.name}`;
+    await run.step(id, title, async () => {
+      const result = await provider.exec(
+        machine,
+        { kind: 'script', name: step.name, script: step.script, timeoutSeconds: step.timeoutSeconds, onOutput: run.outputListener(id) },
+        run.ctx,
+      );
+      run.flushOutput(id);
+      if (result.timedOut) {
+        throw new PrismError('TIMEOUT', `setup step "${step.name}" timed out after ${step.timeoutSeconds}s`, {
+          hint: `raise timeout_seconds for the step, or see what it waited for in ${logFile}`,
+        });
+      }
+      if (result.exitCode !== 0) {
+        const tail = lastLines(`${result.stdout}\n${result.stderr}`, 8);
+        throw new PrismError('BUILD_FAILED', `setup step "${step.name}" failed with exit code ${result.exitCode}${tail ? `:\n${tail}` : ''}`, {
+          hint: `the full output is in ${logFile}`,
+        });
+      }
+    });
+  }
+}
+
+function lastLines(text: string, count: number): string {
+  return text
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter(Boolean)
+    .slice(-count)
+    .map((l) => `    ${l}`)
+    .join('\n');
+}
