@@ -1,6 +1,6 @@
 import { PrismError } from '../core/errors.js';
 import { hostArchitecture, type Architecture } from '../core/types.js';
-import type { ProviderName } from '../providers/create-provider.js';
+import type { ProviderName } from '../core/types.js';
 import type { Template } from '../template/model.js';
 
 /** The architecture asked for, else the host's (local), else the template's only one. */

@@ -1,21 +1,16 @@
-import type { ConfigFile } from '../config/config.js';
+import { resolveSettings, type Settings, type SettingsInput } from '../config/settings.js';
 import { systemClock } from '../core/clock.js';
 import { errorMessage, PrismError } from '../core/errors.js';
 import type { AwsClients } from '../core/aws-clients.js';
-import type { ProviderName } from '../providers/create-provider.js';
 import { LOCAL_REGION, type RegistryDocument } from '../registry/model.js';
 import { markDeleted } from '../registry/operations.js';
 import { current, listImages } from '../registry/queries.js';
 import type { RegistryStore } from '../registry/store.js';
 import { withRegistry } from './registry-session.js';
 
-export interface CleanupOptions {
+export interface CleanupOptions extends SettingsInput {
   keepLatest: number;
   template?: string;
-  region?: string;
-  provider: ProviderName;
-  config?: ConfigFile;
-  registry?: string;
   dryRun?: boolean;
   /** Asked with the list of images to delete; false cancels (the CLI prompts, or --yes). */
   confirm: (toDelete: CleanupItem[]) => Promise<boolean>;
@@ -59,11 +54,11 @@ export async function cleanup(options: CleanupOptions): Promise<CleanupReport> {
   if (!Number.isInteger(options.keepLatest) || options.keepLatest < 1) {
     throw new PrismError('USAGE', '--keep-latest must be a whole number of 1 or more', { hint: 'the current image is always kept; --keep-latest 3 keeps the three newest too' });
   }
-  const registryOptions = { ...(options.registry ? { registry: options.registry } : {}), ...(options.config ? { config: options.config } : {}) };
-  return withRegistry(registryOptions, async (store) => {
+  const settings = resolveSettings(options);
+  return withRegistry(settings, async (store) => {
     const doc = await store.read();
-    const inventory = options.provider === 'local' ? await localInventory(options) : await awsInventory(options, doc);
-    const items = decide(inventory.candidates, doc, options.keepLatest, new Set(options.config?.pinnedImages ?? []), inventory.inUse);
+    const inventory = settings.provider === 'local' ? await localInventory(options, settings) : await awsInventory(options, settings, doc);
+    const items = decide(inventory.candidates, doc, options.keepLatest, new Set(settings.pinnedImages), inventory.inUse);
     if (inventory.builtOn) keepParentsOfKept(items, inventory.builtOn);
     const toDelete = items.filter((i) => i.decision === 'delete');
     for (const item of items.filter((i) => i.decision === 'keep')) item.status = 'kept';
@@ -152,7 +147,7 @@ interface Inventory {
 }
 
 /** Images in the registry (not deleted) and those tagged in EC2, per configured region. */
-async function awsInventory(options: CleanupOptions, doc: RegistryDocument): Promise<Inventory> {
+async function awsInventory(options: CleanupOptions, settings: Settings, doc: RegistryDocument): Promise<Inventory> {
   const [{ taggedImages, imagesInUse }, { deleteImage }, { AwsClients }] = await Promise.all([
     import('../providers/aws/image-usage.js'),
     import('../providers/aws/images.js'),
@@ -160,9 +155,8 @@ async function awsInventory(options: CleanupOptions, doc: RegistryDocument): Pro
   ]);
   const clients = options.awsClients ?? new AwsClients();
   const registryRows = listImages(doc, { all: true, ...(options.template ? { template: options.template } : {}) }).filter((r) => r.region !== LOCAL_REGION && r.entry.status !== 'deleted');
-  const regions = options.region
-    ? [options.region]
-    : [...new Set([...(options.config?.regions ?? []), ...(options.config?.region ? [options.config.region] : []), ...registryRows.map((r) => r.region)])];
+  // --region (as a filter), else every region the settings and the registry know.
+  const regions = options.region ? [options.region] : [...new Set([...settings.knownRegions, ...registryRows.map((r) => r.region)])];
   const byId = new Map<string, Candidate>();
   for (const r of registryRows) {
     if (regions.includes(r.region)) byId.set(r.entry.ami_id, { template: r.template, architecture: r.architecture, region: r.region, imageId: r.entry.ami_id, created: r.entry.created });
@@ -192,13 +186,9 @@ async function awsInventory(options: CleanupOptions, doc: RegistryDocument): Pro
 }
 
 /** Images in the local store; one is in use when another image is built on it or a container runs on it. */
-async function localInventory(options: CleanupOptions): Promise<Inventory> {
-  const [{ LocalImageStore }, { localSettings }, { readFile }] = await Promise.all([
-    import('../providers/local/image-store.js'),
-    import('../providers/local/local-settings.js'),
-    import('node:fs/promises'),
-  ]);
-  const store = new LocalImageStore(localSettings(options.config ?? {}).imageDir);
+async function localInventory(options: CleanupOptions, settings: Settings): Promise<Inventory> {
+  const [{ LocalImageStore }, { readFile }] = await Promise.all([import('../providers/local/image-store.js'), import('node:fs/promises')]);
+  const store = new LocalImageStore(settings.local.imageDir);
   const all = await store.list();
   const images = all.filter((i) => !options.template || i.template === options.template);
   const mounts = await readFile('/proc/mounts', 'utf8').catch(() => '');

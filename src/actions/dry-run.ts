@@ -1,22 +1,15 @@
-import type { ConfigFile } from '../config/config.js';
+import { resolveSettings, type SettingsInput } from '../config/settings.js';
+import type { AwsClients } from '../core/aws-clients.js';
 import { errorMessage } from '../core/errors.js';
 import type { Architecture } from '../core/types.js';
-import { libraryFor } from '../template/library.js';
-import type { ProviderName } from '../providers/create-provider.js';
 import { chooseArchitecture } from './choose-architecture.js';
+import { resolveTemplate } from './target.js';
 
-export interface DryRunOptions {
+export interface DryRunOptions extends SettingsInput {
   template: string;
-  templatesDir?: string;
-  provider: ProviderName;
   architecture?: Architecture;
-  region?: string;
-  subnet?: string;
-  instanceProfile?: string;
-  copyTo?: readonly string[];
-  config?: ConfigFile;
   signal: AbortSignal;
-  awsClients?: import('../core/aws-clients.js').AwsClients;
+  awsClients?: AwsClients;
 }
 
 export interface DryRunReport {
@@ -28,15 +21,11 @@ export interface DryRunReport {
 
 /** `prism ami build --dry-run`: proves a build would be allowed; nothing is made. */
 export async function dryRunBuild(options: DryRunOptions): Promise<DryRunReport> {
-  const { library, slug } = libraryFor(options.template, options.templatesDir);
-  const template = await library.resolve(slug);
-  const architecture = chooseArchitecture(template, options.architecture, options.provider);
-  if (options.provider === 'local') {
-    const [{ checkLocalPrerequisites }, { suiteFor }, { localSettings }] = await Promise.all([
-      import('../providers/local/prerequisites.js'),
-      import('../providers/local/suites.js'),
-      import('../providers/local/local-settings.js'),
-    ]);
+  const settings = resolveSettings(options);
+  const template = await resolveTemplate(options.template, settings);
+  const architecture = chooseArchitecture(template, options.architecture, settings.provider);
+  if (settings.provider === 'local') {
+    const [{ checkLocalPrerequisites }, { suiteFor }] = await Promise.all([import('../providers/local/prerequisites.js'), import('../providers/local/suites.js')]);
     const checks: DryRunReport['checks'] = [];
     const attempt = async (check: string, run: () => Promise<string> | string) => {
       try {
@@ -51,7 +40,7 @@ export async function dryRunBuild(options: DryRunOptions): Promise<DryRunReport>
     });
     await attempt('base', () => {
       if (template.parent) return `built on ${template.parent.slug}'s local image`;
-      const suite = suiteFor(template.base, architecture, localSettings(options.config ?? {}));
+      const suite = suiteFor(template.base, architecture, settings.local);
       return `${suite.alias}: debootstrap ${suite.suite} from ${suite.mirror}`;
     });
     return { template: template.slug, architecture, region: 'local', checks };
@@ -61,13 +50,12 @@ export async function dryRunBuild(options: DryRunOptions): Promise<DryRunReport>
     import('../providers/aws/aws-settings.js'),
     import('../core/aws-clients.js'),
   ]);
-  const region = options.region ?? options.config?.region ?? template.regions[0];
-  const settings = awsSettings(options.config ?? {}, {
-    ...(region ? { region } : {}),
-    ...(options.subnet ? { subnet: options.subnet } : {}),
-    ...(options.instanceProfile ? { instanceProfile: options.instanceProfile } : {}),
-  });
+  const aws = awsSettings(settings, settings.region ?? template.regions[0]);
   const clients = options.awsClients ?? new AwsClients();
-  const checks = await awsDryRun(clients, settings, template, architecture, options.copyTo ?? options.config?.copyTo ?? [], options.signal);
-  return { template: template.slug, architecture, region: settings.region, checks };
+  try {
+    const checks = await awsDryRun(clients, aws, template, architecture, settings.copyTo, options.signal);
+    return { template: template.slug, architecture, region: aws.region, checks };
+  } finally {
+    if (!options.awsClients) clients.destroy();
+  }
 }

@@ -8,12 +8,12 @@ import type { RegistryDocument, Slot } from '../registry/model.js';
 import { record, type Change } from '../registry/operations.js';
 import type { PublishedParameter } from '../registry/publish-ssm.js';
 import { current, findImage } from '../registry/queries.js';
-import { withPublisher, withRegistry, type RegistryActionOptions } from './registry-session.js';
-import { knownTemplate } from './template-names.js';
+import type { SettingsInput } from '../config/settings.js';
+import { registrySession, withPublisher } from './registry-session.js';
 
 export const LEGACY_VERSION = 'legacy';
 
-export interface ImportLegacyOptions extends RegistryActionOptions {
+export interface ImportLegacyOptions extends SettingsInput {
   file: string;
   /** The template of a file that maps regions directly; or the one template to take from a file of several. */
   template?: string;
@@ -23,8 +23,6 @@ export interface ImportLegacyOptions extends RegistryActionOptions {
   replace?: boolean;
   /** Accept template names that are neither in the templates folder nor in the registry. */
   allowUnknownTemplates?: boolean;
-  publishSsm?: boolean | string;
-  templatesDir?: string;
 }
 
 export type ImportStatus = 'imported' | 'already-recorded' | 'kept-current' | 'revoked';
@@ -57,11 +55,10 @@ export async function importLegacy(options: ImportLegacyOptions): Promise<Import
     throw new PrismError('USAGE', `cannot read ${options.file}: ${(error as Error).message}`, { hint: 'check the path', cause: error });
   }
   const legacy = parseLegacyMap(text, options.file, options.template ? { template: options.template } : {});
-  return withRegistry(options, async (store) => {
+  return registrySession(options, async ({ settings, store, known }) => {
     if (!options.allowUnknownTemplates) {
-      const doc = await store.read();
       for (const template of Object.keys(legacy.templates)) {
-        await knownTemplate(template, { templatesDir: options.templatesDir ?? 'templates', registry: doc }).catch((error: unknown) => {
+        await known(template).catch((error: unknown) => {
           if (error instanceof PrismError && error.code === 'TEMPLATE_NOT_FOUND') {
             throw new PrismError(error.code, `${options.file}: ${error.message}`, { hint: `${error.hint ?? ''}; --allow-unknown-templates imports it anyway`.replace(/^; /, '') });
           }
@@ -99,7 +96,7 @@ export async function importLegacy(options: ImportLegacyOptions): Promise<Import
       }
       return { document, changed, result: images };
     };
-    return withPublisher(options.publishSsm, async (publisher) => {
+    return withPublisher(settings, async (publisher) => {
       const outcome = await changeRegistry(store, change, { ...(publisher ? { publisher } : {}), touched: (images) => images.filter((i) => i.status !== 'kept-current') });
       return { file: options.file, format: legacy.format, images: outcome.result, changed: outcome.changed, published: outcome.published };
     });

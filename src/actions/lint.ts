@@ -1,28 +1,31 @@
+import { resolveSettings, type SettingsInput } from '../config/settings.js';
 import { PrismError } from '../core/errors.js';
 import { libraryFor, TemplateLibrary, type TemplateRef } from '../template/library.js';
 import { lintTemplates, type LintOptions, type LintReport } from '../template/lint/lint-templates.js';
 import { findShellcheck } from '../template/lint/shellcheck.js';
 
-export interface LintActionOptions {
+export interface LintActionOptions extends SettingsInput {
   /** Slugs or paths; empty means every template in the folder. */
   templates?: readonly string[];
-  templatesDir?: string;
   /** Run shellcheck when it is installed (default true). */
   shellcheck?: boolean | LintOptions['shellcheck'];
+  /** Warnings to leave out (default: lint.disable in the config). */
   disable?: readonly string[];
 }
 
 /** `prism ami lint`: checks templates and reports every problem found. */
 export async function lint(options: LintActionOptions = {}): Promise<LintReport> {
+  const settings = resolveSettings(options);
+  const disable = options.disable ?? settings.lintDisable;
   const shellcheck =
     typeof options.shellcheck === 'function' ? options.shellcheck : options.shellcheck === false ? undefined : findShellcheck();
   const lintOptions: LintOptions = {
     ...(shellcheck ? { shellcheck } : { shellcheckAbsent: options.shellcheck === false ? 'off' : 'missing' }),
-    ...(options.disable ? { disable: options.disable } : {}),
+    ...(disable.length > 0 ? { disable } : {}),
   };
   const refs = options.templates ?? [];
   if (refs.length === 0) {
-    const library = new TemplateLibrary(options.templatesDir ?? 'templates');
+    const library = new TemplateLibrary(settings.templatesDir);
     const all = await library.list();
     if (all.length === 0) {
       throw new PrismError('TEMPLATE_NOT_FOUND', `no templates (*.yml, *.yaml) in ${library.displayDir()}`, {
@@ -35,7 +38,7 @@ export async function lint(options: LintActionOptions = {}): Promise<LintReport>
   const reports: LintReport[] = [];
   const groups = new Map<string, { library: TemplateLibrary; refs: TemplateRef[] }>();
   for (const ref of refs) {
-    const { library, slug } = libraryFor(ref, options.templatesDir);
+    const { library, slug } = libraryFor(ref, settings.templatesDir);
     const group = groups.get(library.dir) ?? { library, refs: [] };
     groups.set(library.dir, group);
     group.refs.push(await group.library.find(slug));

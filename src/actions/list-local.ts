@@ -1,18 +1,16 @@
-import type { ConfigFile } from '../config/config.js';
+import { resolveSettings, type SettingsInput } from '../config/settings.js';
 import type { LocalImage } from '../providers/local/image-store.js';
 
-export interface ListLocalOptions {
-  config?: ConfigFile;
+export interface ListLocalOptions extends SettingsInput {
   template?: string;
   architecture?: string;
 }
 
 /** `prism ami list --provider local`: the images in the local store, newest first. */
 export async function listLocalImages(options: ListLocalOptions = {}): Promise<LocalImage[]> {
-  const [{ LocalImageStore }, { localSettings }] = await Promise.all([import('../providers/local/image-store.js'), import('../providers/local/local-settings.js')]);
-  const store = new LocalImageStore(localSettings(options.config ?? {}).imageDir);
+  const { LocalImageStore } = await import('../providers/local/image-store.js');
+  const store = new LocalImageStore(resolveSettings(options).local.imageDir);
   return (await store.list()).filter(
     (i) => (!options.template || i.template === options.template) && (!options.architecture || i.architecture === options.architecture),
   );
 }
-

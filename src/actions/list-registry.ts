@@ -1,17 +1,16 @@
+import type { SettingsInput } from '../config/settings.js';
 import type { Architecture } from '../core/types.js';
 import { checkRegion } from '../registry/input-checks.js';
 import type { ImageStatus } from '../registry/model.js';
 import { listImages } from '../registry/queries.js';
-import { withRegistry, type RegistryActionOptions } from './registry-session.js';
-import { knownTemplate } from './template-names.js';
+import { registrySession } from './registry-session.js';
 
-export interface ListRegistryOptions extends RegistryActionOptions {
+export interface ListRegistryOptions extends SettingsInput {
   template?: string;
   region?: string;
   architecture?: Architecture;
   /** Include every image of the history, not only the current ones. */
   all?: boolean;
-  templatesDir?: string;
 }
 
 /** One row of `prism ami list` (and of its --json output). */
@@ -39,9 +38,8 @@ export interface RegistryListing {
 /** `prism ami list`: the registry's current images (with --all, every image and its status). */
 export async function listRegistry(options: ListRegistryOptions): Promise<RegistryListing> {
   if (options.region !== undefined) checkRegion(options.region);
-  return withRegistry(options, async (store) => {
-    const doc = await store.read();
-    const template = options.template === undefined ? undefined : await knownTemplate(options.template, { templatesDir: options.templatesDir ?? 'templates', registry: doc });
+  return registrySession(options, async ({ store, doc, known }) => {
+    const template = options.template === undefined ? undefined : await known(options.template);
     const rows = listImages(doc, {
       ...(template ? { template } : {}),
       ...(options.region ? { region: options.region } : {}),

@@ -1,4 +1,4 @@
-import type { ConfigFile } from '../config/config.js';
+import { resolveSettings, type Settings, type SettingsInput } from '../config/settings.js';
 import { mapLimit } from '../core/concurrency.js';
 import { PrismError } from '../core/errors.js';
 import { hostArchitecture, type Architecture } from '../core/types.js';
@@ -6,22 +6,18 @@ import { baseImageKey, planBuilds } from '../plan/planner.js';
 import type { BuildPlan, Strategy } from '../plan/model.js';
 import { priceTable } from '../plan/prices.js';
 import type { AwsClients } from '../core/aws-clients.js';
-import type { ProviderName } from '../providers/create-provider.js';
 import type { RegistryDocument } from '../registry/model.js';
 import { describeBase, type Template } from '../template/model.js';
 import { TemplateLibrary } from '../template/library.js';
 import { withRegistry } from './registry-session.js';
 
-export interface PlanOptions {
+export interface PlanOptions extends SettingsInput {
   /** Slugs; empty means every template in the folder. */
   templates?: readonly string[];
-  templatesDir?: string;
-  provider: ProviderName;
-  config?: ConfigFile;
-  registry?: string;
+  /** Regions instead of each template's own. */
   regions?: readonly string[];
+  /** Architectures instead of each template's own. */
   architectures?: readonly Architecture[];
-  buildRegion?: string;
   strategy?: Strategy;
   /** true: rebuild everything; a list: rebuild these templates. */
   force?: boolean | readonly string[];
@@ -34,23 +30,25 @@ export interface PlanOptions {
 }
 
 export interface PlanResult {
+  settings: Settings;
   plan: BuildPlan;
   templates: Template[];
   registry: RegistryDocument;
 }
 
-/** `prism ami plan`: what build-all would do, why, and what it would cost. */
+/** `prism ami plan`: what build-all would do, and why. Reads the registry and, for AWS, each base image. */
 export async function makePlan(options: PlanOptions): Promise<PlanResult> {
-  const library = new TemplateLibrary(options.templatesDir ?? 'templates');
+  const settings = resolveSettings(options);
+  const library = new TemplateLibrary(settings.templatesDir);
   const slugs = options.templates && options.templates.length > 0 ? [...new Set(options.templates)] : (await library.list()).map((t) => t.slug);
   if (slugs.length === 0) throw new PrismError('TEMPLATE_NOT_FOUND', `no templates in ${library.displayDir()}`, { hint: 'pass --templates-dir' });
   const templates = await Promise.all(slugs.map((slug) => library.resolve(slug)));
-  const registry = await withRegistry({ ...(options.registry ? { registry: options.registry } : {}), ...(options.config ? { config: options.config } : {}) }, (store) => store.read());
-  const local = options.provider === 'local';
+  const registry = await withRegistry(settings, (store) => store.read());
+  const local = settings.provider === 'local';
   const regions = local ? ['local'] : options.regions;
-  const architectures = local ? [hostArchitecture() ?? 'x86_64'] : options.architectures;
-  const defaultRegions = options.config?.regions ?? (options.config?.region ? [options.config.region] : process.env.AWS_REGION ? [process.env.AWS_REGION] : ['us-east-1']);
+  const architectures = options.architectures ?? (local ? [hostArchitecture() ?? 'x86_64'] : undefined);
   const strategy = local ? 'copy' : (options.strategy ?? 'copy');
+  const defaultRegions = settings.defaultRegions;
   const baseImages =
     !local && options.checkBases !== false
       ? await resolveBases(templates, { ...options, strategy, defaultRegions, ...(regions ? { regions } : {}), ...(architectures ? { architectures } : {}) })
@@ -64,15 +62,15 @@ export async function makePlan(options: PlanOptions): Promise<PlanResult> {
     strategy,
     ...(regions ? { regions } : {}),
     ...(architectures ? { architectures } : {}),
-    ...(options.buildRegion ? { buildRegion: options.buildRegion } : {}),
+    ...(settings.buildRegion ? { buildRegion: settings.buildRegion } : {}),
     force: options.force === true ? 'all' : new Set(options.force === false || options.force === undefined ? [] : options.force),
     onlyOutdated: options.onlyOutdated ?? false,
-    prices: priceTable(options.config?.prices ?? {}),
-    buildMinutes: options.config?.buildMinutesEstimate ?? 30,
+    prices: priceTable(settings.prices),
+    buildMinutes: settings.buildMinutesEstimate,
     defaultInstanceTypes: DEFAULT_INSTANCE_TYPES,
     now: options.now ?? new Date(),
   });
-  return { plan, templates, registry };
+  return { settings, plan, templates, registry };
 }
 
 /**

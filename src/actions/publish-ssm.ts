@@ -1,17 +1,14 @@
+import type { SettingsInput } from '../config/settings.js';
 import { PrismError } from '../core/errors.js';
 import { checkRegion } from '../registry/input-checks.js';
 import type { PublishedParameter } from '../registry/publish-ssm.js';
 import { templateSlots } from '../registry/slots.js';
-import { withPublisher, withRegistry, type RegistryActionOptions } from './registry-session.js';
-import { knownTemplate } from './template-names.js';
+import { registrySession, withPublisher } from './registry-session.js';
 
-export interface PublishSsmOptions extends RegistryActionOptions {
+export interface PublishSsmOptions extends SettingsInput {
   /** Only these templates (default: all of the registry). */
   templates: string[];
   region?: string;
-  /** The prefix (true: /prism/ami). */
-  publishSsm: boolean | string | undefined;
-  templatesDir?: string;
 }
 
 export interface PublishSsmReport {
@@ -26,14 +23,13 @@ export interface PublishSsmReport {
  */
 export async function publishSsm(options: PublishSsmOptions): Promise<PublishSsmReport> {
   if (options.region !== undefined) checkRegion(options.region);
-  return withRegistry(options, async (store) => {
-    const doc = await store.read();
+  return registrySession({ ...options, publishSsm: options.publishSsm ?? true }, async ({ settings, store, doc, known }) => {
     const templates: string[] = [];
-    for (const name of options.templates) templates.push(await knownTemplate(name, { templatesDir: options.templatesDir ?? 'templates', registry: doc }));
+    for (const name of options.templates) templates.push(await known(name));
     const slots = (templates.length > 0 ? templates : Object.keys(doc.templates))
       .flatMap((t) => templateSlots(doc, t))
       .filter((slot) => options.region === undefined || slot.region === options.region);
-    return withPublisher(options.publishSsm ?? true, async (publisher) => {
+    return withPublisher(settings, async (publisher) => {
       if (!publisher) throw new PrismError('USAGE', 'publish-ssm with --no-publish-ssm publishes nothing', { hint: 'leave out --no-publish-ssm' });
       return { registry: store.location, published: await publisher.reconcile(doc, slots) };
     });

@@ -1,49 +1,36 @@
-import type { BuildRunSettings } from '../engine/pipeline.js';
-import type { ConfigFile } from '../config/config.js';
+import type { Settings } from '../config/settings.js';
 import type { AwsClients } from '../core/aws-clients.js';
+import type { CreatedImage, ImageRecord } from '../providers/provider.js';
 import type { SsmPublisher } from '../registry/publish-ssm.js';
 import { recordBuildImage } from '../registry/record-build.js';
 import type { RegistryStore } from '../registry/store.js';
 
-export interface RecordHooks {
-  onImage: NonNullable<BuildRunSettings['onImage']>;
-  onCopy: NonNullable<BuildRunSettings['onCopy']>;
-}
-
 export interface RegistryRecorder {
   store: RegistryStore;
-  /** Hooks for one build (a copy's source is that build's image). */
-  hooks(): RecordHooks;
+  /** Records a finished image: it becomes current in its region (and SSM follows). */
+  recordImage(image: CreatedImage, record: ImageRecord): Promise<void>;
+  /** Records a region copy of `sourceImage`. */
+  recordCopy(copy: CreatedImage, record: ImageRecord, sourceImage: string): Promise<void>;
+  /** The pipeline's hooks for one build: its image, then its copies (made from that image). */
+  hooks(): { onImage: (image: CreatedImage, record: ImageRecord) => Promise<void>; onCopy: (copy: CreatedImage, record: ImageRecord) => Promise<void> };
   close(): void;
 }
 
-export interface RecorderOptions {
-  registry?: string;
-  publishSsm?: boolean | string;
-  config?: ConfigFile;
-  awsClients?: AwsClients;
-}
-
 /**
- * Opens the registry for a build and gives the hooks that record the image, then each region
- * copy, as they complete (and publish them to SSM when asked), so an interrupted run keeps what
- * finished.
+ * Opens the registry for builds and records each image, then each region copy, as it completes
+ * (publishing them to SSM when the settings say so), so an interrupted run keeps what finished.
  */
-export async function openRecorder(options: RecorderOptions): Promise<RegistryRecorder> {
-  const [{ openRegistry }, { ssmPrefix, SsmPublisher }] = await Promise.all([import('../registry/open-registry.js'), import('../registry/publish-ssm.js')]);
-  const store = await openRegistry({
-    ...(options.registry !== undefined ? { flag: options.registry } : {}),
-    ...(options.config ? { config: options.config } : {}),
-    ...(options.awsClients ? { clients: options.awsClients } : {}),
-  });
-  const prefix = ssmPrefix(options.publishSsm, options.config?.publishSsm);
+export async function openRecorder(settings: Settings, awsClients?: AwsClients): Promise<RegistryRecorder> {
+  const { openRegistry } = await import('../registry/open-registry.js');
+  const store = await openRegistry({ location: settings.registry, lockTimeoutMs: settings.lockTimeoutMs, ...(awsClients ? { clients: awsClients } : {}) });
   let publisher: SsmPublisher | undefined;
   let ownClients: AwsClients | undefined;
-  if (prefix !== undefined) {
-    const clients = options.awsClients ?? (ownClients = new (await import('../core/aws-clients.js')).AwsClients());
-    publisher = new SsmPublisher(prefix, clients);
+  if (settings.publishSsm !== undefined) {
+    const { SsmPublisher } = await import('../registry/publish-ssm.js');
+    const clients = awsClients ?? (ownClients = new (await import('../core/aws-clients.js')).AwsClients());
+    publisher = new SsmPublisher(settings.publishSsm, clients);
   }
-  const record = async (image: { id: string; region: string; sizeBytes?: number }, r: Parameters<RecordHooks['onImage']>[1], source: string) => {
+  const record = async (image: CreatedImage, r: ImageRecord, source: string) => {
     await recordBuildImage(
       store,
       {
@@ -63,16 +50,18 @@ export async function openRecorder(options: RecorderOptions): Promise<RegistryRe
       publisher ? { publisher } : {},
     );
   };
-  return {
+  const recorder: RegistryRecorder = {
     store,
+    recordImage: (image, r) => record(image, r, r.base.id),
+    recordCopy: (copy, r, sourceImage) => record(copy, r, sourceImage),
     hooks: () => {
       let primary: string | undefined;
       return {
         onImage: async (image, r) => {
           primary = image.id;
-          await record(image, r, r.base.id);
+          await recorder.recordImage(image, r);
         },
-        onCopy: async (copy, r) => record(copy, r, primary ?? r.base.id),
+        onCopy: (copy, r) => recorder.recordCopy(copy, r, primary ?? r.base.id),
       };
     },
     close: () => {
@@ -80,4 +69,5 @@ export async function openRecorder(options: RecorderOptions): Promise<RegistryRe
       ownClients?.destroy();
     },
   };
+  return recorder;
 }

@@ -1,29 +1,14 @@
-import type { ConfigFile } from '../config/config.js';
+import { resolveSettings, type Settings, type SettingsInput } from '../config/settings.js';
 import type { AwsClients } from '../core/aws-clients.js';
 import { openRegistry } from '../registry/open-registry.js';
 import type { SsmPublisher } from '../registry/publish-ssm.js';
-import { ssmPrefix } from '../registry/publish-ssm.js';
+import type { RegistryDocument } from '../registry/model.js';
 import type { RegistryStore } from '../registry/store.js';
+import { knownTemplate } from './template-names.js';
 
-/** Options every registry verb takes: which registry, and how long to wait for its lock. */
-export interface RegistryActionOptions {
-  /** --registry (file:PATH, a path, or s3://bucket/key). */
-  registry?: string;
-  config?: ConfigFile;
-  lockTimeoutMs?: number;
-  cwd?: string;
-  env?: NodeJS.ProcessEnv;
-}
-
-/** Opens the selected registry for the length of `fn`. */
-export async function withRegistry<T>(options: RegistryActionOptions, fn: (store: RegistryStore) => Promise<T>): Promise<T> {
-  const store = await openRegistry({
-    ...(options.registry !== undefined ? { flag: options.registry } : {}),
-    ...(options.config ? { config: options.config } : {}),
-    ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
-    ...(options.cwd ? { cwd: options.cwd } : {}),
-    ...(options.env ? { env: options.env } : {}),
-  });
+/** Opens the settings' registry for the length of `fn`. */
+export async function withRegistry<T>(settings: Settings, fn: (store: RegistryStore) => Promise<T>, clients?: AwsClients): Promise<T> {
+  const store = await openRegistry({ location: settings.registry, lockTimeoutMs: settings.lockTimeoutMs, ...(clients ? { clients } : {}) });
   try {
     return await fn(store);
   } finally {
@@ -31,7 +16,7 @@ export async function withRegistry<T>(options: RegistryActionOptions, fn: (store
   }
 }
 
-/** AWS clients for the length of `fn`. */
+/** AWS clients for the length of `fn` (the SDK is loaded only here). */
 export async function withAwsClients<T>(fn: (clients: AwsClients) => Promise<T>): Promise<T> {
   const { AwsClients } = await import('../core/aws-clients.js');
   const clients = new AwsClients();
@@ -42,10 +27,28 @@ export async function withAwsClients<T>(fn: (clients: AwsClients) => Promise<T>)
   }
 }
 
-/** An SSM publisher when --publish-ssm (or publishSsm in the config) asks for one. */
-export async function withPublisher<T>(publishSsm: boolean | string | undefined, fn: (publisher: SsmPublisher | undefined) => Promise<T>): Promise<T> {
-  const prefix = ssmPrefix(publishSsm, undefined);
+/** An SSM publisher when the settings publish (--publish-ssm, or publishSsm in the config). */
+export async function withPublisher<T>(settings: Pick<Settings, 'publishSsm'>, fn: (publisher: SsmPublisher | undefined) => Promise<T>): Promise<T> {
+  const prefix = settings.publishSsm;
   if (prefix === undefined) return fn(undefined);
   const { SsmPublisher } = await import('../registry/publish-ssm.js');
   return withAwsClients((clients) => fn(new SsmPublisher(prefix, clients)));
+}
+
+export interface RegistrySession {
+  settings: Settings;
+  store: RegistryStore;
+  /** The document as it was when the session opened. */
+  doc: RegistryDocument;
+  /** A template named on the command line: in the templates folder or the registry, else TEMPLATE_NOT_FOUND. */
+  known(name: string): Promise<string>;
+}
+
+/** What every registry verb does first: settings, the registry, its document, template names. */
+export async function registrySession<T>(options: SettingsInput, fn: (session: RegistrySession) => Promise<T>): Promise<T> {
+  const settings = resolveSettings(options);
+  return withRegistry(settings, async (store) => {
+    const doc = await store.read();
+    return fn({ settings, store, doc, known: (name) => knownTemplate(name, { templatesDir: settings.templatesDir, registry: doc }) });
+  });
 }

@@ -5,16 +5,16 @@ import { checkArchitecture, checkRegion, checkSlug } from '../registry/input-che
 import { parseLegacyMap } from '../registry/legacy/legacy-map.js';
 import { slotLabel, type RegistryDocument, type Slot } from '../registry/model.js';
 import { current, findImage } from '../registry/queries.js';
-import { withRegistry, type RegistryActionOptions } from './registry-session.js';
+import { resolveSettings, type SettingsInput } from '../config/settings.js';
+import { withRegistry } from './registry-session.js';
 import { knownTemplate } from './template-names.js';
 
-export interface ResolveOptions extends RegistryActionOptions {
+export interface ResolveOptions extends SettingsInput {
   template: string;
   region: string;
   architecture: Architecture;
   /** A legacy map (import-legacy's shapes) used when the registry is unavailable or has no entry. */
   fallback?: string;
-  templatesDir?: string;
 }
 
 export interface Resolved {
@@ -36,9 +36,10 @@ export async function resolveImage(options: ResolveOptions): Promise<Resolved> {
   const slot: Slot = { template: checkSlug(options.template), region: checkRegion(options.region), architecture: checkArchitecture(options.architecture) };
   let doc: RegistryDocument | undefined;
   let unavailable: PrismError | undefined;
-  let location = options.registry ?? 'the registry';
+  const settings = resolveSettings(options);
+  let location = settings.registry;
   try {
-    doc = await withRegistry(options, async (store) => {
+    doc = await withRegistry(settings, async (store) => {
       location = store.location;
       return store.read();
     });
@@ -49,7 +50,7 @@ export async function resolveImage(options: ResolveOptions): Promise<Resolved> {
   const image = doc ? current(doc, slot) : undefined;
   if (image) return { amiId: image.ami_id, source: 'registry' };
   if (!options.fallback) {
-    await knownTemplate(slot.template, { templatesDir: options.templatesDir ?? 'templates', ...(doc ? { registry: doc } : {}) });
+    await knownTemplate(slot.template, { templatesDir: settings.templatesDir, ...(doc ? { registry: doc } : {}) });
     throw new PrismError('NOT_FOUND', `${location} has no current image for ${slotLabel(slot)}`, {
       hint: `record one with prism ami update-registry ${slot.template} --region ${slot.region} --architecture ${slot.architecture}, or see prism ami list --all`,
     });

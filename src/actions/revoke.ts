@@ -1,17 +1,15 @@
+import type { SettingsInput } from '../config/settings.js';
 import { systemClock } from '../core/clock.js';
 import { changeRegistry } from '../registry/change.js';
 import { checkImageId } from '../registry/input-checks.js';
 import { revoke, type RemovalResult } from '../registry/operations.js';
 import type { PublishedParameter } from '../registry/publish-ssm.js';
-import { withPublisher, withRegistry, type RegistryActionOptions } from './registry-session.js';
-import { knownTemplate } from './template-names.js';
+import { registrySession, withPublisher } from './registry-session.js';
 
-export interface RevokeOptions extends RegistryActionOptions {
+export interface RevokeOptions extends SettingsInput {
   template: string;
   amiId: string;
   reason?: string;
-  publishSsm?: boolean | string;
-  templatesDir?: string;
 }
 
 export interface RevokeReport {
@@ -25,9 +23,9 @@ export interface RevokeReport {
 /** `prism ami revoke`: the image is never resolved again and rollback skips it. */
 export async function revokeImage(options: RevokeOptions): Promise<RevokeReport> {
   checkImageId(options.amiId);
-  return withRegistry(options, async (store) => {
-    const template = await knownTemplate(options.template, { templatesDir: options.templatesDir ?? 'templates', registry: await store.read() });
-    return withPublisher(options.publishSsm, async (publisher) => {
+  return registrySession(options, async ({ settings, store, known }) => {
+    const template = await known(options.template);
+    return withPublisher(settings, async (publisher) => {
       const outcome = await changeRegistry(store, (doc) => revoke(doc, { template, amiId: options.amiId, ...(options.reason ? { reason: options.reason } : {}) }, systemClock), {
         ...(publisher ? { publisher } : {}),
         touched: (results) => results,

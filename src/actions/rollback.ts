@@ -1,3 +1,4 @@
+import type { SettingsInput } from '../config/settings.js';
 import { systemClock } from '../core/clock.js';
 import type { Architecture } from '../core/types.js';
 import { changeRegistry } from '../registry/change.js';
@@ -5,17 +6,14 @@ import { checkArchitecture, checkImageId, checkRegion } from '../registry/input-
 import type { Slot } from '../registry/model.js';
 import { rollback } from '../registry/operations.js';
 import type { PublishedParameter } from '../registry/publish-ssm.js';
-import { withPublisher, withRegistry, type RegistryActionOptions } from './registry-session.js';
-import { knownTemplate } from './template-names.js';
+import { registrySession, withPublisher } from './registry-session.js';
 
-export interface RollbackOptions extends RegistryActionOptions {
+export interface RollbackOptions extends SettingsInput {
   template: string;
   region: string;
   architecture: Architecture;
   /** The image to make current; default: the previous validated one. */
   to?: string;
-  publishSsm?: boolean | string;
-  templatesDir?: string;
 }
 
 export interface RollbackReport extends Slot {
@@ -30,10 +28,9 @@ export async function rollbackImage(options: RollbackOptions): Promise<RollbackR
   const region = checkRegion(options.region);
   const architecture = checkArchitecture(options.architecture);
   if (options.to !== undefined) checkImageId(options.to, region);
-  return withRegistry(options, async (store) => {
-    const template = await knownTemplate(options.template, { templatesDir: options.templatesDir ?? 'templates', registry: await store.read() });
-    const slot: Slot = { template, region, architecture };
-    return withPublisher(options.publishSsm, async (publisher) => {
+  return registrySession(options, async ({ settings, store, known }) => {
+    const slot: Slot = { template: await known(options.template), region, architecture };
+    return withPublisher(settings, async (publisher) => {
       const outcome = await changeRegistry(store, (doc) => rollback(doc, { ...slot, ...(options.to ? { to: options.to } : {}) }, systemClock), {
         ...(publisher ? { publisher } : {}),
         touched: () => [slot],

@@ -1,21 +1,17 @@
 import { rm } from 'node:fs/promises';
 import { resourceKey, type Resource } from '../core/resources.js';
 import { readJournals } from '../engine/journal.js';
-import type { ConfigFile } from '../config/config.js';
+import { resolveSettings, type SettingsInput } from '../config/settings.js';
 import { errorMessage } from '../core/errors.js';
-import { runsDir } from '../core/paths.js';
-import { createProvider, type ProviderName } from '../providers/create-provider.js';
+import { createProvider } from '../providers/create-provider.js';
 import type { Provider } from '../providers/provider.js';
 
-export interface SweepOptions {
-  provider: ProviderName;
+export interface SweepOptions extends SettingsInput {
   /** Only what is older than this many milliseconds. */
   olderThanMs?: number;
   dryRun?: boolean;
   /** Also remove build machines kept by --keep-on-failure. */
   includeKept?: boolean;
-  config?: ConfigFile;
-  region?: string;
   signal: AbortSignal;
   providerInstance?: Provider;
   journalDir?: string;
@@ -43,8 +39,9 @@ const ORDER = ['instance', 'container', 'mount', 'security-group', 'directory', 
  * journals and by provider-specific discovery (tags in the cloud, folders and processes locally).
  */
 export async function sweep(options: SweepOptions): Promise<SweepReport> {
-  const provider = options.providerInstance ?? (await createProvider(options.provider, { config: options.config ?? {}, ...(options.region ? { region: options.region } : {}) }));
-  const dir = options.journalDir ?? runsDir();
+  const settings = resolveSettings(options);
+  const provider = options.providerInstance ?? (await createProvider(settings.provider, { settings }));
+  const dir = options.journalDir ?? settings.runsDir;
   // Journaled runs whose process is gone are dead for sure; resources found by scanning may
   // belong to a build still running on another machine, so they must also be old enough.
   const olderThan = new Date(Date.now() - (options.olderThanMs ?? 0));

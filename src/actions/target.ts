@@ -1,49 +1,49 @@
-import type { ConfigFile } from '../config/config.js';
-import type { Architecture } from '../core/types.js';
+import { resolveSettings, type Settings, type SettingsInput } from '../config/settings.js';
 import type { AwsClients } from '../core/aws-clients.js';
-import { createProvider, type ProviderName } from '../providers/create-provider.js';
+import type { Architecture } from '../core/types.js';
+import { createProvider } from '../providers/create-provider.js';
 import type { Provider } from '../providers/provider.js';
 import { templateFingerprint } from '../template/fingerprint.js';
 import { libraryFor } from '../template/library.js';
 import type { Template } from '../template/model.js';
 import { chooseArchitecture } from './choose-architecture.js';
 
-export interface TargetOptions {
-  template: string;
-  templatesDir?: string;
-  provider: ProviderName;
+export interface TargetOptions extends SettingsInput {
+  /** A slug, a template file's path, or a template already resolved. */
+  template: string | Template;
   architecture?: Architecture;
-  /** Default: the config's region, else the template's first region. */
-  region?: string;
-  subnet?: string;
-  instanceProfile?: string;
-  config?: ConfigFile;
   awsClients?: AwsClients;
   /** A provider made by the caller (tests, build-all). */
   providerInstance?: Provider;
 }
 
 export interface ResolvedTarget {
+  settings: Settings;
   template: Template;
   architecture: Architecture;
   provider: Provider;
   fingerprint: string;
 }
 
-/** What build and validate start from: the template, its architecture, the provider for the region. */
+/** A template named on the command line, resolved with its extends chain. */
+export async function resolveTemplate(ref: string | Template, settings: Settings): Promise<Template> {
+  if (typeof ref !== 'string') return ref;
+  const { library, slug } = libraryFor(ref, settings.templatesDir);
+  return library.resolve(slug);
+}
+
+/**
+ * What build and validate start from: the settings, the template, its architecture and the
+ * provider for the region (--region or the config's, else the template's first region, else
+ * AWS_REGION).
+ */
 export async function resolveTarget(options: TargetOptions): Promise<ResolvedTarget> {
-  const { library, slug } = libraryFor(options.template, options.templatesDir);
-  const template = await library.resolve(slug);
-  const architecture = chooseArchitecture(template, options.architecture, options.provider);
-  const region = options.region ?? options.config?.region ?? template.regions[0];
+  const settings = resolveSettings(options);
+  const template = await resolveTemplate(options.template, settings);
+  const architecture = chooseArchitecture(template, options.architecture, settings.provider);
+  const region = settings.region ?? template.regions[0];
   const provider =
     options.providerInstance ??
-    (await createProvider(options.provider, {
-      config: options.config ?? {},
-      ...(region ? { region } : {}),
-      ...(options.subnet ? { subnet: options.subnet } : {}),
-      ...(options.instanceProfile ? { instanceProfile: options.instanceProfile } : {}),
-      ...(options.awsClients ? { awsClients: options.awsClients } : {}),
-    }));
-  return { template, architecture, provider, fingerprint: templateFingerprint(template, architecture) };
+    (await createProvider(settings.provider, { settings, ...(region ? { region } : {}), ...(options.awsClients ? { awsClients: options.awsClients } : {}) }));
+  return { settings, template, architecture, provider, fingerprint: templateFingerprint(template, architecture) };
 }

@@ -1,3 +1,4 @@
+import type { SettingsInput } from '../config/settings.js';
 import type { Architecture } from '../core/types.js';
 import { checkArchitecture, checkImageId, checkRegion } from '../registry/input-checks.js';
 import { LOCAL_REGION, type Slot } from '../registry/model.js';
@@ -8,10 +9,10 @@ import { PrismError } from '../core/errors.js';
 import { libraryFor } from '../template/library.js';
 import type { Template } from '../template/model.js';
 import { findBuiltImage, type TaggedImage } from './find-built-image.js';
-import { withAwsClients, withPublisher, withRegistry, type RegistryActionOptions } from './registry-session.js';
-import { folderSlugs, knownTemplate } from './template-names.js';
+import { registrySession, withAwsClients, withPublisher } from './registry-session.js';
+import { folderSlugs } from './template-names.js';
 
-export interface UpdateRegistryOptions extends RegistryActionOptions {
+export interface UpdateRegistryOptions extends SettingsInput {
   template: string;
   region: string;
   architecture: Architecture;
@@ -19,8 +20,6 @@ export interface UpdateRegistryOptions extends RegistryActionOptions {
   amiId?: string;
   /** The version recorded when the image has no prism:version tag (default: the template's). */
   version?: string;
-  publishSsm?: boolean | string;
-  templatesDir?: string;
 }
 
 export interface UpdateRegistryReport extends Slot {
@@ -40,15 +39,14 @@ export async function updateRegistry(options: UpdateRegistryOptions): Promise<Up
   if (region === LOCAL_REGION) throw new PrismError('USAGE', 'update-registry looks images up in an AWS region; local builds are recorded by the build itself', { hint: 'use an AWS region name' });
   const architecture = checkArchitecture(options.architecture);
   if (options.amiId !== undefined) checkImageId(options.amiId, region);
-  const templatesDir = options.templatesDir ?? 'templates';
-  return withRegistry(options, async (store) => {
-    const slug = await knownTemplate(options.template, { templatesDir, registry: await store.read() });
-    const template = await loadIfPresent(slug, templatesDir);
+  return registrySession(options, async ({ settings, store, known }) => {
+    const slug = await known(options.template);
+    const template = await loadIfPresent(slug, settings.templatesDir);
     const image: TaggedImage = await withAwsClients(async (clients) =>
       findBuiltImage(await clients.ec2(region), { template: slug, architecture, region, ...(options.amiId ? { amiId: options.amiId } : {}) }),
     );
     const version = image.version ?? options.version ?? template?.version ?? 'unknown';
-    return withPublisher(options.publishSsm, async (publisher) => {
+    return withPublisher(settings, async (publisher) => {
       const outcome = await recordBuildImage(
         store,
         {

@@ -10,13 +10,12 @@ import type { RegistryDocument } from '../registry/model.js';
 import { currentMap } from '../registry/queries.js';
 import { libraryFor, TemplateLibrary, type TemplateRef } from '../template/library.js';
 import { parseTemplate } from '../template/parse-template.js';
-import { withRegistry, type RegistryActionOptions } from './registry-session.js';
-import { knownTemplate } from './template-names.js';
+import type { SettingsInput } from '../config/settings.js';
+import { registrySession } from './registry-session.js';
 
-export interface UpdateTemplatesOptions extends RegistryActionOptions {
+export interface UpdateTemplatesOptions extends SettingsInput {
   /** Slugs or paths; none: every template of the templates folder (for --format: of the registry). */
   templates: string[];
-  templatesDir?: string;
   /** Write nothing; report what is out of date. */
   check?: boolean;
   /** Write the map as code instead of into the templates. */
@@ -58,14 +57,12 @@ export interface UpdateTemplatesReport {
  * `amis:` block (only that block changes), or with --format the whole map as code.
  */
 export async function updateTemplates(options: UpdateTemplatesOptions): Promise<UpdateTemplatesReport> {
-  const templatesDir = options.templatesDir ?? 'templates';
-  return withRegistry(options, async (store) => {
-    const doc = await store.read();
+  return registrySession(options, async ({ settings, store, doc, known }) => {
     if (options.format) {
-      const generated = await writeCode(doc, options, templatesDir);
+      const generated = await writeCode(doc, options, known);
       return { registry: store.location, templates: [], generated, outOfDate: generated.status === 'out-of-date' ? 1 : 0 };
     }
-    const refs = await templateRefs(options.templates, templatesDir);
+    const refs = await templateRefs(options.templates, settings.templatesDir);
     const templates: TemplateUpdate[] = [];
     for (const { library, ref } of refs) templates.push(await updateOne(library, ref, doc, options.check ?? false));
     return { registry: store.location, templates, outOfDate: templates.filter((t) => t.status === 'out-of-date').length };
@@ -130,10 +127,10 @@ export function amiLines(slug: string, amis: AmiMap): string[] {
   return canonical(amis).flatMap(([region, arches]) => arches.map(([arch, ami]) => `${slug}.${region}.${arch} = ${ami}`));
 }
 
-async function writeCode(doc: RegistryDocument, options: UpdateTemplatesOptions, templatesDir: string): Promise<GeneratedCode> {
+async function writeCode(doc: RegistryDocument, options: UpdateTemplatesOptions, known: (name: string) => Promise<string>): Promise<GeneratedCode> {
   const format = options.format!;
   const slugs: string[] = [];
-  for (const name of options.templates) slugs.push(await knownTemplate(name, { templatesDir, registry: doc }));
+  for (const name of options.templates) slugs.push(await known(name));
   const chosen = slugs.length > 0 ? slugs : Object.keys(doc.templates);
   const maps: Record<string, AmiMap> = {};
   for (const slug of chosen) {

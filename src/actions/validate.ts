@@ -1,25 +1,21 @@
-import { join } from 'node:path';
-import { runValidation, type RunOutcome } from '../engine/pipeline.js';
-import type { RunTracker } from '../engine/run-tracker.js';
 import { isoSeconds, systemClock } from '../core/clock.js';
 import { PrismError } from '../core/errors.js';
 import type { EventSink, Target } from '../core/events.js';
 import { newBuildId } from '../core/ids.js';
-import { defaultLogDir, runsDir } from '../core/paths.js';
+import { runValidation, type RunOutcome } from '../engine/pipeline.js';
+import type { RunTracker } from '../engine/run-tracker.js';
 import { setValidated } from '../registry/operations.js';
 import { current, findImage } from '../registry/queries.js';
+import { logFileFor } from './build.js';
 import { withRegistry } from './registry-session.js';
 import { resolveTarget, type TargetOptions } from './target.js';
 
 export interface ValidateOptions extends TargetOptions {
-  /** The image to validate; default: the template's newest image for the architecture. */
+  /** The image to validate; default: the registry's current image, else the newest one. */
   image?: string;
-  logDir?: string;
   emit: EventSink;
   signal: AbortSignal;
   tracker?: RunTracker;
-  /** The registry (--registry); its current image is validated by default, and gets the result. */
-  registry?: string;
   /** Leave the registry alone (tests of the engine). */
   noRegistry?: boolean;
 }
@@ -31,11 +27,11 @@ export type ValidateResult = RunOutcome & { target: Target; imageId: string };
  * runs the template's tests again, removes the machine, and records the result with the image.
  */
 export async function validate(options: ValidateOptions): Promise<ValidateResult> {
-  const { template, architecture, provider, fingerprint } = await resolveTarget(options);
-  const registryOptions = { ...(options.registry ? { registry: options.registry } : {}), ...(options.config ? { config: options.config } : {}) };
-  const fromRegistry = options.image || options.noRegistry
-    ? undefined
-    : await withRegistry(registryOptions, async (store) => current(await store.read(), { template: template.slug, region: provider.region, architecture })?.ami_id);
+  const { settings, template, architecture, provider, fingerprint } = await resolveTarget(options);
+  const fromRegistry =
+    options.image || options.noRegistry
+      ? undefined
+      : await withRegistry(settings, async (store) => current(await store.read(), { template: template.slug, region: provider.region, architecture })?.ami_id);
   const imageId = options.image ?? fromRegistry ?? (await provider.latestImage(template.slug, architecture))?.id;
   if (!imageId) {
     throw new PrismError('NOT_FOUND', `${template.slug} has no ${architecture} image in ${provider.region} to validate`, {
@@ -43,7 +39,6 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
     });
   }
   const buildId = newBuildId();
-  const logDir = options.logDir ?? options.config?.logDir ?? defaultLogDir();
   const outcome = await runValidation({
     provider,
     template,
@@ -54,8 +49,8 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
     imageId,
     emit: options.emit,
     signal: options.signal,
-    logFile: join(logDir, `${template.slug}-${architecture}-${buildId}-validate.log`),
-    journalDir: runsDir(),
+    logFile: logFileFor(settings, template.slug, architecture, buildId, 'validate'),
+    journalDir: settings.runsDir,
     ...(options.tracker ? { tracker: options.tracker } : {}),
   });
   // The verdict is recorded whether the tests passed or not; a cancelled run says nothing.
@@ -64,7 +59,7 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
     await provider.recordValidation(imageId, outcome.tests, at);
     if (!options.noRegistry) {
       const passed = outcome.tests.every((t) => t.status === 'passed');
-      await withRegistry(registryOptions, (store) =>
+      await withRegistry(settings, (store) =>
         store.update((doc) =>
           findImage(doc, imageId, template.slug).length > 0
             ? setValidated(doc, { template: template.slug, amiId: imageId, validated: passed, at: isoSeconds(at) }, systemClock)

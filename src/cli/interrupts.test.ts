@@ -11,7 +11,7 @@ import { memoryIo } from '../render/io.js';
 import { handleInterrupts } from './interrupts.js';
 
 const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
-const SOURCES = ['cli/interrupts', 'build/run-tracker', 'build/cleanup-stack', 'render/io'];
+const SOURCES = ['cli/interrupts', 'engine/run-tracker', 'engine/cleanup-stack', 'render/io'];
 
 /** The child runs the built code: fail clearly when dist/ is missing or older than src/. */
 function requireBuiltInterrupts(): void {
@@ -28,7 +28,7 @@ function childScript(pending: boolean): string {
   const url = (name: string) => pathToFileURL(join(DIST, `${name}.js`)).href;
   return `
 import { handleInterrupts } from ${JSON.stringify(url('cli/interrupts'))};
-import { RunTracker } from ${JSON.stringify(url('build/run-tracker'))};
+import { RunTracker } from ${JSON.stringify(url('engine/run-tracker'))};
 import { CleanupStack } from ${JSON.stringify(url('engine/cleanup-stack'))};
 import { processIo } from ${JSON.stringify(url('render/io'))};
 

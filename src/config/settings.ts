@@ -18,8 +18,6 @@ export interface SettingsFlags {
   /** true: publish under the default prefix; false: do not publish; a string: this prefix. */
   publishSsm?: boolean | string;
   region?: string;
-  regions?: readonly string[];
-  architectures?: readonly Architecture[];
   buildRegion?: string;
   copyTo?: readonly string[];
   concurrency?: number;
@@ -66,12 +64,15 @@ export interface Settings {
   registry: string;
   /** The SSM prefix builds and registry verbs publish under; undefined: no publication. */
   publishSsm: string | undefined;
-  /** Where builds run (AWS); undefined: each template's first region. */
+  /** Where builds run (AWS): --region or the config's; undefined: each template's first region. */
   region: string | undefined;
-  /** Regions for templates that name none (plan, build-all); undefined: the template's own. */
-  regions: readonly string[] | undefined;
+  /** AWS_REGION (or AWS_DEFAULT_REGION): the region when neither the flags, the config nor the template name one. */
+  envRegion: string | undefined;
+  /** Regions for templates that name none (plan, build-all): `regions`, else the region, else us-east-1. */
+  defaultRegions: readonly string[];
   /** Regions sweep and cleanup look in besides the registry's: region, regions and copyTo. */
   knownRegions: readonly string[];
+  /** The config's `architectures` (changed, ci init); undefined: each template's own. */
   architectures: readonly Architecture[] | undefined;
   buildRegion: string | undefined;
   copyTo: readonly string[];
@@ -123,18 +124,20 @@ export function resolveSettings(input: SettingsInput = {}): Settings {
   const env = input.env ?? process.env;
   const file = input.config ?? {};
   const envValue = (name: string) => env[name] || undefined;
-  const region = input.region ?? file.region ?? envValue('AWS_REGION') ?? envValue('AWS_DEFAULT_REGION');
+  const region = input.region ?? file.region;
+  const envRegion = envValue('AWS_REGION') ?? envValue('AWS_DEFAULT_REGION');
   const copyTo = input.copyTo ?? file.copyTo ?? [];
-  const regions = input.regions ?? file.regions;
+  const regions = file.regions;
   return {
     templatesDir: input.templatesDir ?? file.templatesDir ?? DEFAULTS.templatesDir,
     provider: input.provider ?? file.provider ?? DEFAULTS.provider,
     registry: input.registry ?? envValue(REGISTRY_ENV) ?? file.registry ?? DEFAULTS.registry,
     publishSsm: ssmPrefix(input.publishSsm, file.publishSsm),
     region,
-    regions,
-    knownRegions: [...new Set([...(region ? [region] : []), ...(regions ?? []), ...copyTo])],
-    architectures: input.architectures ?? file.architectures,
+    envRegion,
+    defaultRegions: regions ?? [region ?? envRegion ?? 'us-east-1'],
+    knownRegions: [...new Set([...(region ?? envRegion ? [(region ?? envRegion)!] : []), ...(regions ?? []), ...copyTo])],
+    architectures: file.architectures,
     buildRegion: input.buildRegion ?? file.buildRegion,
     copyTo,
     concurrency: input.concurrency ?? file.concurrency ?? DEFAULTS.concurrency,

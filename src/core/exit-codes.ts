@@ -41,3 +41,21 @@ const EXIT_CODE_OF: Record<ErrorCode, ExitCode> = {
 export function exitCodeOf(code: ErrorCode): ExitCode {
   return EXIT_CODE_OF[code];
 }
+
+/** How a run (build, validation, copy, build-all) ended, as every command reports it. */
+export type RunStatus = 'succeeded' | 'skipped' | 'partial' | 'failed' | 'cancelled';
+
+/** The one place a run's status becomes an exit code; a failed run uses its error's code. */
+export function exitCodeOfRun(status: RunStatus, error?: { exitCode: ExitCode }): ExitCode {
+  switch (status) {
+    case 'succeeded':
+    case 'skipped':
+      return ExitCode.ok;
+    case 'partial':
+      return ExitCode.partial;
+    case 'cancelled':
+      return ExitCode.interrupted;
+    case 'failed':
+      return error?.exitCode ?? ExitCode.failure;
+  }
+}

@@ -115,6 +115,8 @@ export interface Provider {
   recordImage(image: CreatedImage, record: ImageRecord, ctx: ProviderContext): Promise<void>;
   /** A validated image of this template with this fingerprint, if one exists (skip-unchanged). */
   findImage(template: string, architecture: Architecture, fingerprint: string): Promise<ExistingImage | undefined>;
+  /** A finished image by its ID in this region, if it exists. */
+  describeImage(imageId: string): Promise<ExistingImage | undefined>;
   /** The newest finished image of a template and architecture, whatever its fingerprint. */
   latestImage(template: string, architecture: Architecture): Promise<ExistingImage | undefined>;
   /** Records the result of `validate` on an image. */

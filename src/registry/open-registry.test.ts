@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { isPrismError } from '../core/errors.js';
-import { parseRegistryLocation, selectRegistry } from './open-registry.js';
+import { parseRegistryLocation } from './open-registry.js';
 
 describe('which registry', () => {
   const cwd = '/work/project';
-
-  it('takes --registry, then PRISM_AMI_REGISTRY, then the config, then ./ami-registry.json', () => {
-    const env = { PRISM_AMI_REGISTRY: 's3://env-bucket/r.json' };
-    const config = { registry: '/etc/prism/registry.json' };
-    expect(selectRegistry({ flag: 'file:flag.json', env, config, cwd })).toEqual({ kind: 'file', path: '/work/project/flag.json' });
-    expect(selectRegistry({ env, config, cwd })).toEqual({ kind: 's3', bucket: 'env-bucket', key: 'r.json' });
-    expect(selectRegistry({ env: { PRISM_AMI_REGISTRY: '' }, config, cwd })).toEqual({ kind: 'file', path: '/etc/prism/registry.json' });
-    expect(selectRegistry({ env: {}, cwd })).toEqual({ kind: 'file', path: '/work/project/ami-registry.json' });
-  });
 
   it('reads file:PATH, bare paths and s3://bucket/key', () => {
     expect(parseRegistryLocation('file:///abs/r.json', cwd)).toEqual({ kind: 'file', path: '/abs/r.json' });

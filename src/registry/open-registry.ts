@@ -1,29 +1,9 @@
 import { resolve } from 'node:path';
-import type { ConfigFile } from '../config/config.js';
 import { PrismError } from '../core/errors.js';
 import type { AwsClients } from '../core/aws-clients.js';
 import type { RegistryStore } from './store.js';
 
-export const DEFAULT_REGISTRY_FILE = 'ami-registry.json';
-export const REGISTRY_ENV = 'PRISM_AMI_REGISTRY';
-
 export type RegistryLocation = { kind: 'file'; path: string } | { kind: 's3'; bucket: string; key: string };
-
-export interface RegistrySelection {
-  /** --registry */
-  flag?: string;
-  config?: ConfigFile;
-  env?: NodeJS.ProcessEnv;
-  /** For relative file paths (default the process's cwd). */
-  cwd?: string;
-}
-
-/** Which registry: --registry, then PRISM_AMI_REGISTRY, then `registry` in the config, then ./ami-registry.json. */
-export function selectRegistry(selection: RegistrySelection): RegistryLocation {
-  const env = selection.env ?? process.env;
-  const value = selection.flag ?? (env[REGISTRY_ENV] || undefined) ?? selection.config?.registry ?? DEFAULT_REGISTRY_FILE;
-  return parseRegistryLocation(value, selection.cwd ?? process.cwd());
-}
 
 const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
@@ -52,7 +32,11 @@ export function formatLocation(location: RegistryLocation): string {
   return location.kind === 'file' ? `file:${location.path}` : `s3://${location.bucket}/${location.key}`;
 }
 
-export interface OpenRegistryOptions extends RegistrySelection {
+export interface OpenRegistryOptions {
+  /** Where: file:PATH, a path, or s3://bucket/key (config/settings chooses it). */
+  location: string;
+  /** For relative file paths (default the process's cwd). */
+  cwd?: string;
   /** File store: how long to wait for another process's lock. */
   lockTimeoutMs?: number;
   /** S3 store: AWS clients (one is made when not given). */
@@ -61,7 +45,7 @@ export interface OpenRegistryOptions extends RegistrySelection {
 
 /** The store for the selected registry. The S3 SDK is loaded only for an s3:// registry. */
 export async function openRegistry(options: OpenRegistryOptions): Promise<RegistryStore> {
-  const location = selectRegistry(options);
+  const location = parseRegistryLocation(options.location, options.cwd ?? process.cwd());
   if (location.kind === 'file') {
     const { FileRegistryStore } = await import('./stores/file-store.js');
     return new FileRegistryStore(location.path, options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {});

@@ -3,7 +3,8 @@ import { fixedClock } from '../core/clock.js';
 import { AwsClients } from '../core/aws-clients.js';
 import { emptyRegistry } from './document.js';
 import { record, revoke, rollback } from './operations.js';
-import { changedSlots, checkSsmPrefix, parameterName, ssmPrefix, SsmPublisher } from './publish-ssm.js';
+import { checkSsmPrefix, ssmPrefix } from '../config/settings.js';
+import { changedSlots, parameterName, SsmPublisher } from './publish-ssm.js';
 import { toRecordInput } from './record-build.js';
 
 const clock = fixedClock('2025-01-01T00:00:00Z');

@@ -11,27 +11,6 @@ import { current, currentBySlot, slotKey } from './queries.js';
  * change is a new parameter version: the parameter's history is the audit trail.
  */
 
-export const DEFAULT_SSM_PREFIX = '/prism/ami';
-
-/** The prefix from --publish-ssm [prefix] (true: the default) or `publishSsm` in the config; undefined: off. */
-export function ssmPrefix(flag: boolean | string | undefined, config: boolean | string | undefined): string | undefined {
-  const value = flag ?? config;
-  if (value === undefined || value === false) return undefined;
-  return checkSsmPrefix(value === true ? DEFAULT_SSM_PREFIX : value);
-}
-
-export function checkSsmPrefix(prefix: string): string {
-  const usage = (why: string): never => {
-    throw new PrismError('USAGE', `SSM parameter prefix "${prefix}" ${why}`, { hint: `use a path such as ${DEFAULT_SSM_PREFIX}` });
-  };
-  if (!prefix.startsWith('/')) usage('must start with /');
-  if (prefix.length > 1 && prefix.endsWith('/')) usage('must not end with /');
-  if (!/^(\/[A-Za-z0-9_.-]+)+$/.test(prefix)) usage('may only hold letters, digits, _ . - between slashes');
-  if (/^\/(aws|ssm)(\/|$)/i.test(prefix)) usage('is reserved by AWS');
-  if (prefix.split('/').length > 13) usage('is nested too deep (SSM allows 15 levels in all)');
-  return prefix;
-}
-
 export function parameterName(prefix: string, slot: Pick<Slot, 'template' | 'architecture'>): string {
   return `${prefix}/${slot.template}/${slot.architecture}`;
 }

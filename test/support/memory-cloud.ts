@@ -37,7 +37,11 @@ export interface MemoryCloudOptions {
   failRemoval?: string[];
   /** Regions whose image copy fails (after the copy exists). */
   failCopyTo?: string[];
+  /** Image IDs that look like AMI IDs (ami-…), as a registry of AWS regions needs. */
+  amiIds?: boolean;
 }
+
+let amiSerial = 0;
 
 /**
  * An in-memory cloud that implements the Provider contract: a test double of the cloud, not of
@@ -59,6 +63,7 @@ export class MemoryCloud implements Provider {
   readonly execRequests: ExecRequest[] = [];
   readonly records: ImageRecord[] = [];
   readonly imageSpecs: ImageSpec[] = [];
+  readonly copyRequests: { image: CreatedImage; region: string; record: ImageRecord }[] = [];
   /** Resolved when an exec starts hanging (with its name). */
   hanging: Promise<string>;
   private onHang!: (name: string) => void;
@@ -70,6 +75,10 @@ export class MemoryCloud implements Provider {
     this.region = options.region ?? 'local';
     this.machineNoun = this.name === 'local' ? 'container' : 'instance';
     this.hanging = new Promise((resolve) => (this.onHang = resolve));
+  }
+
+  private imageId(plain: string): string {
+    return this.options.amiIds ? `ami-${(++amiSerial).toString(16).padStart(17, '0')}` : plain;
   }
 
   /** The ids of what exists now. */
@@ -161,10 +170,11 @@ export class MemoryCloud implements Provider {
     this.calls.push(`createImage ${machine.id}`);
     this.imageSpecs.push(spec);
     const n = this.serial;
-    await this.create('image', `img-${n}`, ctx, { product: true });
+    const imageId = this.imageId(`img-${n}`);
+    await this.create('image', imageId, ctx, { product: true });
     await this.create('snapshot', `snap-${n}`, ctx, { product: true });
     this.fail('createImage');
-    return { id: `img-${n}`, name: spec.name, region: this.region, sizeBytes: 1_500_000_000 };
+    return { id: imageId, name: spec.name, region: this.region, sizeBytes: 1_500_000_000 };
   }
 
   async recordImage(image: CreatedImage, record: ImageRecord): Promise<void> {
@@ -173,9 +183,10 @@ export class MemoryCloud implements Provider {
     this.records.push(record);
   }
 
-  async copyImage(image: CreatedImage, region: string, _record: ImageRecord, ctx: ProviderContext): Promise<{ image: CreatedImage; commit(): Promise<void> }> {
+  async copyImage(image: CreatedImage, region: string, record: ImageRecord, ctx: ProviderContext): Promise<{ image: CreatedImage; commit(): Promise<void> }> {
     this.calls.push(`copyImage ${image.id} ${region}`);
-    const id = `${image.id}-${region}`;
+    this.copyRequests.push({ image, region, record });
+    const id = this.imageId(`${image.id}-${region}`);
     this.resources.set(id, { kind: 'image', id, provider: this.name, region, label: `image ${id}` });
     const handle = await ctx.cleanups.add(this.resources.get(id)!, async () => {
       this.calls.push(`remove ${id}`);
@@ -188,6 +199,11 @@ export class MemoryCloud implements Provider {
 
   async findImage(): Promise<ExistingImage | undefined> {
     return undefined;
+  }
+
+  async describeImage(imageId: string): Promise<ExistingImage | undefined> {
+    const resource = this.resources.get(imageId);
+    return resource?.kind === 'image' ? { id: imageId, name: this.imageSpecs.at(-1)?.name ?? imageId, region: resource.region, created: '', validated: true } : undefined;
   }
 
   async latestImage(): Promise<ExistingImage | undefined> {

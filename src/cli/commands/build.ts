@@ -1,48 +1,26 @@
 import type { Command } from 'commander';
-import { ExitCode } from '../../core/exit-codes.js';
+import { exitCodeOfRun, ExitCode } from '../../core/exit-codes.js';
+import { settingsInput, type CliContext } from '../context.js';
 import {
-  addPublishSsmOption,
-  addRegistryOption,
-  publishSsmFlag,
-  type RegistryFlags,
   addArchitectureOption,
   addConfigOption,
   addJsonOption,
   addProviderOption,
+  addPublishSsmOption,
+  addRegionOption,
+  addRegistryOption,
   addTemplatesDirOption,
   architectureFlag,
-  providerName,
-  templatesDir,
-  type CliContext,
-} from '../context.js';
+  type CommonFlags,
+} from '../flags.js';
+import { printResult } from '../output.js';
+import { withRunUi } from '../run-ui.js';
 
-interface BuildFlags extends RegistryFlags {
-  provider?: string;
-  architecture?: string;
-  arch?: string;
-  region?: string;
+interface BuildFlags extends CommonFlags {
   version?: string;
   force?: boolean;
   keepOnFailure?: boolean;
-  json?: boolean;
-  templatesDir?: string;
-  config?: string;
-  logDir?: string;
-  copyTo?: string;
-  instanceProfile?: string;
-  subnet?: string;
   dryRun?: boolean;
-}
-
-/** `us-east-2,us-west-1` → regions, each checked. */
-export async function regionList(text: string | undefined): Promise<string[] | undefined> {
-  if (text === undefined) return undefined;
-  const { isRegionName } = await import('../../core/types.js');
-  const { PrismError } = await import('../../core/errors.js');
-  const regions = text.split(',').map((r) => r.trim()).filter(Boolean);
-  const bad = regions.filter((r) => !isRegionName(r));
-  if (bad.length > 0) throw new PrismError('USAGE', `not a region name: ${bad.join(', ')}`, { hint: 'regions look like us-east-1, separated by commas' });
-  return regions;
 }
 
 export function registerBuild(ami: Command, ctx: CliContext): void {
@@ -51,10 +29,10 @@ export function registerBuild(ami: Command, ctx: CliContext): void {
     .description('build, validate and record one image of a template (one architecture, one region)')
     .argument('<template>', 'slug or path');
   addProviderOption(command);
-  addArchitectureOption(command, 'x86_64 or arm64 (local default: this machine\'s)');
+  addArchitectureOption(command, "x86_64 or arm64 (local default: this machine's)");
+  addRegionOption(command, 'region to build in (aws)');
   command
-    .option('--region <region>', 'region to build in (aws)')
-    .option('--version <version>', 'version recorded with the image (default: the template\'s version)')
+    .option('--version <version>', "version recorded with the image (default: the template's version)")
     .option('--force', 'build even when a validated image with the same fingerprint exists')
     .option('--keep-on-failure', 'keep the build machine when setup or a test fails, to inspect it')
     .option('--log-dir <dir>', 'folder for build logs')
@@ -68,78 +46,29 @@ export function registerBuild(ami: Command, ctx: CliContext): void {
   addTemplatesDirOption(command);
   addConfigOption(command);
   command.action(async (ref: string, flags: BuildFlags) => {
-    const [{ build }, { RunTracker }, { createRenderer, pickMode }, { handleInterrupts }] = await Promise.all([
-      import('../../actions/build.js'),
-      import('../../engine/run-tracker.js'),
-      import('../../render/run-renderer.js'),
-      import('../interrupts.js'),
-    ]);
-    const config = await ctx.config(flags);
-    const copyTo = await regionList(flags.copyTo);
+    const input = await settingsInput(ctx, flags);
+    const architecture = architectureFlag(flags);
     if (flags.dryRun) {
       const [{ dryRunBuild }, { formatDryRunReport }] = await Promise.all([import('../../actions/dry-run.js'), import('../../render/dry-run-report.js')]);
-      const architecture = architectureFlag(flags);
-      const region = flags.region ?? config.values.region;
-      const report = await dryRunBuild({
-        template: ref,
-        templatesDir: templatesDir(flags.templatesDir, config),
-        provider: providerName(flags.provider, config),
-        config: config.values,
-        signal: new AbortController().signal,
-        ...(architecture ? { architecture } : {}),
-        ...(region ? { region } : {}),
-        ...(flags.subnet ? { subnet: flags.subnet } : {}),
-        ...(flags.instanceProfile ? { instanceProfile: flags.instanceProfile } : {}),
-        ...(copyTo ? { copyTo } : {}),
-      });
-      ctx.io.out(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatDryRunReport(report));
+      const report = await dryRunBuild({ ...input, template: ref, signal: new AbortController().signal, ...(architecture ? { architecture } : {}) });
+      await printResult(ctx, flags.json, report, formatDryRunReport);
       ctx.setExitCode(report.checks.every((c) => c.ok) ? ExitCode.ok : ExitCode.badInput);
       return;
     }
-    const publishSsm = publishSsmFlag(flags, config);
-    const { openRecorder } = await import('../../actions/registry-recorder.js');
-    const recorder = await openRecorder({ ...(flags.registry ? { registry: flags.registry } : {}), ...(publishSsm !== undefined ? { publishSsm } : {}), config: config.values });
-    const hooks = recorder.hooks();
-    const tracker = new RunTracker();
-    const renderer = createRenderer(pickMode(ctx.io, flags.json ?? false), ctx.io);
-    const interrupts = handleInterrupts(ctx.io, tracker);
-    try {
-      const architecture = architectureFlag(flags);
-      const region = flags.region ?? config.values.region;
-      const logDir = flags.logDir ?? config.values.logDir;
+    const { build } = await import('../../actions/build.js');
+    await withRunUi(ctx, { json: flags.json ?? false }, async (ui) => {
       const result = await build({
+        ...input,
         template: ref,
-        templatesDir: templatesDir(flags.templatesDir, config),
-        provider: providerName(flags.provider, config),
-        config: config.values,
-        emit: renderer.sink,
-        signal: interrupts.signal,
-        tracker,
+        emit: ui.sink,
+        signal: ui.signal,
+        tracker: ui.tracker,
         force: flags.force ?? false,
         keepOnFailure: flags.keepOnFailure ?? false,
         ...(architecture ? { architecture } : {}),
-        ...(region ? { region } : {}),
         ...(flags.version ? { version: flags.version } : {}),
-        ...(logDir ? { logDir } : {}),
-        ...(copyTo ? { copyTo } : {}),
-        ...(flags.subnet ? { subnet: flags.subnet } : {}),
-        ...(flags.instanceProfile ? { instanceProfile: flags.instanceProfile } : {}),
-        onImage: hooks.onImage,
-        onCopy: hooks.onCopy,
       });
-      ctx.setExitCode(
-        result.status === 'succeeded' || result.status === 'skipped'
-          ? ExitCode.ok
-          : result.status === 'cancelled'
-            ? ExitCode.interrupted
-            : result.status === 'partial'
-              ? ExitCode.partial
-              : (result.error?.exitCode ?? ExitCode.failure),
-      );
-    } finally {
-      renderer.close();
-      interrupts.dispose();
-      recorder.close();
-    }
+      ctx.setExitCode(exitCodeOfRun(result.status, result.status === 'skipped' ? undefined : result.error));
+    });
   });
 }

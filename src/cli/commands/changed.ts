@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
-import { addConfigOption, addJsonOption, addTemplatesDirOption, architectureList, templatesDir, type CliContext } from '../context.js';
+import { resolveSettings } from '../../config/settings.js';
+import { settingsInput, type CliContext } from '../context.js';
+import { addConfigOption, addJsonOption, addTemplatesDirOption, architectureList, type CommonFlags } from '../flags.js';
+import { printResult } from '../output.js';
 
-interface ChangedFlags {
+interface ChangedFlags extends CommonFlags {
   since?: string;
   templates?: string;
   architectures?: string;
-  json?: boolean;
-  templatesDir?: string;
-  config?: string;
 }
 
 export function registerChanged(ami: Command, ctx: CliContext): void {
@@ -25,21 +25,15 @@ export function registerChanged(ami: Command, ctx: CliContext): void {
       import('../../actions/changed.js'),
       import('../../render/changed-report.js'),
     ]);
-    const config = await ctx.config(flags);
-    const architectures = architectureList(flags.architectures) ?? config.values.architectures;
+    const settings = resolveSettings(await settingsInput(ctx, flags));
+    const architectures = flags.architectures !== undefined ? architectureList('--architectures', flags.architectures) : settings.architectures;
     const report = await changed({
-      templatesDir: templatesDir(flags.templatesDir, config),
+      templatesDir: settings.templatesDir,
       ...(flags.since !== undefined ? { since: flags.since } : {}),
       ...(flags.templates !== undefined ? { templates: flags.templates } : {}),
-      ...(config.values.sharedPaths ? { sharedPaths: config.values.sharedPaths } : {}),
+      ...(settings.sharedPaths ? { sharedPaths: settings.sharedPaths } : {}),
       ...(architectures ? { architectures } : {}),
     });
-    if (flags.json) {
-      ctx.io.out(`${JSON.stringify(report, null, 2)}\n`);
-      return;
-    }
-    const { out, err } = formatChanged(report, ctx.io.color);
-    ctx.io.out(out);
-    ctx.io.err(err);
+    await printResult(ctx, flags.json, report, (r) => formatChanged(r, ctx.io.color));
   });
 }

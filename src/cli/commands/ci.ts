@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { PrismError } from '../../core/errors.js';
-import { addConfigOption, addJsonOption, addTemplatesDirOption, architectureList, templatesDir, type CliContext } from '../context.js';
-import { regionList } from './build.js';
+import { resolveSettings } from '../../config/settings.js';
+import { settingsInput, type CliContext } from '../context.js';
+import { addConfigOption, addJsonOption, addTemplatesDirOption, architectureList, countFlag, regionList, type CommonFlags } from '../flags.js';
+import { printResult } from '../output.js';
 
-interface CiInitFlags {
-  registry?: string;
+interface CiInitFlags extends CommonFlags {
   roleArn?: string;
   regions?: string;
   architectures?: string;
@@ -15,16 +15,10 @@ interface CiInitFlags {
   openPr?: boolean;
   force?: boolean;
   output?: string;
-  json?: boolean;
-  templatesDir?: string;
-  config?: string;
 }
 
-interface CiStagesFlags {
+interface CiStagesFlags extends CommonFlags {
   stages?: string;
-  json?: boolean;
-  templatesDir?: string;
-  config?: string;
 }
 
 /** `prism ami ci`: the GitHub Actions pipeline of a template repository. */
@@ -55,15 +49,16 @@ function registerInit(ci: Command, ctx: CliContext): void {
   addConfigOption(command);
   command.action(async (flags: CiInitFlags) => {
     const [{ ciInit }, { formatCiInit }] = await Promise.all([import('../../actions/ci-init.js'), import('../../render/ci-report.js')]);
-    const config = await ctx.config(flags);
-    const regions = await regionList(flags.regions);
-    const architectures = architectureList(flags.architectures);
+    const { registry, ...rest } = flags;
+    const input = await settingsInput(ctx, rest);
+    const regions = flags.regions !== undefined ? regionList('--regions', flags.regions) : undefined;
+    const architectures = flags.architectures !== undefined ? architectureList('--architectures', flags.architectures) : undefined;
     const report = await ciInit({
-      templatesDir: templatesDir(flags.templatesDir, config),
-      config: config.values,
+      templatesDir: resolveSettings(input).templatesDir,
+      config: input.config ?? {},
       openPr: flags.openPr ?? false,
       force: flags.force ?? false,
-      ...(flags.registry !== undefined ? { registry: flags.registry } : {}),
+      ...(registry !== undefined ? { registry } : {}),
       ...(flags.roleArn !== undefined ? { roleArn: flags.roleArn } : {}),
       ...(regions ? { regions } : {}),
       ...(architectures ? { architectures } : {}),
@@ -73,7 +68,7 @@ function registerInit(ci: Command, ctx: CliContext): void {
       ...(flags.schedule !== undefined ? { schedule: flags.schedule } : {}),
       ...(flags.output !== undefined ? { output: flags.output } : {}),
     });
-    ctx.io.out(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatCiInit(report));
+    await printResult(ctx, flags.json, report, formatCiInit);
   });
 }
 
@@ -88,11 +83,10 @@ function registerStages(ci: Command, ctx: CliContext): void {
   addConfigOption(command);
   command.action(async (file: string, flags: CiStagesFlags) => {
     const [{ ciStages, readSelection }, { formatStages }] = await Promise.all([import('../../actions/ci-stages.js'), import('../../render/ci-report.js')]);
-    const config = await ctx.config(flags);
     const report = await ciStages({
       selection: await readSelection(file),
       source: file === '-' ? 'stdin' : file,
-      templatesDir: templatesDir(flags.templatesDir, config),
+      templatesDir: resolveSettings(await settingsInput(ctx, flags)).templatesDir,
       stages: stagesFlag(flags.stages ?? '2'),
     });
     ctx.io.out(flags.json ? `${JSON.stringify(report)}\n` : formatStages(report));
@@ -100,7 +94,5 @@ function registerStages(ci: Command, ctx: CliContext): void {
 }
 
 function stagesFlag(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 8) throw new PrismError('USAGE', `--stages "${text}" is not a whole number from 1 to 8`, { hint: 'e.g. --stages 3' });
-  return n;
+  return countFlag('--stages', text, { min: 1, max: 8 });
 }

@@ -1,17 +1,15 @@
 import type { Command } from 'commander';
 import { PrismError } from '../../core/errors.js';
 import { ExitCode } from '../../core/exit-codes.js';
-import { addConfigOption, addJsonOption, addProviderOption, addRegistryOption, providerName, registryFlags, type CliContext, type RegistryFlags } from '../context.js';
+import { settingsInput, type CliContext } from '../context.js';
+import { addConfigOption, addJsonOption, addProviderOption, addRegistryOption, countFlag, type CommonFlags } from '../flags.js';
+import { printResult } from '../output.js';
 
-interface CleanupFlags extends RegistryFlags {
+interface CleanupFlags extends CommonFlags {
   keepLatest: string;
   template?: string;
-  region?: string;
   dryRun?: boolean;
   yes?: boolean;
-  provider?: string;
-  json?: boolean;
-  config?: string;
 }
 
 export function registerCleanup(ami: Command, ctx: CliContext): void {
@@ -29,19 +27,17 @@ export function registerCleanup(ami: Command, ctx: CliContext): void {
   addConfigOption(command);
   command.action(async (flags: CleanupFlags) => {
     const [{ cleanup }, { formatCleanupReport }] = await Promise.all([import('../../actions/cleanup.js'), import('../../render/cleanup-report.js')]);
-    const config = await ctx.config(flags);
-    const keepLatest = Number(flags.keepLatest);
+    const keepLatest = countFlag('--keep-latest', flags.keepLatest, { min: 1, max: 1000 });
+    const input = await settingsInput(ctx, flags);
     const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
     if (!flags.dryRun && !flags.yes && !interactive) {
       throw new PrismError('USAGE', 'cleanup deletes images: without a terminal to confirm on, pass --yes (or --dry-run to see the list)', { hint: 'prism ami cleanup --keep-latest 3 --dry-run' });
     }
     const report = await cleanup({
+      ...input,
       keepLatest,
-      provider: providerName(flags.provider, config),
-      ...registryFlags(flags, config),
       dryRun: flags.dryRun ?? false,
       ...(flags.template ? { template: flags.template } : {}),
-      ...(flags.region ? { region: flags.region } : {}),
       confirm: async (toDelete) => {
         if (flags.yes) return true;
         ctx.io.out(formatCleanupReport({ items: toDelete, confirmed: false }, true, ctx.io.color));
@@ -55,7 +51,7 @@ export function registerCleanup(ami: Command, ctx: CliContext): void {
         }
       },
     });
-    ctx.io.out(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatCleanupReport(report, flags.dryRun ?? false, ctx.io.color));
+    await printResult(ctx, flags.json, report, (r) => formatCleanupReport(r, flags.dryRun ?? false, ctx.io.color));
     ctx.setExitCode(report.items.some((i) => i.status === 'failed') ? ExitCode.failure : ExitCode.ok);
   });
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { addConfigOption, type CliContext } from '../context.js';
+import type { CliContext } from '../context.js';
+import { addConfigOption } from '../flags.js';
 
 interface IamPolicyFlags {
   roleName?: string;

@@ -1,13 +1,12 @@
 import { Option, type Command } from 'commander';
 import { ExitCode } from '../../core/exit-codes.js';
-import { addConfigOption, addTemplatesDirOption, templatesDir, type CliContext } from '../context.js';
+import { settingsInput, type CliContext } from '../context.js';
+import { addConfigOption, addTemplatesDirOption, type CommonFlags } from '../flags.js';
+import { printResult } from '../output.js';
 
-interface LintFlags {
-  templatesDir?: string;
-  config?: string;
+interface LintFlags extends CommonFlags {
   strict?: boolean;
   format: string;
-  json?: boolean;
   shellcheck: boolean;
 }
 
@@ -24,15 +23,8 @@ export function registerLint(ami: Command, ctx: CliContext): void {
   addConfigOption(command);
   command.action(async (templates: string[], flags: LintFlags) => {
     const [{ lint }, { formatLintReport }] = await Promise.all([import('../../actions/lint.js'), import('../../render/lint-report.js')]);
-    const config = await ctx.config(flags);
-    const report = await lint({
-      templates,
-      templatesDir: templatesDir(flags.templatesDir, config),
-      shellcheck: flags.shellcheck,
-      ...(config.values.lint?.disable ? { disable: config.values.lint.disable } : {}),
-    });
-    if (flags.json || flags.format === 'json') ctx.io.out(`${JSON.stringify(report, null, 2)}\n`);
-    else ctx.io.out(formatLintReport(report, ctx.io.color));
+    const report = await lint({ ...(await settingsInput(ctx, flags)), templates, shellcheck: flags.shellcheck });
+    await printResult(ctx, flags.json || flags.format === 'json', report, (r) => formatLintReport(r, ctx.io.color));
     ctx.setExitCode(report.errors > 0 ? ExitCode.badInput : report.warnings > 0 && flags.strict ? ExitCode.failure : ExitCode.ok);
   });
 }

@@ -1,29 +1,12 @@
 import type { Command } from 'commander';
-import {
-  addArchitectureOption,
-  addConfigOption,
-  addJsonOption,
-  addProviderOption,
-  addRegistryOption,
-  addTemplatesDirOption,
-  architectureFlag,
-  providerName,
-  registryFlags,
-  templatesDir,
-  type CliContext,
-  type RegistryFlags,
-} from '../context.js';
+import { resolveSettings } from '../../config/settings.js';
+import { settingsInput, type CliContext } from '../context.js';
+import { addArchitectureOption, addConfigOption, addJsonOption, addProviderOption, addRegistryOption, addTemplatesDirOption, architectureFlag, type CommonFlags } from '../flags.js';
+import { printResult } from '../output.js';
 
-interface ListFlags extends RegistryFlags {
-  provider?: string;
+interface ListFlags extends CommonFlags {
   template?: string;
-  region?: string;
-  architecture?: string;
-  arch?: string;
   all?: boolean;
-  json?: boolean;
-  config?: string;
-  templatesDir?: string;
 }
 
 export function registerList(ami: Command, ctx: CliContext): void {
@@ -40,24 +23,17 @@ export function registerList(ami: Command, ctx: CliContext): void {
   addTemplatesDirOption(command);
   addConfigOption(command);
   command.action(async (flags: ListFlags) => {
-    const config = await ctx.config(flags);
+    // --region filters only when given: the config's region is where builds go, not a filter.
+    const { region, ...input } = await settingsInput(ctx, flags);
     const architecture = architectureFlag(flags);
-    if (providerName(flags.provider, config) === 'local') {
+    const filter = { ...(flags.template ? { template: flags.template } : {}), ...(architecture ? { architecture } : {}) };
+    if (resolveSettings(input).provider === 'local') {
       const [{ listLocalImages }, { formatLocalImages }] = await Promise.all([import('../../actions/list-local.js'), import('../../render/image-table.js')]);
-      const images = await listLocalImages({ config: config.values, ...(flags.template ? { template: flags.template } : {}), ...(architecture ? { architecture } : {}) });
-      ctx.io.out(flags.json ? `${JSON.stringify(images, null, 2)}\n` : formatLocalImages(images, ctx.io.color));
+      await printResult(ctx, flags.json, await listLocalImages({ ...input, ...filter }), (images) => formatLocalImages(images, ctx.io.color));
       return;
     }
     const [{ listRegistry }, { formatRegistryImages }] = await Promise.all([import('../../actions/list-registry.js'), import('../../render/registry-table.js')]);
-    // --region filters only when given: the config's region is where builds go, not a filter.
-    const listing = await listRegistry({
-      ...registryFlags(flags, config),
-      templatesDir: templatesDir(flags.templatesDir, config),
-      all: flags.all ?? false,
-      ...(flags.template ? { template: flags.template } : {}),
-      ...(flags.region ? { region: flags.region } : {}),
-      ...(architecture ? { architecture } : {}),
-    });
-    ctx.io.out(flags.json ? `${JSON.stringify(listing.images, null, 2)}\n` : formatRegistryImages(listing.images, { all: flags.all ?? false, registry: listing.registry, color: ctx.io.color }));
+    const listing = await listRegistry({ ...input, ...filter, all: flags.all ?? false, ...(region ? { region } : {}) });
+    await printResult(ctx, flags.json, listing.images, (images) => formatRegistryImages(images, { all: flags.all ?? false, registry: listing.registry, color: ctx.io.color }));
   });
 }

@@ -1,11 +1,7 @@
 import type { Command } from 'commander';
-import { addConfigOption, addJsonOption, addTemplatesDirOption, templatesDir, type CliContext } from '../context.js';
-
-interface ShowFlags {
-  templatesDir?: string;
-  config?: string;
-  json?: boolean;
-}
+import { settingsInput, type CliContext } from '../context.js';
+import { addConfigOption, addJsonOption, addTemplatesDirOption, type CommonFlags } from '../flags.js';
+import { printResult } from '../output.js';
 
 export function registerShow(ami: Command, ctx: CliContext): void {
   const command = ami
@@ -15,10 +11,8 @@ export function registerShow(ami: Command, ctx: CliContext): void {
   addTemplatesDirOption(command);
   addJsonOption(command);
   addConfigOption(command);
-  command.action(async (ref: string, flags: ShowFlags) => {
+  command.action(async (ref: string, flags: CommonFlags) => {
     const [{ show }, { formatTemplateSummary }] = await Promise.all([import('../../actions/show.js'), import('../../render/template-view.js')]);
-    const config = await ctx.config(flags);
-    const summary = await show(ref, { templatesDir: templatesDir(flags.templatesDir, config) });
-    ctx.io.out(flags.json ? `${JSON.stringify(summary, null, 2)}\n` : formatTemplateSummary(summary));
+    await printResult(ctx, flags.json, await show(ref, await settingsInput(ctx, flags)), formatTemplateSummary);
   });
 }

@@ -1,24 +1,13 @@
 import type { Command } from 'commander';
-import { PrismError } from '../../core/errors.js';
 import { ExitCode } from '../../core/exit-codes.js';
-import { addConfigOption, addJsonOption, addProviderOption, providerName, type CliContext } from '../context.js';
+import { settingsInput, type CliContext } from '../context.js';
+import { addConfigOption, addJsonOption, addProviderOption, ageFlag, type CommonFlags } from '../flags.js';
+import { printResult } from '../output.js';
 
-interface SweepFlags {
-  provider?: string;
+interface SweepFlags extends CommonFlags {
   olderThan?: string;
   dryRun?: boolean;
   includeKept?: boolean;
-  region?: string;
-  json?: boolean;
-  config?: string;
-}
-
-/** `30m`, `6h`, `2d` → milliseconds. */
-export function parseAge(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*(s|m|h|d)$/.exec(text.trim());
-  if (!match) throw new PrismError('USAGE', `--older-than "${text}" is not an age`, { hint: 'use a number and a unit: 30m, 6h, 2d' });
-  const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
-  return Number(match[1]) * unit;
 }
 
 export function registerSweep(ami: Command, ctx: CliContext): void {
@@ -35,18 +24,15 @@ export function registerSweep(ami: Command, ctx: CliContext): void {
   addConfigOption(command);
   command.action(async (flags: SweepFlags) => {
     const [{ sweep }, { formatSweepReport }] = await Promise.all([import('../../actions/sweep.js'), import('../../render/sweep-report.js')]);
-    const config = await ctx.config(flags);
-    const controller = new AbortController();
+    const olderThanMs = flags.olderThan !== undefined ? ageFlag('--older-than', flags.olderThan) : undefined;
     const report = await sweep({
-      provider: providerName(flags.provider, config),
-      config: config.values,
-      signal: controller.signal,
+      ...(await settingsInput(ctx, flags)),
+      signal: new AbortController().signal,
       dryRun: flags.dryRun ?? false,
       includeKept: flags.includeKept ?? false,
-      ...(flags.olderThan ? { olderThanMs: parseAge(flags.olderThan) } : {}),
-      ...(flags.region ? { region: flags.region } : {}),
+      ...(olderThanMs !== undefined ? { olderThanMs } : {}),
     });
-    ctx.io.out(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatSweepReport(report, flags.dryRun ?? false));
+    await printResult(ctx, flags.json, report, (r) => formatSweepReport(r, flags.dryRun ?? false));
     ctx.setExitCode(report.items.some((i) => i.status === 'failed') ? ExitCode.failure : ExitCode.ok);
   });
 }

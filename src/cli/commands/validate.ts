@@ -1,43 +1,33 @@
 import type { Command } from 'commander';
-import { ExitCode } from '../../core/exit-codes.js';
+import { exitCodeOfRun } from '../../core/exit-codes.js';
+import { settingsInput, type CliContext } from '../context.js';
 import {
-  addRegistryOption,
-  type RegistryFlags,
   addArchitectureOption,
   addConfigOption,
   addJsonOption,
   addProviderOption,
+  addRegionOption,
+  addRegistryOption,
   addTemplatesDirOption,
   architectureFlag,
-  providerName,
-  templatesDir,
-  type CliContext,
-} from '../context.js';
+  type CommonFlags,
+} from '../flags.js';
+import { withRunUi } from '../run-ui.js';
 
-interface ValidateFlags extends RegistryFlags {
-  provider?: string;
-  architecture?: string;
-  arch?: string;
-  region?: string;
+interface ValidateFlags extends CommonFlags {
   image?: string;
   ami?: string;
-  json?: boolean;
-  templatesDir?: string;
-  config?: string;
-  logDir?: string;
-  subnet?: string;
-  instanceProfile?: string;
 }
 
 export function registerValidate(ami: Command, ctx: CliContext): void {
   const command = ami
     .command('validate')
-    .description('boot a fresh machine from an image, run the template\'s tests on it again, and record the result')
+    .description("boot a fresh machine from an image, run the template's tests on it again, and record the result")
     .argument('<template>', 'slug or path');
   addProviderOption(command);
   addArchitectureOption(command);
+  addRegionOption(command, 'region of the image (aws)');
   command
-    .option('--region <region>', 'region of the image (aws)')
     .option('--image <id>', 'the image to validate (default: the newest one for this template and architecture)')
     .option('--ami <id>', 'alias of --image')
     .option('--log-dir <dir>', 'folder for logs')
@@ -48,44 +38,21 @@ export function registerValidate(ami: Command, ctx: CliContext): void {
   addTemplatesDirOption(command);
   addConfigOption(command);
   command.action(async (ref: string, flags: ValidateFlags) => {
-    const [{ validate }, { RunTracker }, { createRenderer, pickMode }, { handleInterrupts }] = await Promise.all([
-      import('../../actions/validate.js'),
-      import('../../engine/run-tracker.js'),
-      import('../../render/run-renderer.js'),
-      import('../interrupts.js'),
-    ]);
-    const config = await ctx.config(flags);
-    const tracker = new RunTracker();
-    const renderer = createRenderer(pickMode(ctx.io, flags.json ?? false), ctx.io);
-    const interrupts = handleInterrupts(ctx.io, tracker);
-    try {
-      const architecture = architectureFlag(flags);
-      const image = flags.image ?? flags.ami;
-      const region = flags.region ?? config.values.region;
-      const logDir = flags.logDir ?? config.values.logDir;
-      const provider = providerName(flags.provider, config);
+    const input = await settingsInput(ctx, flags);
+    const { validate } = await import('../../actions/validate.js');
+    const architecture = architectureFlag(flags);
+    const image = flags.image ?? flags.ami;
+    await withRunUi(ctx, { json: flags.json ?? false }, async (ui) => {
       const result = await validate({
+        ...input,
         template: ref,
-        templatesDir: templatesDir(flags.templatesDir, config),
-        provider,
-        config: config.values,
-        emit: renderer.sink,
-        signal: interrupts.signal,
-        tracker,
-        ...(flags.subnet ? { subnet: flags.subnet } : {}),
-        ...(flags.instanceProfile ? { instanceProfile: flags.instanceProfile } : {}),
-        ...(flags.registry ? { registry: flags.registry } : {}),
+        emit: ui.sink,
+        signal: ui.signal,
+        tracker: ui.tracker,
         ...(architecture ? { architecture } : {}),
         ...(image ? { image } : {}),
-        ...(region ? { region } : {}),
-        ...(logDir ? { logDir } : {}),
       });
-      ctx.setExitCode(
-        result.status === 'succeeded' ? ExitCode.ok : result.status === 'cancelled' ? ExitCode.interrupted : (result.error?.exitCode ?? ExitCode.failure),
-      );
-    } finally {
-      renderer.close();
-      interrupts.dispose();
-    }
+      ctx.setExitCode(exitCodeOfRun(result.status, result.error));
+    });
   });
 }

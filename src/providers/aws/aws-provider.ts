@@ -1,4 +1,4 @@
-import { CreateTagsCommand, DescribeImagesCommand } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, DescribeImagesCommand, type Image } from '@aws-sdk/client-ec2';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { Resource } from '../../core/resources.js';
 import { PrismError } from '../../core/errors.js';
@@ -51,6 +51,7 @@ export class AwsProvider implements Provider {
   readonly region: string;
   private readonly images = new Map<string, { rootDeviceName: string; rootVolumeSizeGb?: number }>();
   private readonly instances = new Map<string, LaunchedInstance>();
+  private identity: Promise<{ Arn?: string; Account?: string }> | undefined;
 
   constructor(
     readonly settings: AwsSettings,
@@ -60,8 +61,12 @@ export class AwsProvider implements Provider {
   }
 
   async preflight(_architecture: Architecture, ctx: ProviderContext, needs: { machine: boolean } = { machine: true }): Promise<void> {
-    const sts = await this.clients.sts(this.region);
-    const identity = await aws('checking AWS credentials', () => sts.send(new GetCallerIdentityCommand({}), { abortSignal: ctx.signal }));
+    // Checked once per provider: build-all runs many builds and copies with one provider per region.
+    this.identity ??= this.clients.sts(this.region).then((sts) => aws('checking AWS credentials', () => sts.send(new GetCallerIdentityCommand({}), { abortSignal: ctx.signal })));
+    const identity = await this.identity.catch((error: unknown) => {
+      this.identity = undefined;
+      throw error;
+    });
     ctx.log(`aws identity ${identity.Arn} (account ${identity.Account}) in ${this.region}`);
     if (needs.machine && !this.settings.instanceProfile) {
       throw new PrismError('USAGE', 'AWS builds need an instance profile that lets the SSM agent run the setup', {
@@ -246,20 +251,12 @@ export class AwsProvider implements Provider {
         }),
       ),
     );
-    const image = newest(result.Images ?? []);
-    if (!image) return undefined;
-    const version = tagValue(image.Tags, 'prism:version');
-    const fingerprint = tagValue(image.Tags, 'prism:fingerprint');
-    return {
-      id: image.ImageId!,
-      name: image.Name ?? image.ImageId!,
-      region: this.region,
-      created: image.CreationDate ?? '',
-      validated: tagValue(image.Tags, 'prism:validated') === 'true',
-      ...(fingerprint ? { fingerprint } : {}),
-      ...(version ? { version } : {}),
-      ...imageSize(image),
-    };
+    return existingImage(newest(result.Images ?? []), this.region);
+  }
+
+  async describeImage(imageId: string): Promise<ExistingImage | undefined> {
+    const ec2 = await this.clients.ec2(this.region);
+    return existingImage(await aws(`looking up ${imageId}`, () => describeImage(ec2, imageId, AbortSignal.timeout(60_000))), this.region);
   }
 
   async recordValidation(imageId: string, tests: TestResult[], at: Date): Promise<void> {
@@ -307,3 +304,20 @@ function imageSize(image: { BlockDeviceMappings?: { Ebs?: { VolumeSize?: number 
 }
 
 export { snapshotIds };
+
+/** An image's facts from its prism tags. */
+function existingImage(image: Image | undefined, region: string): ExistingImage | undefined {
+  if (!image) return undefined;
+  const version = tagValue(image.Tags, 'prism:version');
+  const fingerprint = tagValue(image.Tags, 'prism:fingerprint');
+  return {
+    id: image.ImageId!,
+    name: image.Name ?? image.ImageId!,
+    region,
+    created: image.CreationDate ?? '',
+    validated: tagValue(image.Tags, 'prism:validated') === 'true',
+    ...(fingerprint ? { fingerprint } : {}),
+    ...(version ? { version } : {}),
+    ...imageSize(image),
+  };
+}

@@ -1,36 +1,28 @@
-import type { ConfigFile } from '../../config/config.js';
+import type { AwsTimeouts, Settings } from '../../config/settings.js';
 import { PrismError } from '../../core/errors.js';
 
-export interface AwsSettings {
+/** What the AWS provider needs: a region to build in, where to launch, and its time limits. */
+export interface AwsSettings extends AwsTimeouts {
   region: string;
   subnet?: string;
   instanceProfile?: string;
-  /** Wall-clock limit for an image (or copy) to become available. */
-  imageTimeoutMinutes: number;
-  /** Wall-clock limit for running + status checks + SSM agent online. */
-  readyTimeoutMinutes: number;
-  /** How long a new instance profile may take to become usable. */
-  instanceProfileWaitSeconds: number;
   /** Regions sweep looks in. */
   regions: string[];
 }
 
-export function awsSettings(config: ConfigFile, flags: { region?: string; subnet?: string; instanceProfile?: string }, env: NodeJS.ProcessEnv = process.env): AwsSettings {
-  const region = flags.region ?? config.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  if (!region) {
+/** The region given, else the settings' (flag, config), else AWS_REGION; none is a USAGE error. */
+export function awsSettings(settings: Settings, region: string | undefined): AwsSettings {
+  const chosen = region ?? settings.region ?? settings.envRegion;
+  if (!chosen) {
     throw new PrismError('USAGE', 'no AWS region: pass --region, set region in prism-ami.config.yaml, or set AWS_REGION', {
       hint: 'e.g. --region us-east-1',
     });
   }
-  const subnet = flags.subnet ?? config.subnet;
-  const instanceProfile = flags.instanceProfile ?? config.instanceProfile;
   return {
-    region,
-    ...(subnet ? { subnet } : {}),
-    ...(instanceProfile ? { instanceProfile } : {}),
-    imageTimeoutMinutes: config.imageTimeoutMinutes ?? 60,
-    readyTimeoutMinutes: config.readyTimeoutMinutes ?? 15,
-    instanceProfileWaitSeconds: config.instanceProfileWaitSeconds ?? 60,
-    regions: [...new Set([region, ...(config.regions ?? []), ...(config.copyTo ?? [])])],
+    ...settings.aws,
+    region: chosen,
+    ...(settings.subnet ? { subnet: settings.subnet } : {}),
+    ...(settings.instanceProfile ? { instanceProfile: settings.instanceProfile } : {}),
+    regions: [...new Set([chosen, ...settings.knownRegions])],
   };
 }

@@ -4,7 +4,7 @@ import type { Resource } from '../../core/resources.js';
 import { processAlive } from '../../core/file-lock.js';
 import { mountsUnder } from './host.js';
 import type { LocalImageStore } from './image-store.js';
-import type { LocalSettings } from './local-settings.js';
+import type { LocalSettings } from '../../config/settings.js';
 
 /** Build work folders are named after their build id. */
 const BUILD_DIR = /^build-[0-9a-f]{12}$/;

@@ -24,7 +24,7 @@ import { execInContainer, isNspawn, leaderOf, startContainer, stopContainer, wai
 import { removeTree, runHost, unmount } from './host.js';
 import { findLocalLeftovers } from './leftovers.js';
 import { LocalImageStore, type LocalImage } from './image-store.js';
-import type { LocalSettings } from './local-settings.js';
+import type { LocalSettings } from '../../config/settings.js';
 import { checkLocalPrerequisites } from './prerequisites.js';
 import { suiteFor } from './suites.js';
 import { resolveParentImage } from '../parent-image.js';
@@ -162,13 +162,15 @@ export class LocalProvider implements Provider {
   }
 
   async findImage(template: string, architecture: Architecture, fingerprint: string): Promise<ExistingImage | undefined> {
-    const image = await this.store.findValidated(template, architecture, fingerprint);
-    return image && { id: image.id, name: image.name, region: 'local', created: image.created, validated: image.validated, fingerprint: image.fingerprint, version: image.version, sizeBytes: image.sizeBytes };
+    return existing(await this.store.findValidated(template, architecture, fingerprint));
+  }
+
+  async describeImage(imageId: string): Promise<ExistingImage | undefined> {
+    return existing(await this.store.get(imageId));
   }
 
   async latestImage(template: string, architecture: Architecture): Promise<ExistingImage | undefined> {
-    const image = (await this.store.list()).find((i) => i.template === template && i.architecture === architecture);
-    return image && { id: image.id, name: image.name, region: 'local', created: image.created, validated: image.validated, fingerprint: image.fingerprint, version: image.version, sizeBytes: image.sizeBytes };
+    return existing((await this.store.list()).find((i) => i.template === template && i.architecture === architecture));
   }
 
   async recordValidation(imageId: string, tests: TestResult[], at: Date): Promise<void> {
@@ -212,3 +214,7 @@ export class LocalProvider implements Provider {
   }
 }
 
+
+function existing(image: LocalImage | undefined): ExistingImage | undefined {
+  return image && { id: image.id, name: image.name, region: 'local', created: image.created, validated: image.validated, fingerprint: image.fingerprint, version: image.version, sizeBytes: image.sizeBytes };
+}

@@ -2,7 +2,7 @@ import { PrismError } from '../../core/errors.js';
 import type { Architecture } from '../../core/types.js';
 import { baseAlias } from '../../template/base-sources.js';
 import { describeBase, type BaseSource } from '../../template/model.js';
-import type { LocalSettings } from './local-settings.js';
+import type { LocalSettings } from '../../config/settings.js';
 
 /** A base source as debootstrap needs it. */
 export interface Suite {
