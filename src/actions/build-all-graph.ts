@@ -76,7 +76,7 @@ export function planGraph(plan: BuildPlan, work: GraphWork): { nodes: WorkNode<N
       add('build', item, region, { needs: needs.filter((n) => n !== undefined), pools: ['build'], run: ({ signal }) => work.build(item, region, signal) });
     }
     for (const region of item.copyTo) {
-      const from = item.action === 'copy' ? undefined : nodeId('build', item, item.buildRegions[0]!);
+      const from = item.action === 'copy' ? undefined : nodeId('build', item, item.buildRegions[0]);
       add('copy', item, region, {
         needs: from ? [from] : [],
         pools: [`copy:${region}`],
@@ -87,8 +87,8 @@ export function planGraph(plan: BuildPlan, work: GraphWork): { nodes: WorkNode<N
   return { nodes, info };
 }
 
-async function never(): Promise<never> {
-  throw new Error('a skipped node never runs');
+function never(): Promise<never> {
+  return Promise.reject(new Error('a skipped node never runs'));
 }
 
 /** A row per template, architecture and region, in plan order. */

@@ -74,16 +74,16 @@ describe('buildAll: the plan as a work graph, with an in-memory cloud', () => {
 
   it('copy-only: an up-to-date image missing in a region is copied (named as it was built, not by its ID) and recorded; nothing is built', async () => {
     const first = await run({ base: root('base', '[us-east-1]') });
-    const built = (await first.registry()).templates.base!.amis['us-east-1']!.x86_64!.ami_id;
+    const built = (await first.registry()).templates.base.amis['us-east-1'].x86_64!.ami_id;
     const doc = JSON.stringify(await first.registry());
     const second = await run({ base: root('base', '[us-east-1, eu-west-1]') }, { registry: doc });
     expect(second.rows).toEqual(['base eu-west-1 copied', 'base us-east-1 up to date']);
     expect(second.starts).toEqual(['copy base eu-west-1']);
-    const copy = second.clouds.get('us-east-1')!.copyRequests[0]!;
+    const copy = second.clouds.get('us-east-1')!.copyRequests[0];
     expect(copy.image.id).toBe(built);
     expect(copy.image.name).toMatch(/^base-dev-x86_64-\d{8}T\d{6}Z$/);
     expect(copy.region).toBe('eu-west-1');
-    expect(Object.keys((await second.registry()).templates.base!.amis).sort()).toEqual(['eu-west-1', 'us-east-1']);
+    expect(Object.keys((await second.registry()).templates.base.amis).sort()).toEqual(['eu-west-1', 'us-east-1']);
   });
 
   it('a partial run: the image is built and recorded, a failed copy is a failed row, the others are copied', async () => {
@@ -94,7 +94,7 @@ describe('buildAll: the plan as a work graph, with an in-memory cloud', () => {
       'base us-west-2 failed (image AMI was built in us-east-1, but 1 of 1 copies failed: us-west-2: copy to us-west-2 failed)',
     ]);
     expect(result.status).toBe('partial');
-    expect(Object.keys((await registry()).templates.base!.amis).sort()).toEqual(['us-east-1', 'us-east-2']);
+    expect(Object.keys((await registry()).templates.base.amis).sort()).toEqual(['us-east-1', 'us-east-2']);
   });
 
   it('a ready child does not wait behind unrelated queued builds (one build at a time)', async () => {

@@ -17,7 +17,7 @@ export function chooseArchitecture(template: Template, requested: Architecture |
     const host = hostArchitecture();
     if (host && template.architectures.includes(host)) return host;
   }
-  if (template.architectures.length === 1) return template.architectures[0]!;
+  if (template.architectures.length === 1) return template.architectures[0];
   throw new PrismError('USAGE', `--architecture is required: ${template.slug} builds ${template.architectures.join(' and ')}`, {
     hint: `add --architecture ${template.architectures[0]}, or use prism ami build-all to build every architecture`,
   });

@@ -93,7 +93,7 @@ function decide(candidates: Candidate[], doc: RegistryDocument, keep: number, pi
   const items: CleanupItem[] = [];
   for (const group of groups.values()) {
     const sorted = [...group].sort((a, b) => b.created.localeCompare(a.created) || b.imageId.localeCompare(a.imageId));
-    const head = sorted[0]!;
+    const head = sorted[0];
     const currentId = current(doc, { template: head.template, region: head.region, architecture: head.architecture as 'x86_64' | 'arm64' })?.ami_id;
     sorted.forEach((c, index) => {
       const why =

@@ -50,10 +50,10 @@ describe('lint (the action) on folders of real files', () => {
     const { dir, report } = await lintFolder({ 'password.yml': PASSWORD });
     expect(report.diagnostics.map(where)).toEqual(['script/literal-password@12:25']);
     const [d] = report.diagnostics;
-    expect(d!.severity).toBe('error');
-    expect(d!.file).toBe(join(dir, 'password.yml'));
-    expect(d!.path).toBe('setup_script');
-    expect(d!.fix).toContain('passwd -l');
+    expect(d.severity).toBe('error');
+    expect(d.file).toBe(join(dir, 'password.yml'));
+    expect(d.path).toBe('setup_script');
+    expect(d.fix).toContain('passwd -l');
     expect(report.errors).toBe(1);
     expect(report.warnings).toBe(0);
     expect(report.templates).toEqual([{ slug: 'password', file: join(dir, 'password.yml'), errors: 1, warnings: 0 }]);
@@ -199,7 +199,7 @@ describe('lint (the action) on folders of real files', () => {
       const { report } = await lintFolder({ 'sc.yml': file }, { shellcheck: true });
       expect(report.shellcheck).toBe('ran');
       expect(report.diagnostics.map((d) => `${where(d)} ${d.severity} ${d.path}`)).toEqual(['shellcheck/SC2164@7:7 warning setup_steps[0].script']);
-      expect(report.diagnostics[0]!.fix).toBe('see https://www.shellcheck.net/wiki/SC2164');
+      expect(report.diagnostics[0].fix).toBe('see https://www.shellcheck.net/wiki/SC2164');
     });
 
     it.skipIf(!HAS_SHELLCHECK)('reports a ShellCheck error level finding as an error', async () => {

@@ -41,7 +41,7 @@ export interface RegistrySession {
   /** The document as it was when the session opened. */
   doc: RegistryDocument;
   /** A template named on the command line: in the templates folder or the registry, else TEMPLATE_NOT_FOUND. */
-  known(name: string): Promise<string>;
+  known: (name: string) => Promise<string>;
 }
 
 /** What every registry verb does first: settings, the registry, its document, template names. */

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { TemplateNode } from '../changes/model.js';
 import { errorMessage } from '../core/errors.js';
-import { TemplateLibrary, type TemplateRef } from '../template/library.js';
+import { type TemplateLibrary, type TemplateRef } from '../template/library.js';
 import { parseYamlSource } from '../template/yaml-source.js';
 
 /**
@@ -16,11 +16,11 @@ export async function readTemplateNodes(library: TemplateLibrary): Promise<Templ
   const nodes: TemplateNode[] = [];
   for (const [slug, same] of bySlug) {
     if (same.length > 1) {
-      const parent = await rawExtends(same[0]!.file);
+      const parent = await rawExtends(same[0].file);
       nodes.push({ slug, ...(parent ? { parent } : {}), problem: `exists twice: ${same.map((r) => library.display(r.file)).join(' and ')}` });
       continue;
     }
-    nodes.push(await readNode(library, same[0]!));
+    nodes.push(await readNode(library, same[0]));
   }
   return nodes;
 }

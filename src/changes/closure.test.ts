@@ -22,7 +22,7 @@ describe('withDescendants', () => {
       ['c-other-child', ['z-root']],
       ['b-grandchild', ['a-child']],
     ]);
-    expect(result[3]!.problem).toBe('does not parse');
+    expect(result[3].problem).toBe('does not parse');
   });
 
   it('keeps both reasons when a changed template also extends a changed one', () => {

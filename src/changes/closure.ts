@@ -34,7 +34,7 @@ export function withDescendants(direct: ReadonlyMap<string, Reason[]>, nodes: re
   }
   // Breadth first; `reasons` doubles as the visited set, so a cycle in extends ends.
   for (let i = 0; i < queue.length; i++) {
-    const parent = queue[i]!;
+    const parent = queue[i];
     for (const child of children.get(parent) ?? []) if (add(child, { kind: 'extends', parent })) queue.push(child);
   }
 

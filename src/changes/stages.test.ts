@@ -24,7 +24,7 @@ describe('splitStages', () => {
   it('always returns the number of stages asked for, keeps extra keys, and refuses a chain deeper than that', () => {
     expect(splitStages({ include: [] }, parentOf, 3)).toEqual([{ include: [] }, { include: [] }, { include: [] }]);
     const extra = { ...e('base'), note: 'kept' };
-    expect(splitStages({ include: [extra] }, parentOf, 1)[0]!.include[0]).toBe(extra);
+    expect(splitStages({ include: [extra] }, parentOf, 1)[0].include[0]).toBe(extra);
     expect(() => splitStages({ include: [e('grandchild'), e('child'), e('base')] }, parentOf, 2)).toThrow(/needs build stage 3.*2 stages/);
   });
 

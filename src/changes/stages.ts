@@ -23,7 +23,7 @@ export function splitStages(matrix: Matrix, parentOf: (slug: string) => string |
         hint: `regenerate the workflow with more stages: prism ami ci init --force --stages ${stage}`,
       });
     }
-    stages[stage - 1]!.include.push(entry);
+    stages[stage - 1].include.push(entry);
   }
   return stages;
 }

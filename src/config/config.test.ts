@@ -94,7 +94,7 @@ describe('loadConfig', () => {
       return undefined;
     })();
     expect(isPrismError(syntax, 'CONFIG_INVALID')).toBe(true);
-    expect((syntax as PrismError).diagnostics[0]!.rule).toBe('yaml/syntax');
+    expect((syntax as PrismError).diagnostics[0].rule).toBe('yaml/syntax');
 
     expect(() => parseConfig('a: 1\n---\nb: 2\n', 'c.yaml')).toThrow(/has 1 problem/);
     expect(() => parseConfig('- templatesDir\n', 'c.yaml')).toThrow(/has 1 problem/);

@@ -3,13 +3,13 @@
  * Every item runs even when another fails; the results keep the items' order.
  */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
-  const results: PromiseSettledResult<R>[] = new Array(items.length);
+  const results = new Array<PromiseSettledResult<R>>(items.length);
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
       const index = next++;
       try {
-        results[index] = { status: 'fulfilled', value: await work(items[index]!, index) };
+        results[index] = { status: 'fulfilled', value: await work(items[index], index) };
       } catch (reason) {
         results[index] = { status: 'rejected', reason };
       }

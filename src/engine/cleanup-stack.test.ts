@@ -206,9 +206,9 @@ describe('CleanupStack', () => {
       const lines = await journalLines(journal.file);
       expect(lines.at(-1)).toMatchObject({ type: 'kept', key: resourceKey(resource('image', 'limg-2')), why: 'product' });
       const [run] = await readJournals(dir);
-      expect(run!.leftovers).toEqual([]);
-      expect(run!.kept).toEqual([]);
-      expect(run!.active).toBe(true);
+      expect(run.leftovers).toEqual([]);
+      expect(run.kept).toEqual([]);
+      expect(run.active).toBe(true);
     });
 
     it('lists a failed removal as a leftover', async () => {
@@ -221,7 +221,7 @@ describe('CleanupStack', () => {
       const result = await stack.unwind();
       await journal.end('failed', result.failed.length);
       const [run] = await readJournals(dir);
-      expect(run!.leftovers).toEqual([resource('security-group', 'sg-1')]);
+      expect(run.leftovers).toEqual([resource('security-group', 'sg-1')]);
     });
 
     it('deletes a journal with nothing left at end', async () => {

@@ -95,7 +95,7 @@ function runEnd(events: BuildEvent[]): Extract<BuildEvent, { type: 'run-end' }> 
   const ends = events.filter((e): e is Extract<BuildEvent, { type: 'run-end' }> => e.type === 'run-end');
   expect(ends).toHaveLength(1);
   expect(events.at(-1)).toBe(ends[0]);
-  return ends[0]!;
+  return ends[0];
 }
 
 /** step-start / step-end as `start:id` / `end:id:status`. */
@@ -238,8 +238,8 @@ describe('runBuild with an in-memory cloud', () => {
     });
     expect(cloud.records).toHaveLength(1);
     expect(cloud.records[0]).toMatchObject({ version: '1.2.3', fingerprint: 'fp-1', architecture: 'x86_64', buildId: BUILD_ID, base: { id: 'base-1' } });
-    expect(cloud.records[0]!.created.toISOString()).toBe('2024-06-17T08:30:00.000Z');
-    expect(cloud.records[0]!.tests.map((t) => t.name)).toEqual(['service active', 'page served']);
+    expect(cloud.records[0].created.toISOString()).toBe('2024-06-17T08:30:00.000Z');
+    expect(cloud.records[0].tests.map((t) => t.name)).toEqual(['service active', 'page served']);
   });
 
   it('names a single setup script "Executing setup script"', async () => {
@@ -489,7 +489,7 @@ describe('runBuild with an in-memory cloud', () => {
     expect(end.leftovers).toEqual(['security-group sg-1']);
     expect(end.hints).toEqual([`prism ami sweep --provider local removes what is left (build ${BUILD_ID})`]);
     const [run] = await readJournals(journalDir);
-    expect(run!.leftovers.map((r) => r.id)).toEqual(['sg-1']);
+    expect(run.leftovers.map((r) => r.id)).toEqual(['sg-1']);
   });
 
   describe('cancellation', () => {

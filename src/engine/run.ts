@@ -96,7 +96,7 @@ export class Run {
   private outputLine(step: string, line: string): void {
     this.settings.emit({ type: 'step-output', target: this.target, step, line });
     const marker = /^\s*(?:==>|📦|🔧)\s*(.+)$/u.exec(line);
-    if (marker) this.steps.progress(step, marker[1]!.trim(), 'script');
+    if (marker) this.steps.progress(step, marker[1].trim(), 'script');
   }
 
   /** The last line of output may have no newline: it still counts. */
@@ -186,7 +186,7 @@ export async function runWithCleanup(settings: RunSettings, kind: RunKind, body:
   });
 
   let error: PrismError | undefined;
-  let tests: TestResult[] = [];
+  let tests: TestResult[];
   try {
     await run.step('preflight', 'Checking prerequisites', () => settings.provider.preflight(settings.architecture, run.ctx, { machine: kind !== 'copy' }));
     tests = await body(run);

@@ -14,7 +14,7 @@ export interface NodeContext<T> {
   /** Aborted on cancel or fail-fast. */
   signal: AbortSignal;
   /** The value a dependency finished with (undefined for a skipped one). */
-  valueOf(id: string): T | undefined;
+  valueOf: (id: string) => T | undefined;
 }
 
 export interface WorkNode<T> {
@@ -26,7 +26,7 @@ export interface WorkNode<T> {
   /** Already done (up to date): never runs, and satisfies what needs it. */
   skip?: boolean;
   /** Runs the work; `failed` or a thrown error fails the node, `cancelled` cancels it. */
-  run(ctx: NodeContext<T>): Promise<{ state: 'succeeded' | 'failed' | 'cancelled'; value?: T }>;
+  run: (ctx: NodeContext<T>) => Promise<{ state: 'succeeded' | 'failed' | 'cancelled'; value?: T }>;
 }
 
 export interface NodeResult<T> {
@@ -158,6 +158,6 @@ export async function runGraph<T>(nodes: readonly WorkNode<T>[], options: Schedu
 }
 
 function compare(a: readonly number[], b: readonly number[]): number {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] - b[i];
   return 0;
 }

@@ -204,7 +204,7 @@ describe('runTests', () => {
     ]);
     expect(reported).toEqual(results);
     expect(results[1]).toMatchObject({ attempts: 1, exitCode: 2, reason: 'exited with 2, expected 0', excerpt: 'boom' });
-    expect(results[0]!.reason).toBeUndefined();
+    expect(results[0].reason).toBeUndefined();
   });
 
   it('tries a failing test retries + 1 times with retry_delay_seconds between tries', async () => {
@@ -237,7 +237,7 @@ describe('runTests', () => {
     expect(run.calls).toEqual(['service#1', 'service#2', 'service#3']);
     expect(delays).toEqual([1000, 1000]);
     expect(result).toMatchObject({ status: 'passed', attempts: 3, exitCode: 0, excerpt: 'active' });
-    expect(result!.reason).toBeUndefined();
+    expect(result.reason).toBeUndefined();
   });
 
   it('a zero retry delay still goes through the injected sleep with 0 ms', async () => {
@@ -264,10 +264,10 @@ describe('runTests', () => {
     const stdout = `${'a'.repeat(1000)}\nLAST-OUT\n`;
     const run = scripted({ big: [res({ exitCode: 1, stdout, stderr: 'ERR-TAIL\n' })], small: [res({ stdout: 'out\n', stderr: 'err\n' })] });
     const [big, small] = await runTests([vt({ name: 'big' }), vt({ name: 'small' })], run, { signal: new AbortController().signal });
-    expect(big!.excerpt.startsWith('…')).toBe(true);
-    expect(big!.excerpt.endsWith('LAST-OUT\nERR-TAIL')).toBe(true);
-    expect(big!.excerpt.length).toBeLessThanOrEqual(401);
-    expect(small!.excerpt).toBe('out\nerr');
+    expect(big.excerpt.startsWith('…')).toBe(true);
+    expect(big.excerpt.endsWith('LAST-OUT\nERR-TAIL')).toBe(true);
+    expect(big.excerpt.length).toBeLessThanOrEqual(401);
+    expect(small.excerpt).toBe('out\nerr');
   });
 
   it('does not start when the signal is already aborted', async () => {

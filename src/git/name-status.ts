@@ -14,7 +14,7 @@ export function parseNameStatus(output: string): DiffEntry[] {
   if (fields.at(-1) === '') fields.pop();
   const entries: DiffEntry[] = [];
   for (let i = 0; i < fields.length; ) {
-    const status = fields[i++]!;
+    const status = fields[i++];
     const kind = status[0];
     if (kind === 'R' || kind === 'C') {
       const from = fields[i++];

@@ -93,7 +93,7 @@ function built(
   options: { regions?: readonly string[]; buildRegion?: string; fingerprint?: string; validated?: boolean; source?: string; sizeGb?: number; created?: string } = {},
 ): { doc: RegistryDocument } & Built {
   const regions = options.regions ?? REGIONS;
-  const buildRegion = options.buildRegion ?? regions[0]!;
+  const buildRegion = options.buildRegion ?? regions[0];
   const fingerprint = options.fingerprint ?? templateFingerprint(template, architecture);
   const source = options.source ?? (template.parent ? 'ami-0c000000000000001' : architecture === 'x86_64' ? BASE_X86 : BASE_ARM);
   const ids: Record<string, string> = {};
@@ -107,10 +107,10 @@ function built(
     ...(options.sizeGb !== undefined ? { sizeGb: options.sizeGb } : {}),
   };
   ids[buildRegion] = nextAmi();
-  doc = record(doc, { ...common, region: buildRegion, amiId: ids[buildRegion]!, sourceAmi: source }, clock).document;
+  doc = record(doc, { ...common, region: buildRegion, amiId: ids[buildRegion], sourceAmi: source }, clock).document;
   for (const region of regions.filter((r) => r !== buildRegion)) {
     ids[region] = nextAmi();
-    doc = record(doc, { ...common, region, amiId: ids[region]!, sourceAmi: ids[buildRegion]! }, clock).document;
+    doc = record(doc, { ...common, region, amiId: ids[region], sourceAmi: ids[buildRegion] }, clock).document;
   }
   return { doc, ids };
 }
@@ -153,7 +153,7 @@ describe('planBuilds', () => {
   it('skips when every region holds a validated current image with the same fingerprint', () => {
     const p = plan({ registry: allBuilt() });
     expect(summary(p)).toEqual(['base/x86_64:skip:up-to-date', 'base/arm64:skip:up-to-date', 'app/x86_64:skip:up-to-date', 'app/arm64:skip:up-to-date']);
-    expect(item(p, 'base/x86_64').reasons[0]!.detail).toBe('validated image with this fingerprint in all 4 regions');
+    expect(item(p, 'base/x86_64').reasons[0].detail).toBe('validated image with this fingerprint in all 4 regions');
     expect(p.items.every((i) => i.buildRegions.length === 0 && i.copyTo.length === 0)).toBe(true);
     expect(p.totals).toMatchObject({ builds: 0, copies: 0, skips: 4 });
     expect(p.totals.estimate).toEqual({ instanceHours: 0, buildUsd: 0, copyGb: 0, copyUsd: 0, storageGbMonth: 0, storageUsdPerMonth: 0 });
@@ -165,9 +165,9 @@ describe('planBuilds', () => {
     const editedChild = templateFromYaml(yaml('App', 'extends: base', 'echo app'), 'app', edited);
     const p = plan({ templates: [edited, editedChild], registry: allBuilt() });
     expect(codes(item(p, 'base/x86_64'))).toEqual(['changed']);
-    expect(item(p, 'base/x86_64').reasons[0]!.detail).toBe('template changed since 1.0.0');
+    expect(item(p, 'base/x86_64').reasons[0].detail).toBe('template changed since 1.0.0');
     expect(codes(item(p, 'app/arm64'))).toEqual(['parent-rebuilt', 'changed']);
-    expect(item(p, 'app/arm64').reasons[1]!.detail).toBe('template or its parent changed since 1.0.0');
+    expect(item(p, 'app/arm64').reasons[1].detail).toBe('template or its parent changed since 1.0.0');
     expect(p.items.every((i) => i.action === 'build' && i.buildRegions.join() === 'us-east-1' && i.copyTo.length === 3)).toBe(true);
 
     // Only the child edited: the parent stays skipped.
@@ -182,15 +182,15 @@ describe('planBuilds', () => {
     doc = built(doc, child, 'arm64').doc;
     const p = plan({ registry: doc });
     expect(summary(p)).toEqual(['base/x86_64:skip:up-to-date', 'base/arm64:skip:up-to-date', 'app/x86_64:build:not-validated', 'app/arm64:skip:up-to-date']);
-    expect(item(p, 'app/x86_64').reasons[0]!.detail).toBe('the current image is not validated');
+    expect(item(p, 'app/x86_64').reasons[0].detail).toBe('the current image is not validated');
   });
 
   it('base-changed: the base image resolved now differs from the one the current image was built from', () => {
     const p = plan({ registry: allBuilt(), baseImages: bases({ [baseImageKey('base', 'x86_64', 'us-east-1')]: NEW_BASE_X86 }) });
     expect(summary(p)).toEqual(['base/x86_64:build:base-changed', 'base/arm64:skip:up-to-date', 'app/x86_64:build:parent-rebuilt', 'app/arm64:skip:up-to-date']);
-    expect(item(p, 'base/x86_64').reasons[0]!.detail).toBe(`base image in us-east-1: ${BASE_X86} → ${NEW_BASE_X86}`);
+    expect(item(p, 'base/x86_64').reasons[0].detail).toBe(`base image in us-east-1: ${BASE_X86} → ${NEW_BASE_X86}`);
     expect(item(p, 'base/x86_64').baseImage).toBe(NEW_BASE_X86);
-    expect(item(p, 'app/x86_64').reasons[0]!.detail).toBe('base is rebuilt');
+    expect(item(p, 'app/x86_64').reasons[0].detail).toBe('base is rebuilt');
     // A base image that could not be resolved is not a change.
     const unknown = bases();
     unknown.delete(baseImageKey('base', 'x86_64', 'us-east-1'));
@@ -211,14 +211,14 @@ describe('planBuilds', () => {
     expect(summary(elsewhere)).toEqual(['base/x86_64:skip:up-to-date', 'base/arm64:skip:up-to-date']);
     const changed = plan({ templates: [parent], registry: doc, baseImages: bases({ [baseImageKey('base', 'x86_64', 'us-west-2')]: NEW_BASE_X86 }) });
     expect(summary(changed)).toEqual(['base/x86_64:build:base-changed', 'base/arm64:skip:up-to-date']);
-    expect(item(changed, 'base/x86_64').reasons[0]!.detail).toBe(`base image in us-west-2: ${BASE_X86} → ${NEW_BASE_X86}`);
+    expect(item(changed, 'base/x86_64').reasons[0].detail).toBe(`base image in us-west-2: ${BASE_X86} → ${NEW_BASE_X86}`);
 
     // A copy of a copy is followed too.
     let chain = emptyRegistry();
     const first = built(chain, parent, 'x86_64', { regions: ['us-west-2'] });
     chain = first.doc;
     const hop = nextAmi();
-    chain = record(chain, { template: 'base', region: 'us-west-1', architecture: 'x86_64', amiId: hop, created: '2025-01-15T10:00:00Z', version: '1.0.0', fingerprint: templateFingerprint(parent, 'x86_64'), sourceAmi: first.ids['us-west-2']!, validated: true }, clock).document;
+    chain = record(chain, { template: 'base', region: 'us-west-1', architecture: 'x86_64', amiId: hop, created: '2025-01-15T10:00:00Z', version: '1.0.0', fingerprint: templateFingerprint(parent, 'x86_64'), sourceAmi: first.ids['us-west-2'], validated: true }, clock).document;
     for (const region of ['us-east-1', 'us-east-2']) {
       chain = record(chain, { template: 'base', region, architecture: 'x86_64', amiId: nextAmi(), created: '2025-01-15T10:00:00Z', version: '1.0.0', fingerprint: templateFingerprint(parent, 'x86_64'), sourceAmi: hop, validated: true }, clock).document;
     }
@@ -251,7 +251,7 @@ describe('planBuilds', () => {
     const doc = allBuilt([parent, child, other]);
     const all = plan({ templates: [parent, child, other], registry: doc, force: 'all' });
     expect(all.items.every((i) => i.action === 'build' && codes(i)[0] === 'forced')).toBe(true);
-    expect(item(all, 'base/x86_64').reasons[0]!.detail).toBe('rebuild asked for (--force)');
+    expect(item(all, 'base/x86_64').reasons[0].detail).toBe('rebuild asked for (--force)');
     expect(all.totals).toMatchObject({ builds: 5, copies: 15, skips: 0 });
 
     const some = plan({ templates: [parent, child, other], registry: doc, force: new Set(['app']) });
@@ -272,10 +272,10 @@ describe('planBuilds', () => {
     const p = plan({ registry: doc });
     expect(summary(p)).toEqual(['base/x86_64:copy:missing-regions', 'base/arm64:copy:missing-regions', 'app/x86_64:copy:missing-regions', 'app/arm64:copy:missing-regions']);
     const baseX86 = item(p, 'base/x86_64');
-    expect(baseX86.sourceImage).toEqual({ region: 'us-east-2', imageId: doc.templates.base!.amis['us-east-2']!.x86_64!.ami_id });
+    expect(baseX86.sourceImage).toEqual({ region: 'us-east-2', imageId: doc.templates.base.amis['us-east-2'].x86_64!.ami_id });
     expect(baseX86.copyTo).toEqual(['us-east-1', 'us-west-1', 'us-west-2']);
     expect(baseX86.buildRegions).toEqual([]);
-    expect(baseX86.reasons[0]!.detail).toBe('up to date in us-east-2; missing in us-east-1, us-west-1, us-west-2');
+    expect(baseX86.reasons[0].detail).toBe('up to date in us-east-2; missing in us-east-1, us-west-1, us-west-2');
     expect(p.totals).toMatchObject({ builds: 0, copies: 12, skips: 0 });
     expect(p.totals.estimate.instanceHours).toBe(0);
 
@@ -283,7 +283,7 @@ describe('planBuilds', () => {
     let three = emptyRegistry();
     for (const arch of ARCHS) three = built(three, parent, arch, { regions: REGIONS.slice(0, 3) }).doc;
     const q = plan({ templates: [parent], registry: three });
-    expect(item(q, 'base/arm64')).toMatchObject({ action: 'copy', copyTo: ['us-west-2'], sourceImage: { region: 'us-east-1', imageId: three.templates.base!.amis['us-east-1']!.arm64!.ami_id } });
+    expect(item(q, 'base/arm64')).toMatchObject({ action: 'copy', copyTo: ['us-west-2'], sourceImage: { region: 'us-east-1', imageId: three.templates.base.amis['us-east-1'].arm64!.ami_id } });
   });
 
   it('--strategy per-region: builds in every region that needs it, copies nothing; the plan compares it with copying', () => {

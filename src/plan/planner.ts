@@ -97,7 +97,7 @@ function planItem(template: Template, architecture: Architecture, input: PlanInp
   const key = `${template.slug}/${architecture}`;
   const fingerprint = templateFingerprint(template, architecture);
   const regions = [...(input.regions ?? (template.regions.length > 0 ? template.regions : input.defaultRegions))];
-  const buildRegion = input.buildRegion && regions.includes(input.buildRegion) ? input.buildRegion : regions[0]!;
+  const buildRegion = input.buildRegion && regions.includes(input.buildRegion) ? input.buildRegion : regions[0];
   const parent = template.parent ? done.get(`${template.parent.slug}/${architecture}`) : undefined;
   const instanceType = template.build.instanceType[architecture] ?? input.defaultInstanceTypes[architecture];
 

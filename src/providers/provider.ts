@@ -9,10 +9,10 @@ export interface ProviderContext {
   /** The build log; providers may write companions next to it (e.g. `.console.log`). */
   logFile: string;
   cleanups: CleanupRegistry;
-  log(line: string): void;
+  log: (line: string) => void;
   /** A progress line under the current step (e.g. "waiting for the base image lock"). */
-  progress(message: string): void;
-  emit(event: BuildEvent): void;
+  progress: (message: string) => void;
+  emit: (event: BuildEvent) => void;
 }
 
 /** The image a build machine starts from. */

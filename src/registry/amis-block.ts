@@ -87,7 +87,7 @@ function indentUnit(body: string): number {
   let unit = Infinity;
   for (const line of body.split('\n')) {
     const match = /^( +)[^\s#-][^:]*:(\s|$)/.exec(line);
-    if (match) unit = Math.min(unit, match[1]!.length);
+    if (match) unit = Math.min(unit, match[1].length);
   }
   return unit >= 1 && unit <= 8 ? unit : 2;
 }

@@ -34,7 +34,7 @@ export function goIdentifier(slug: string): string {
   const name = slug
     .split(/[^A-Za-z0-9]+/)
     .filter(Boolean)
-    .map((part) => part[0]!.toUpperCase() + part.slice(1))
+    .map((part) => part[0].toUpperCase() + part.slice(1))
     .join('');
   return /^[0-9]/.test(name) ? `T${name}` : name;
 }
@@ -64,7 +64,7 @@ function generateGo(templates: string[], maps: Record<string, AmiMap>, pkg: stri
   lines.push('// AMIs maps template → region → architecture → AMI ID.', 'var AMIs = map[string]map[string]map[string]string{');
   for (const slug of templates) {
     lines.push(`\t"${slug}": {`);
-    for (const [region, arches] of sortedEntries(maps[slug]!)) {
+    for (const [region, arches] of sortedEntries(maps[slug])) {
       lines.push(`\t\t"${region}": {`);
       const width = Math.max(...arches.map(([arch]) => arch.length + 3));
       for (const [arch, ami] of arches) lines.push(`\t\t\t${`"${arch}":`.padEnd(width)} "${ami}",`);
@@ -88,7 +88,7 @@ function generateTs(templates: string[], maps: Record<string, AmiMap>): string {
   lines.push("export const AMIS: Readonly<Record<string, Readonly<Record<string, Readonly<Partial<Record<'x86_64' | 'arm64', string>>>>>>> = {");
   for (const slug of templates) {
     lines.push(`  '${slug}': {`);
-    for (const [region, arches] of sortedEntries(maps[slug]!)) {
+    for (const [region, arches] of sortedEntries(maps[slug])) {
       lines.push(`    '${region}': { ${arches.map(([arch, ami]) => `${arch}: '${ami}'`).join(', ')} },`);
     }
     lines.push('  },');
@@ -100,6 +100,6 @@ function generateTs(templates: string[], maps: Record<string, AmiMap>): string {
 /** `{template: {region: {arch: ami}}}`: the shape `import-legacy` and `resolve --fallback` read. */
 function generateJson(templates: string[], maps: Record<string, AmiMap>): string {
   const out: Record<string, unknown> = { $comment: GENERATED_NOTICE };
-  for (const slug of templates) out[slug] = Object.fromEntries(sortedEntries(maps[slug]!).map(([region, arches]) => [region, Object.fromEntries(arches)]));
+  for (const slug of templates) out[slug] = Object.fromEntries(sortedEntries(maps[slug]).map(([region, arches]) => [region, Object.fromEntries(arches)]));
   return `${JSON.stringify(out, null, 2)}\n`;
 }

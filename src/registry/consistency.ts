@@ -36,12 +36,12 @@ export function consistencyIssues(doc: RegistryDocument): ConsistencyIssue[] {
         const mirrorPath = ['templates', slug, 'amis', region, arch];
         if (current.length > 1) {
           issues.push({ path: base, message: `${current.length} images are current (${current.map((c) => c.ami_id).join(', ')}); only one can be` });
-        } else if (current.length === 1 && mirror?.ami_id !== current[0]!.ami_id) {
+        } else if (current.length === 1 && mirror?.ami_id !== current[0].ami_id) {
           issues.push({
             path: mirrorPath,
             message: mirror
-              ? `shows ${mirror.ami_id}, but the history's current image is ${current[0]!.ami_id}`
-              : `is missing; the history's current image is ${current[0]!.ami_id}`,
+              ? `shows ${mirror.ami_id}, but the history's current image is ${current[0].ami_id}`
+              : `is missing; the history's current image is ${current[0].ami_id}`,
           });
         } else if (current.length === 0 && mirror && (list ?? []).length > 0) {
           issues.push({ path: mirrorPath, message: `shows ${mirror.ami_id}, but no image in the history is current` });

@@ -29,7 +29,7 @@ describe('the seed\'s example registry (golden)', () => {
     expect(serializeRegistry(parseRegistry(serializeRegistry(doc), 'again.json'))).toBe(serializeRegistry(doc));
     // Key order is kept, so a diff of a written file shows only what changed.
     expect(Object.keys(doc)).toEqual(['version', 'last_updated', 'templates']);
-    expect(Object.keys(doc.templates['r-research']!)).toEqual(['version', 'description', 'amis', 'ports', 'estimated_cost_per_hour']);
+    expect(Object.keys(doc.templates['r-research'])).toEqual(['version', 'description', 'amis', 'ports', 'estimated_cost_per_hour']);
   });
 
   it('answers queries from the seed\'s entries, which have no history yet', () => {
@@ -67,14 +67,14 @@ describe('the seed\'s example registry (golden)', () => {
     expect(written).toBe(readFileSync(AFTER_RECORD, 'utf8'));
     const back = parseRegistry(written, 'after.json');
     // The seed's arm64 entry is untouched; x86_64 shows the new image with the old one in its history.
-    expect(back.templates['r-research']!.amis['us-east-1']!.arm64).toEqual(JSON.parse(SEED).templates['r-research'].amis['us-east-1'].arm64);
+    expect(back.templates['r-research'].amis['us-east-1'].arm64).toEqual(JSON.parse(SEED).templates['r-research'].amis['us-east-1'].arm64);
     expect(history(back, { template: 'r-research', region: 'us-east-1', architecture: 'x86_64' }).map((h) => [h.ami_id, h.status, h.version])).toEqual([
       ['ami-0abcd1234', 'superseded', 'v1.2.3'],
       ['ami-0xyz78900000000ab', 'current', 'v1.2.4'],
     ]);
     // And a rollback returns to the seed's image.
     const rolled = rollback(back, { template: 'r-research', region: 'us-east-1', architecture: 'x86_64' }, clock).document;
-    expect(rolled.templates['r-research']!.amis['us-east-1']!.x86_64).toMatchObject({ ami_id: 'ami-0abcd1234', created: '2024-06-17T08:30:00Z', validated: true, size_gb: 8 });
+    expect(rolled.templates['r-research'].amis['us-east-1'].x86_64).toMatchObject({ ami_id: 'ami-0abcd1234', created: '2024-06-17T08:30:00Z', validated: true, size_gb: 8 });
   });
 
   it('keeps fields other tools add', () => {

@@ -52,12 +52,12 @@ describe('record', () => {
     expect(before).toEqual(emptyRegistry());
     expect(document.last_updated).toBe('2025-01-02T03:04:05Z');
     expect(document.schema_version).toBe(1);
-    const entry = document.templates['r-research']!;
+    const entry = document.templates['r-research'];
     expect(entry.version).toBe('1.0.1');
     expect(entry.description).toBe('R');
     expect(entry.ports).toEqual([22, 8787]);
     expect(entry.estimated_cost_per_hour).toEqual({ x86_64: 0.0464 });
-    expect(entry.amis['us-east-1']!.x86_64).toEqual({
+    expect(entry.amis['us-east-1'].x86_64).toEqual({
       ami_id: ami(1),
       created: '2025-01-01T00:00:01Z',
       validated: true,
@@ -67,7 +67,7 @@ describe('record', () => {
       source_ami: 'ami-0base0000000000000',
       build_id: 'build-1',
     });
-    expect(entry.history!['us-east-1']!.x86_64).toEqual([
+    expect(entry.history!['us-east-1'].x86_64).toEqual([
       {
         ami_id: ami(1),
         created: '2025-01-01T00:00:01Z',
@@ -88,8 +88,8 @@ describe('record', () => {
     const { document, result } = record(doc, image(2), clock);
     expect(result).toEqual({ status: 'recorded', previous: ami(1) });
     expect(statuses(document)).toEqual(['01:superseded', '02:current']);
-    expect(document.templates['r-research']!.amis['us-east-1']!.x86_64!.ami_id).toBe(ami(2));
-    expect(document.templates['r-research']!.version).toBe('1.0.2');
+    expect(document.templates['r-research'].amis['us-east-1'].x86_64!.ami_id).toBe(ami(2));
+    expect(document.templates['r-research'].version).toBe('1.0.2');
     expect(statuses(doc)).toEqual(['01:current']);
   });
 
@@ -108,7 +108,7 @@ describe('record', () => {
     const { document, changed } = record(doc, image(1, { validated: true, validatedAt: '2025-01-03T00:00:00Z' }), clock);
     expect(changed).toBe(true);
     expect(current(document, slot)).toMatchObject({ validated: true, validated_at: '2025-01-03T00:00:00Z', status: 'current' });
-    expect(document.templates['r-research']!.amis['us-east-1']!.x86_64!.validated).toBe(true);
+    expect(document.templates['r-research'].amis['us-east-1'].x86_64!.validated).toBe(true);
   });
 
   it('keeps slots apart: regions and architectures each have their own current image', () => {
@@ -144,7 +144,7 @@ describe('rollback', () => {
     const first = rollback(doc, slot, clock);
     expect(first.result).toEqual({ from: ami(3), to: ami(2) });
     expect(statuses(first.document)).toEqual(['01:superseded', '02:current', '03:superseded']);
-    expect(first.document.templates['r-research']!.version).toBe('1.0.2');
+    expect(first.document.templates['r-research'].version).toBe('1.0.2');
     const second = rollback(first.document, slot, clock);
     expect(second.result).toEqual({ from: ami(2), to: ami(1) });
     expect(statuses(second.document)).toEqual(['01:current', '02:superseded', '03:superseded']);
@@ -191,9 +191,9 @@ describe('revoke and markDeleted', () => {
     const { document, result } = revoke(doc, { template: 'r-research', amiId: ami(1) }, clock);
     expect(result).toEqual([{ ...slot, wasCurrent: true }]);
     expect(current(document, slot)).toBeUndefined();
-    expect(document.templates['r-research']!.amis).toEqual({ 'us-east-1': { arm64: expect.objectContaining({ ami_id: ami(2) }) } });
+    expect(document.templates['r-research'].amis).toEqual({ 'us-east-1': { arm64: expect.objectContaining({ ami_id: ami(2) }) } });
     const again = revoke(document, { template: 'r-research', amiId: ami(2) }, clock).document;
-    expect(again.templates['r-research']!.amis).toEqual({});
+    expect(again.templates['r-research'].amis).toEqual({});
   });
 
   it('a revoked image is never current again: recording it again changes nothing', () => {
@@ -211,7 +211,7 @@ describe('revoke and markDeleted', () => {
 
   it('marks a deleted current image and falls back like revoke', () => {
     const { document, result } = markDeleted(recorded(2), { template: 'r-research', amiId: ami(2) }, clock);
-    expect(result[0]!.replacedBy).toBe(ami(1));
+    expect(result[0].replacedBy).toBe(ami(1));
     expect(history(document, slot)[1]).toMatchObject({ status: 'deleted', deleted_at: '2025-01-02T03:04:05Z' });
   });
 
@@ -228,7 +228,7 @@ describe('setValidated', () => {
     const on = setValidated(doc, { template: 'r-research', amiId: ami(2), validated: true }, clock);
     expect(on.result).toEqual([slot]);
     expect(current(on.document, slot)).toMatchObject({ validated: true, validated_at: '2025-01-02T03:04:05Z' });
-    expect(on.document.templates['r-research']!.amis['us-east-1']!.x86_64).toMatchObject({ validated: true, validated_at: '2025-01-02T03:04:05Z' });
+    expect(on.document.templates['r-research'].amis['us-east-1'].x86_64).toMatchObject({ validated: true, validated_at: '2025-01-02T03:04:05Z' });
     const off = setValidated(on.document, { template: 'r-research', amiId: ami(2), validated: false }, clock);
     expect(current(off.document, slot)!.validated_at).toBeUndefined();
     expect(setValidated(off.document, { template: 'r-research', amiId: ami(2), validated: false }, clock).changed).toBe(false);

@@ -1,6 +1,5 @@
 import type { Clock } from '../core/clock.js';
 import { PrismError } from '../core/errors.js';
-import type { Architecture } from '../core/types.js';
 import { checkImageId, checkSlot, checkSlug } from './input-checks.js';
 import { slotLabel, type HistoryEntry, type PerArch, type RegistryDocument, type Slot } from './model.js';
 import { isoSeconds } from '../core/clock.js';
@@ -97,11 +96,11 @@ export function setValidated(doc: RegistryDocument, input: ValidatedInput, clock
   const entry = next.templates[input.template];
   const slots = locateImage(next, input.template, input.amiId);
   for (const slot of slots) {
-    const h = mutableHistory(entry!, slot.region, slot.architecture).find((x) => x.ami_id === input.amiId)!;
+    const h = mutableHistory(entry, slot.region, slot.architecture).find((x) => x.ami_id === input.amiId)!;
     h.validated = input.validated;
     if (input.validated) h.validated_at = input.at ?? isoSeconds(clock.now());
     else delete h.validated_at;
-    syncMirror(entry!, slot.region, slot.architecture);
+    syncMirror(entry, slot.region, slot.architecture);
   }
   return { ...finish(doc, next, clock), result: slots };
 }
@@ -143,10 +142,10 @@ export function rollback(doc: RegistryDocument, slot: Slot & { to?: string }, cl
     }
     target = candidate;
   }
-  const from = currentIndex === -1 ? undefined : history[currentIndex]!.ami_id;
+  const from = currentIndex === -1 ? undefined : history[currentIndex].ami_id;
   if (from === target.ami_id) return { document: doc, changed: false, result: { from, to: target.ami_id } };
   const next = structuredClone(doc);
-  const entry = next.templates[slot.template]!;
+  const entry = next.templates[slot.template];
   const list = mutableHistory(entry, slot.region, slot.architecture);
   for (const h of list) {
     if (h.status === 'current') h.status = 'superseded';
@@ -184,13 +183,13 @@ function retire(doc: RegistryDocument, input: RemovalInput, status: 'revoked' | 
   checkSlug(input.template);
   const next = structuredClone(doc);
   const slots = locateImage(next, input.template, input.amiId);
-  const entry = next.templates[input.template]!;
+  const entry = next.templates[input.template];
   const results: RemovalResult[] = [];
   const now = isoSeconds(clock.now());
   for (const slot of slots) {
     const list = mutableHistory(entry, slot.region, slot.architecture);
     const index = list.findIndex((h) => h.ami_id === input.amiId);
-    const h = list[index]!;
+    const h = list[index];
     const wasCurrent = h.status === 'current';
     if (h.status === status || (status === 'revoked' && h.status === 'deleted')) {
       results.push({ ...slot, wasCurrent });
@@ -249,7 +248,7 @@ export function prune(doc: RegistryDocument, options: PruneOptions, clock: Clock
       }
       const kept = list.filter((h) => keep.has(h));
       for (const h of list) if (!keep.has(h)) removed.push({ ...slot, amiId: h.ami_id });
-      entry.history![slot.region]![slot.architecture] = kept;
+      entry.history![slot.region][slot.architecture] = kept;
     }
   }
   return { ...finish(doc, next, clock), result: removed };
@@ -265,7 +264,7 @@ function locateImage(doc: RegistryDocument, template: string, amiId: string): Sl
   checkImageId(amiId);
   const entry = doc.templates[template];
   if (!entry) throw new PrismError('NOT_FOUND', `the registry has no template "${template}"`, { hint: 'prism ami list shows what the registry holds' });
-  const slots = templateSlots(doc, template).filter((slot) => readHistory(entry, slot.region, slot.architecture as Architecture).some((h) => h.ami_id === amiId));
+  const slots = templateSlots(doc, template).filter((slot) => readHistory(entry, slot.region, slot.architecture).some((h) => h.ami_id === amiId));
   if (slots.length === 0) {
     throw new PrismError('NOT_FOUND', `${amiId} is not recorded for template "${template}"`, { hint: `prism ami list --template ${template} --all shows its images` });
   }

@@ -57,12 +57,12 @@ export class SsmPublisher {
     const unique = new Map<string, Slot>();
     for (const slot of slots) if (slot.region !== LOCAL_REGION) unique.set(slotKey(slot), slot);
     const queue = [...unique.values()].sort((a, b) => slotKey(a).localeCompare(slotKey(b)));
-    const results: PublishedParameter[] = new Array(queue.length);
+    const results = new Array<PublishedParameter>(queue.length);
     let next = 0;
     const worker = async () => {
       while (next < queue.length) {
         const index = next++;
-        results[index] = await this.reconcileOne(doc, queue[index]!);
+        results[index] = await this.reconcileOne(doc, queue[index]);
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.options.concurrency ?? 4, queue.length) }, worker));

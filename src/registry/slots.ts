@@ -104,7 +104,7 @@ export function templateSlots(doc: RegistryDocument, template: string): Slot[] {
   const seen = new Set<string>();
   const slots: Slot[] = [];
   for (const source of [entry.amis, entry.history ?? {}]) {
-    for (const [region, byArch] of Object.entries(source)) {
+    for (const [region, byArch] of Object.entries(source as Record<string, object>)) {
       for (const architecture of Object.keys(byArch) as Architecture[]) {
         const key = `${region}/${architecture}`;
         if (!seen.has(key)) {

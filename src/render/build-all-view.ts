@@ -87,7 +87,7 @@ class LiveBoard implements Renderer {
 
   private redraw(): void {
     this.clear();
-    const frame = SPINNER[this.frame++ % SPINNER.length]!;
+    const frame = SPINNER[this.frame++ % SPINNER.length];
     const lines = [...this.running.values()].map((r) => {
       const head = `${frame} ${targetLabel(r.target).padEnd(34)} ${formatDuration(Date.now() - r.started).padStart(7)}  `;
       return head + this.s.dim(truncate(`${r.step} (${formatDuration(Date.now() - r.stepStarted)})`, Math.max(10, this.io.columns - head.length - 1)));

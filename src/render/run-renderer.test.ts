@@ -57,8 +57,8 @@ function successEvents(): BuildEvent[] {
     { type: 'step-output', target: T, step: 'setup-1', line: 'Unpacking nginx (1.22.1-9) ...' },
     ok('setup-1', 'Executing setup script', 65_000),
     start('validate', 'Running validation tests'),
-    testResult(tests[0]!),
-    testResult(tests[1]!),
+    testResult(tests[0]),
+    testResult(tests[1]),
     ok('validate', 'Running validation tests', 100, '2/2'),
     start('create-image', 'Creating image'),
     ok('create-image', 'Creating image', 1500, 'limg-070696aae107'),
@@ -86,8 +86,8 @@ function failureEvents(): BuildEvent[] {
     start('setup-1', 'Executing setup script'),
     ok('setup-1', 'Executing setup script', 1000),
     start('validate', 'Running validation tests'),
-    testResult(tests[0]!),
-    testResult(tests[1]!),
+    testResult(tests[0]),
+    testResult(tests[1]),
     failedEnd('validate', 'Running validation tests', 200, message),
     { type: 'cleanup', target: T, resource: 'container prism-1a2b', status: 'removed' },
     { type: 'cleanup', target: T, resource: 'work folder /w', status: 'failed', error: 'busy' },
@@ -114,6 +114,7 @@ function render(mode: RenderMode, events: BuildEvent[], io = memoryIo({ isTTY: m
 function screen(text: string): string[] {
   const lines: string[] = [];
   let current = '';
+  // eslint-disable-next-line no-control-regex -- the live view's erase-line sequence
   for (const token of text.split(/(\r|\n|\u001b\[2K)/)) {
     if (token === '\n') {
       lines.push(current);
@@ -127,6 +128,7 @@ function screen(text: string): string[] {
   return lines;
 }
 
+// eslint-disable-next-line no-control-regex -- ESC starts every ANSI sequence
 const ANSI = /\u001b\[/;
 
 afterEach(() => {
@@ -401,13 +403,14 @@ describe('json renderer', () => {
     objects.forEach((o, i) => {
       expect(typeof o.time).toBe('string');
       expect(new Date(o.time as string).toISOString()).toBe(o.time);
-      const { time: _time, ...event } = o;
+      const event = { ...o };
+      delete event.time;
       expect(event).toEqual(expected[i]);
     });
     expect(objects.some((o) => o.type === 'step-output')).toBe(false);
     expect(io.stdout).not.toContain('Unpacking nginx');
     expect(io.stdout).not.toMatch(ANSI);
-    expect(Object.keys(objects[0]!).slice(0, 2)).toEqual(['time', 'type']);
+    expect(Object.keys(objects[0]).slice(0, 2)).toEqual(['time', 'type']);
   });
 
   it('is json even on a colour terminal', () => {

@@ -218,7 +218,7 @@ class RunRenderer implements Renderer {
   private drawSpinner(): void {
     if (!this.active) return;
     const a = this.active;
-    const frame = SPINNER[this.frame++ % SPINNER.length]!;
+    const frame = SPINNER[this.frame++ % SPINNER.length];
     const elapsed = formatDuration(Date.now() - a.started);
     const head = `${frame} ${a.title}... ${elapsed}`;
     const room = this.io.columns - head.length - 4;

@@ -1,11 +1,11 @@
 /** ANSI styling that turns itself off when colour is off. */
 export interface Style {
-  bold(s: string): string;
-  dim(s: string): string;
-  red(s: string): string;
-  green(s: string): string;
-  yellow(s: string): string;
-  cyan(s: string): string;
+  bold: (s: string) => string;
+  dim: (s: string) => string;
+  red: (s: string) => string;
+  green: (s: string) => string;
+  yellow: (s: string) => string;
+  cyan: (s: string) => string;
 }
 
 const wrap = (open: number, close: number) => (s: string) => `\u001b[${open}m${s}\u001b[${close}m`;
@@ -20,5 +20,6 @@ export function style(color: boolean): Style {
 
 /** Removes ANSI escape sequences (for width computations and tests). */
 export function stripAnsi(s: string): string {
+  // eslint-disable-next-line no-control-regex -- ESC is what an ANSI sequence starts with
   return s.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
 }

@@ -96,7 +96,7 @@ describe('TemplateLibrary: extends', () => {
       ['mid-check', 'mid'],
       ['leaf-check', 'leaf'],
     ]);
-    expect(leaf.tests[1]!.output).toEqual({ kind: 'equals', value: '2' });
+    expect(leaf.tests[1].output).toEqual({ kind: 'equals', value: '2' });
     expect(leaf.ports).toEqual([22, 8080]);
     expect(leaf.tags).toEqual({ team: 'base', tier: '2', owner: 'mid' });
     // Set by the leaf: its own; not set: inherited.
@@ -127,9 +127,9 @@ describe('TemplateLibrary: extends', () => {
     expect(error.code).toBe('TEMPLATE_INVALID');
     expect(error.diagnostics).toHaveLength(1);
     const [d] = error.diagnostics;
-    expect([d!.rule, d!.line, d!.column, d!.path]).toEqual(['extends/architecture', 4, 17, 'base_ami.architecture']);
-    expect(d!.message).toBe('x86_64 is not built by the parent "leaf" (it builds arm64)');
-    expect(d!.file).toBe(lib.display(join(lib.dir, 'child.yml')));
+    expect([d.rule, d.line, d.column, d.path]).toEqual(['extends/architecture', 4, 17, 'base_ami.architecture']);
+    expect(d.message).toBe('x86_64 is not built by the parent "leaf" (it builds arm64)');
+    expect(d.file).toBe(lib.display(join(lib.dir, 'child.yml')));
   });
 
   it('rejects a child whose disk is smaller than its parent\'s', async () => {
@@ -234,7 +234,7 @@ describe('TemplateLibrary: hostile files on disk', () => {
     expect(error.code).toBe('TEMPLATE_INVALID');
     expect(error.exitCode).toBe(ExitCode.badInput);
     expect(error.diagnostics.map((d) => [d.rule, d.line, d.column])).toEqual([['input/too-large', 1, 1]]);
-    expect(error.diagnostics[0]!.message).toContain(`${Buffer.byteLength(big)} bytes`);
+    expect(error.diagnostics[0].message).toContain(`${Buffer.byteLength(big)} bytes`);
   });
 
   it('refuses a directory named x.yml as not a regular file', async () => {

@@ -62,7 +62,7 @@ export class TemplateLibrary {
   async find(slug: string, referrer?: { file: string; diagnostic: Diagnostic }): Promise<TemplateRef> {
     const all = await this.list();
     const matches = all.filter((t) => t.slug === slug);
-    if (matches.length === 1) return matches[0]!;
+    if (matches.length === 1) return matches[0];
     if (matches.length > 1) {
       throw new PrismError('TEMPLATE_INVALID', `template "${slug}" exists twice: ${matches.map((m) => this.display(m.file)).join(' and ')}`, {
         hint: 'keep one of the two files',

@@ -113,16 +113,16 @@ describe('legacy Prism format', () => {
     const d = parseOk(yamlLines('name: tiny', 'base: amazon-linux-2', 'build_steps:', '  - {name: one, script: echo one}'));
     expect(d.tests).toEqual([]);
     expect(d.build).toEqual({ instanceType: {} });
-    expect(d.setup[0]!.timeoutSeconds).toBe(600);
+    expect(d.setup[0].timeoutSeconds).toBe(600);
   });
 
   it('rejects timeout_seconds outside 1..3600 at the value', () => {
-    expect(parseOk(legacy({ 11: '    timeout_seconds: 3600' })).setup[1]!.timeoutSeconds).toBe(3600);
-    expect(parseOk(legacy({ 11: '    timeout_seconds: 1' })).setup[1]!.timeoutSeconds).toBe(1);
+    expect(parseOk(legacy({ 11: '    timeout_seconds: 3600' })).setup[1].timeoutSeconds).toBe(3600);
+    expect(parseOk(legacy({ 11: '    timeout_seconds: 1' })).setup[1].timeoutSeconds).toBe(1);
     for (const value of ['0', '3601', '2.5', '-1']) {
       const list = problems(legacy({ 11: `    timeout_seconds: ${value}` }));
       expect(summary(list)).toEqual(['schema/range@11:22 build_steps[1].timeout_seconds']);
-      expect(list[0]!.message).toContain('from 1 to 3600');
+      expect(list[0].message).toContain('from 1 to 3600');
     }
   });
 
@@ -135,14 +135,14 @@ describe('legacy Prism format', () => {
   it('requires exactly one criterion per validation', () => {
     const none = problems(legacy({ 15: [] }));
     expect(summary(none)).toEqual(['schema/expectation@13:5 validation[0]']);
-    expect(none[0]!.message).toBe('validation "R runs" has no criterion');
+    expect(none[0].message).toBe('validation "R runs" has no criterion');
 
     const two = problems(legacy({ 18: ['    contains: "R version 4"', '    equals: "R version 4.3"'] }));
     expect(summary(two)).toEqual(['schema/expectation@16:5 validation[1]']);
-    expect(two[0]!.message).toContain('2 criteria (contains, equals)');
+    expect(two[0].message).toContain('2 criteria (contains, equals)');
 
     const three = problems(legacy({ 15: ['    success: true', '    contains: R', '    equals: R'] }));
-    expect(three[0]!.message).toContain('3 criteria');
+    expect(three[0].message).toContain('3 criteria');
   });
 
   it('accepts only success: true', () => {
@@ -153,11 +153,11 @@ describe('legacy Prism format', () => {
   it('rejects architectures other than x86_64 and arm64, and unknown bases with a suggestion', () => {
     const arch = problems(legacy({ 26: 'architecture: amd64' }));
     expect(summary(arch)).toEqual(['schema/architecture@26:15 architecture']);
-    expect(arch[0]!.fix).toContain('x86_64');
+    expect(arch[0].fix).toContain('x86_64');
 
     const base = problems(legacy({ 2: 'base: ubuntu-22.04-server' }));
     expect(summary(base)).toEqual(['schema/base-source@2:7 base']);
-    expect(base[0]!.message).toContain('Did you mean "ubuntu-22.04-server-lts"?');
+    expect(base[0].message).toContain('Did you mean "ubuntu-22.04-server-lts"?');
   });
 
   it('rejects empty build steps, duplicate names and unknown keys, all at once', () => {

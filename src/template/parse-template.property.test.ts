@@ -34,7 +34,7 @@ function parentOf(root: unknown, path: Path): { parent: Record<string | number, 
   if (path.length === 0) return undefined;
   let node = root as Record<string | number, unknown>;
   for (const part of path.slice(0, -1)) node = node[part] as Record<string | number, unknown>;
-  return { parent: node, key: path[path.length - 1]! };
+  return { parent: node, key: path[path.length - 1] };
 }
 
 type Mutation =
@@ -81,7 +81,7 @@ function mutate(text: string, mutations: Mutation[]): string | Uint8Array {
       continue;
     }
     const all = paths(data);
-    const path = all[m.pick % all.length]!;
+    const path = all[m.pick % all.length];
     const target = parentOf(data, path);
     switch (m.kind) {
       case 'delete':
@@ -97,7 +97,7 @@ function mutate(text: string, mutations: Mutation[]): string | Uint8Array {
         const containers = all.map((p) => ({ p, node: p.reduce<unknown>((n, k) => (n as Record<string | number, unknown>)[k], data) }))
           .filter(({ node }) => node !== null && typeof node === 'object');
         if (containers.length === 0) break;
-        const { node } = containers[m.pick % containers.length]!;
+        const { node } = containers[m.pick % containers.length];
         if (Array.isArray(node)) node.push(m.value);
         else (node as Record<string, unknown>)[m.key] = m.value;
         break;
@@ -107,7 +107,7 @@ function mutate(text: string, mutations: Mutation[]): string | Uint8Array {
           .map((p) => p.reduce<unknown>((n, k) => (n as Record<string | number, unknown>)[k], data))
           .filter((node): node is unknown[] => Array.isArray(node) && node.length > 0);
         if (lists.length === 0) break;
-        const list = lists[m.pick % lists.length]!;
+        const list = lists[m.pick % lists.length];
         list.push(structuredClone(list[m.pick % list.length]));
         break;
       }

@@ -59,7 +59,7 @@ function problems(text: string | Uint8Array): Diagnostic[] {
 function only(list: Diagnostic[], rule: string): Diagnostic {
   const found = list.filter((d) => d.rule === rule);
   expect(found, `diagnostics with rule ${rule} in ${JSON.stringify(list, null, 1)}`).toHaveLength(1);
-  return found[0]!;
+  return found[0];
 }
 
 const at = (d: Diagnostic) => `${d.line}:${d.column}`;
@@ -88,12 +88,12 @@ describe('parseTemplate: the seed example', () => {
 
     expect(definition.setup).toHaveLength(1);
     const [step] = definition.setup;
-    expect(step!.sourcePath).toEqual(['setup_script']);
-    expect(step!.script.startsWith('#!/bin/bash\nset -euo pipefail\n')).toBe(true);
-    expect(step!.script).toContain('echo "ubuntu:prism" | chpasswd\n');
-    expect(step!.script.trimEnd().endsWith('> /var/log/cws-setup.log')).toBe(true);
+    expect(step.sourcePath).toEqual(['setup_script']);
+    expect(step.script.startsWith('#!/bin/bash\nset -euo pipefail\n')).toBe(true);
+    expect(step.script).toContain('echo "ubuntu:prism" | chpasswd\n');
+    expect(step.script.trimEnd().endsWith('> /var/log/cws-setup.log')).toBe(true);
     // A literal block keeps the script's own lines: 44 lines in the file, 44 in the script.
-    expect(step!.script.split('\n')).toHaveLength(45);
+    expect(step.script.split('\n')).toHaveLength(45);
 
     expect(definition.tests.map((t) => ({ name: t.name, command: t.command, output: t.output, exitCode: t.exitCode }))).toEqual([
       { name: 'RStudio Server running', command: 'systemctl is-active rstudio-server', output: { kind: 'equals', value: 'active' }, exitCode: 0 },
@@ -234,9 +234,9 @@ describe('parseTemplate: checks, each at the exact line and column', () => {
       ['6:18', 'base_ami.architecture[0]'],
       ['6:32', 'base_ami.architecture[2]'],
     ]);
-    expect(list[0]!.message).toContain('"amd64" is not an architecture');
-    expect(list[0]!.fix).toContain('x86_64');
-    expect(list[1]!.fix).toBe('use x86_64 or arm64');
+    expect(list[0].message).toContain('"amd64" is not an architecture');
+    expect(list[0].fix).toContain('x86_64');
+    expect(list[1].fix).toBe('use x86_64 or arm64');
     expect(only(problems(variant({ 6: '  architecture: aarch64' })), 'schema/architecture').fix).toContain('arm64');
   });
 
@@ -247,8 +247,8 @@ describe('parseTemplate: checks, each at the exact line and column', () => {
       ['7:23', 'regions[1]'],
       ['7:45', 'regions[3]'],
     ]);
-    expect(list[0]!.message).toBe('"us-east-1a" is not a region name');
-    expect(list[0]!.fix).toContain('availability zone');
+    expect(list[0].message).toBe('"us-east-1a" is not a region name');
+    expect(list[0].fix).toContain('availability zone');
   });
 
   it('rejects ports 0, 65536 and 1.5 but accepts 1 and 65535', () => {
@@ -258,7 +258,7 @@ describe('parseTemplate: checks, each at the exact line and column', () => {
       ['18:12', 'ports[1]'],
       ['18:19', 'ports[2]'],
     ]);
-    expect(list[2]!.message).toContain('1.5 is not a port');
+    expect(list[2].message).toContain('1.5 is not a port');
     expect(parseOk(variant({ 18: 'ports: [1, 65535, 1]' })).ports).toEqual([1, 65535]);
   });
 

@@ -57,7 +57,7 @@ export function parseTemplate(input: string | Uint8Array, file: string, slug: st
 
 
 /** Keys whose values are text even when YAML reads a number (`version: 1.10`, `expected: 22.10`). */
-const TEXT_KEYS: readonly (readonly (string | number | '*')[])[] = [
+const TEXT_KEYS: readonly (readonly (string | number)[])[] = [
   ['version'],
   ['validation_tests', '*', 'expected'],
   ['validation_tests', '*', 'expected_contains'],
@@ -72,7 +72,7 @@ const TEXT_KEYS: readonly (readonly (string | number | '*')[])[] = [
  */
 function keepNumbersAsWritten(source: YamlSource): void {
   const data = source.data as Record<string, unknown>;
-  const visit = (node: unknown, value: unknown, path: readonly (string | number | '*')[], set: (v: string) => void): void => {
+  const visit = (node: unknown, value: unknown, path: readonly (string | number)[], set: (v: string) => void): void => {
     if (path.length === 0) {
       if (typeof value === 'number' && isScalar(node) && node.range) set(source.text.slice(node.range[0], node.range[1]).trim());
       return;
@@ -91,7 +91,7 @@ function keepNumbersAsWritten(source: YamlSource): void {
     }
     if (!isMap(node) || !value || typeof value !== 'object') return;
     const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(head));
-    if (pair) visit(pair.value, (value as Record<string, unknown>)[head!], rest, (v) => ((value as Record<string, unknown>)[head!] = v));
+    if (pair) visit(pair.value, (value as Record<string, unknown>)[head], rest, (v) => ((value as Record<string, unknown>)[head] = v));
   };
   for (const path of TEXT_KEYS) visit(source.doc.contents, data, path, () => undefined);
 }

@@ -131,7 +131,7 @@ function checkTests(root: Dict, issues: RuleIssue[]): void {
     const kinds = OUTPUT_EXPECTATIONS.filter((k) => k in t);
     if (kinds.length > 1) {
       issues.push({
-        path: ['validation_tests', i, kinds[1]!],
+        path: ['validation_tests', i, kinds[1]],
         atKey: true,
         rule: 'schema/expectation',
         message: `the test has ${kinds.length} output expectations (${kinds.join(', ')}); a test checks one`,
@@ -141,7 +141,7 @@ function checkTests(root: Dict, issues: RuleIssue[]): void {
       issues.push({
         path: ['validation_tests', i],
         rule: 'schema/expectation',
-        message: `test "${String(t.name ?? i)}" has no expectation`,
+        message: `test "${nameOf(t.name, i)}" has no expectation`,
         fix: 'add expected, expected_contains, expected_regex or expected_exit_code (expected_exit_code: 0 checks only that it succeeds)',
       });
     }
@@ -204,12 +204,17 @@ export function checkLegacyRules(data: unknown): RuleIssue[] {
         rule: 'schema/expectation',
         message:
           kinds.length === 0
-            ? `validation "${String(t.name ?? i)}" has no criterion`
-            : `validation "${String(t.name ?? i)}" has ${kinds.length} criteria (${kinds.join(', ')}); give exactly one`,
+            ? `validation "${nameOf(t.name, i)}" has no criterion`
+            : `validation "${nameOf(t.name, i)}" has ${kinds.length} criteria (${kinds.join(', ')}); give exactly one`,
         fix: 'use one of success: true, contains: "…" or equals: "…"',
       });
     }
   });
   checkDuplicates(tests, ['validation'], 'schema/duplicate-test', 'test name', issues, (t) => asDict(t)?.name, 'name');
   return issues;
+}
+
+/** A test's name for a message: its name when it has one, else its position. */
+function nameOf(name: unknown, index: number): string {
+  return typeof name === 'string' || typeof name === 'number' ? String(name) : String(index);
 }

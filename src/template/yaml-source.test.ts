@@ -17,10 +17,10 @@ function rejects(input: string | Uint8Array, rule: string): Diagnostic {
   if (result.ok) throw new Error('unreachable');
   expect(result.diagnostics.map((d) => d.rule)).toEqual([rule]);
   const [d] = result.diagnostics;
-  expect(d!.severity).toBe('error');
-  expect(d!.file).toBe('hostile.yml');
-  expect(d!.message.length).toBeGreaterThan(0);
-  return d!;
+  expect(d.severity).toBe('error');
+  expect(d.file).toBe('hostile.yml');
+  expect(d.message.length).toBeGreaterThan(0);
+  return d;
 }
 
 function accepts(input: string | Uint8Array): unknown {
@@ -130,7 +130,7 @@ describe('parseYamlSource: hostile input ends in a clear diagnostic, never a thr
       expect(result.ok).toBe(false);
       if (result.ok) continue;
       expect(result.diagnostics.map((d) => `${d.rule}@${d.line}:${d.column}`)).toEqual(['schema/type@1:1']);
-      expect(result.diagnostics[0]!.message).toContain('a template is a mapping of keys');
+      expect(result.diagnostics[0].message).toContain('a template is a mapping of keys');
     }
   });
 });

@@ -72,7 +72,7 @@ export function parseYamlSource(input: string | Uint8Array, file: string): YamlP
       const line = countNewlines(input, bad) + 1;
       return fail(
         'input/encoding',
-        `not valid UTF-8 (byte 0x${input[bad]!.toString(16).padStart(2, '0')} at offset ${bad})`,
+        `not valid UTF-8 (byte 0x${input[bad].toString(16).padStart(2, '0')} at offset ${bad})`,
         line,
         1,
         'save the file as UTF-8',
@@ -97,14 +97,12 @@ export function parseYamlSource(input: string | Uint8Array, file: string): YamlP
     const pos = lineCounter.linePos(deepToken);
     return fail('input/too-deep', `nesting deeper than ${YAML_LIMITS.maxDepth} levels`, pos.line, pos.col);
   }
-  const docs = Array.from(
-    new Composer({ uniqueKeys: true, prettyErrors: false, strict: true }).compose(cst.tokens),
-  ) as Document.Parsed[];
+  const docs: Document.Parsed[] = Array.from(new Composer({ uniqueKeys: true, prettyErrors: false, strict: true }).compose(cst.tokens));
   if (docs.length === 0) {
     return fail('input/empty', 'the file is empty', 1, 1, 'start from a bundled template, e.g. templates/basic-ubuntu.yml');
   }
   if (docs.length > 1) {
-    const second = docs[1]!;
+    const second = docs[1];
     const pos = lineCounter.linePos(second.range[0]);
     return fail(
       'input/multi-document',
@@ -114,7 +112,7 @@ export function parseYamlSource(input: string | Uint8Array, file: string): YamlP
       'put each template in its own file, or remove the extra `---` separator',
     );
   }
-  const doc = docs[0]!;
+  const doc = docs[0];
   const problems = [...doc.errors];
   if (problems.length > 0) {
     return {
@@ -173,12 +171,10 @@ function yamlMessage(code: string, message: string): string {
  */
 export function locate(source: YamlSource, path: KeyPath, options: { key?: boolean } = {}): Position {
   let node: unknown = source.doc.contents;
-  let offset = 0;
-  const startOf = (n: unknown): number | undefined =>
-    (n as { range?: [number, number, number] } | null)?.range?.[0];
-  offset = startOf(node) ?? 0;
+  const startOf = (n: unknown): number | undefined => (n as { range?: [number, number, number] } | null)?.range?.[0];
+  let offset = startOf(node) ?? 0;
   for (let i = 0; i < path.length; i++) {
-    const part = path[i]!;
+    const part = path[i];
     const last = i === path.length - 1;
     if (isMap(node)) {
       const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(part));
@@ -211,7 +207,7 @@ export function nodeAt(source: YamlSource, path: KeyPath): Node | undefined {
 function firstInvalidUtf8Byte(bytes: Uint8Array): number {
   let i = 0;
   while (i < bytes.length) {
-    const b = bytes[i]!;
+    const b = bytes[i];
     let extra: number;
     let min: number;
     if (b < 0x80) {
@@ -293,7 +289,7 @@ function parseCst(text: string, lineCounter: LineCounter): { tokens: CST.Token[]
   for (const lexeme of new Lexer().lex(text)) {
     for (const token of parser.next(lexeme)) tokens.push(token);
     // stack[0] is the document; stack[i] is a node at depth i.
-    if (parser.stack.length > YAML_LIMITS.maxDepth + 2) return { tooDeepAt: parser.stack[YAML_LIMITS.maxDepth + 1]!.offset };
+    if (parser.stack.length > YAML_LIMITS.maxDepth + 2) return { tooDeepAt: parser.stack[YAML_LIMITS.maxDepth + 1].offset };
   }
   for (const token of parser.end()) tokens.push(token);
   return { tokens };

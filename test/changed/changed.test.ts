@@ -102,7 +102,7 @@ describe('prism ami changed: what a commit touches', () => {
     await repo.commit('change a shared script');
     const json = await changedJson(repo);
     expect(json.templates).toEqual(['base', 'other', 'child', 'grandchild']);
-    expect(json.details[0]!.reasons).toEqual([{ kind: 'shared', path: 'scripts/common.sh' }]);
+    expect(json.details[0].reasons).toEqual([{ kind: 'shared', path: 'scripts/common.sh' }]);
     const text = await prism(repo);
     expect(text.stdout).toContain('other       shared scripts changed (scripts/common.sh)\n');
   });
@@ -208,7 +208,7 @@ describe('prism ami changed: what a commit touches', () => {
     const json = await changedJson(repo);
     expect(json.templates).toEqual(['base', 'other', 'child', 'grandchild']);
     expect(json.since).toEqual({ commit: null, why: 'HEAD has no parent commit (on the default branch main): every template' });
-    expect(json.details.every((d) => d.reasons[0]!.kind === 'no-history')).toBe(true);
+    expect(json.details.every((d) => d.reasons[0].kind === 'no-history')).toBe(true);
   });
 });
 

@@ -61,7 +61,7 @@ describe.each(VARIANTS)('prism ami ci init: $name', (variant) => {
     made = await generateIn(await keep, variant);
   });
   afterAll(async () => rm(await keep, { recursive: true, force: true }));
-  const generate = async (_: unknown): Promise<Generated> => made;
+  const generate = async (..._args: unknown[]): Promise<Generated> => made;
 
   it('passes actionlint with no problems', async () => {
     const { text } = await generate(variant);
@@ -79,7 +79,7 @@ describe.each(VARIANTS)('prism ami ci init: $name', (variant) => {
   it('reaches AWS through OIDC only: id-token write where needed, no keys or secrets anywhere', async () => {
     const { text, workflow } = await generate(variant);
     expect(workflow.permissions).toEqual({ contents: 'read' });
-    for (const id of ['detect', ...buildJobs(workflow)]) expect(workflow.jobs[id]!.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+    for (const id of ['detect', ...buildJobs(workflow)]) expect(workflow.jobs[id].permissions).toEqual({ contents: 'read', 'id-token': 'write' });
     expect(text).not.toMatch(/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|aws-access-key-id|aws-secret-access-key|secrets\./i);
     const credentials = Object.values(workflow.jobs).flatMap((j) => j.steps.filter((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@')));
     expect(credentials.length).toBe(Object.keys(workflow.jobs).length);
@@ -102,7 +102,7 @@ describe.each(VARIANTS)('prism ami ci init: $name', (variant) => {
 
   it('builds a matrix of template × architecture from the detect job, in stages, never one job per region', async () => {
     const { workflow } = await generate(variant);
-    const detect = workflow.jobs.detect!;
+    const detect = workflow.jobs.detect;
     const checkout = detect.steps.find((s) => s.uses?.startsWith('actions/checkout@'))!;
     expect(checkout.with).toMatchObject({ 'fetch-depth': 0 });
     const select = detect.steps.find((s) => s.id === 'select')!.run!;
@@ -115,7 +115,7 @@ describe.each(VARIANTS)('prism ami ci init: $name', (variant) => {
     const stages = buildJobs(workflow);
     expect(stages).toEqual(Array.from({ length: variant.args.includes('--stages') ? 3 : 2 }, (_, i) => `build-${i + 1}`));
     stages.forEach((id, i) => {
-      const job = workflow.jobs[id]!;
+      const job = workflow.jobs[id];
       expect(job.strategy).toEqual({ 'fail-fast': false, matrix: `\${{ fromJson(needs.detect.outputs.stage${i + 1}) }}` });
       expect(job.if).toContain(`needs.detect.outputs.stage${i + 1}_count != '0'`);
       expect(job.needs).toEqual(i === 0 ? 'detect' : ['detect', `build-${i}`]);
@@ -131,7 +131,7 @@ describe.each(VARIANTS)('prism ami ci init: $name', (variant) => {
 
   it('keeps the registry in S3 and installs prism-ami on Node.js 20', async () => {
     const { workflow } = await generate(variant);
-    const registry = workflow.env.PRISM_AMI_REGISTRY!;
+    const registry = workflow.env.PRISM_AMI_REGISTRY;
     if (variant.args.length === 0 && !variant.setup) expect(registry).toMatch(/^REPLACE_ME: /);
     else expect(registry).toBe(REGISTRY);
     for (const job of Object.values(workflow.jobs)) {
@@ -144,7 +144,7 @@ describe.each(VARIANTS)('prism ami ci init: $name', (variant) => {
 
   it('updates the templates after the builds, with write access only in that job', async () => {
     const { workflow } = await generate(variant);
-    const update = workflow.jobs['update-templates']!;
+    const update = workflow.jobs['update-templates'];
     const openPr = variant.args.includes('--open-pr');
     expect(update.needs).toEqual(['detect', ...buildJobs(workflow)]);
     expect(update.if).toContain('always()');
@@ -184,10 +184,10 @@ describe.each(VARIANTS)('prism ami ci init: $name', (variant) => {
 
 describe('prism ami ci init: settings', () => {
   it('without values, writes marked placeholders the first step fails on, and says which flags are missing', async () => {
-    const { workflow, stdout } = await generate(VARIANTS[1]!);
+    const { workflow, stdout } = await generate(VARIANTS[1]);
     expect(workflow.env.AMI_ROLE_ARN).toMatch(/^REPLACE_ME: .*--role-arn/);
     expect(workflow.env.AMI_REGIONS).toMatch(/^REPLACE_ME: .*--regions/);
-    const check = workflow.jobs.detect!.steps[0]!;
+    const check = workflow.jobs.detect.steps[0];
     expect(check.name).toBe('Check the settings');
     expect(check.run).toContain('if [[ "$AMI_ROLE_ARN" == REPLACE_ME* ]]; then');
     expect(check.run).toContain('exit "$failed"');
@@ -195,7 +195,7 @@ describe('prism ami ci init: settings', () => {
   });
 
   it('takes the values of prism-ami.config.yaml', async () => {
-    const { workflow, stdout } = await generate(VARIANTS[3]!);
+    const { workflow, stdout } = await generate(VARIANTS[3]);
     expect(workflow.env).toMatchObject({ AMI_ROLE_ARN: ROLE, AMI_REGIONS: 'eu-west-1,eu-central-1', AWS_REGION: 'eu-west-1', AMI_INSTANCE_PROFILE: 'image-builder' });
     expect(workflow.on.push.paths).toEqual(['templates/**', 'scripts', 'scripts/**', 'files', 'files/**']);
     expect(stdout).not.toContain('Not set');

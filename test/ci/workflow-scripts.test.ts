@@ -55,7 +55,7 @@ exec ${JSON.stringify(process.execPath)} ${JSON.stringify(PRISM_BIN)} "$@"
 }
 
 function step(workflow: Workflow, job: string, id: string): string {
-  const found = workflow.jobs[job]!.steps.find((s) => s.id === id || s.name?.startsWith(id));
+  const found = workflow.jobs[job].steps.find((s) => s.id === id || s.name?.startsWith(id));
   if (!found?.run) throw new Error(`no run step ${id} in ${job}`);
   return found.run;
 }
@@ -87,7 +87,7 @@ async function setup(): Promise<{ repo: TestRepo; workflow: Workflow; first: str
   return { repo, workflow: (await readWorkflow(repo.dir)).workflow, first };
 }
 
-const stage = (outputs: Record<string, string>, n: number) => JSON.parse(outputs[`stage${n}`]!) as { include: { template: string; architecture: string }[] };
+const stage = (outputs: Record<string, string>, n: number) => JSON.parse(outputs[`stage${n}`]) as { include: { template: string; architecture: string }[] };
 
 describe.skipIf(!hasCommand('jq'))('the generated workflow, run', () => {
   it('on a push: builds what changed since the commit before it, parents in stage 1 and children in stage 2', async () => {
@@ -153,7 +153,7 @@ describe.skipIf(!hasCommand('jq'))('the generated workflow, run', () => {
     const { repo, workflow } = await setup();
     const prism = await prismOnPath();
     const script = step(workflow, 'build-1', 'Build');
-    const run = (template: string, architecture: string, force: string, regions = workflow.env.AMI_REGIONS!) =>
+    const run = (template: string, architecture: string, force: string, regions = workflow.env.AMI_REGIONS) =>
       bash(script, repo.dir, { ...workflow.env, AMI_REGIONS: regions, PATH: prism.path, TEMPLATE: template, ARCHITECTURE: architecture, FORCE: force });
     for (const r of [await run('solo', 'x86_64', 'false'), await run('base', 'arm64', 'true'), await run('child', 'x86_64', 'false', 'eu-north-1')]) {
       expect(r.code, r.stderr).toBe(0);
@@ -172,7 +172,7 @@ describe.skipIf(!hasCommand('jq'))('the generated workflow, run', () => {
     await repo.git('push', '--quiet', remote, 'main');
     const runner = TestRepo.at(await tempDir('prism-ami-runner-'));
     await runner.git('clone', '--quiet', remote, '.');
-    const commitStep = workflow.jobs['update-templates']!.steps.at(-1)!.run!;
+    const commitStep = workflow.jobs['update-templates'].steps.at(-1)!.run!;
     const env = { ...workflow.env, BRANCH: 'main', GITHUB_RUN_ID: '42' };
 
     // Nothing changed: nothing committed.

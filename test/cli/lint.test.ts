@@ -109,7 +109,7 @@ describe('prism ami lint', () => {
     const variants = [['--format', 'json'], ['--format=json'], ['--json']];
     const results = await Promise.all(variants.map((flags) => runPrism(['ami', 'lint', ...flags], { cwd })));
     for (const [i, result] of results.entries()) {
-      expect(result.code, variants[i]!.join(' ')).toBe(2);
+      expect(result.code, variants[i].join(' ')).toBe(2);
       const report = JSON.parse(result.stdout) as JsonReport;
       expect(report.errors).toBe(1);
       expect(report.warnings).toBe(1);

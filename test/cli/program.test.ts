@@ -9,7 +9,7 @@ beforeAll(requireBuild);
 /** The verbs a help text lists under "Commands:". */
 function listedCommands(help: string): string[] {
   const section = help.split(/^Commands:\n/m)[1] ?? '';
-  return [...section.matchAll(/^ {2}(\S+)/gm)].map((m) => m[1]!);
+  return [...section.matchAll(/^ {2}(\S+)/gm)].map((m) => m[1]);
 }
 
 describe('prism (the program)', () => {
@@ -89,7 +89,7 @@ describe('prism (the program)', () => {
     const cases = [['ami'], ['ami', 'lint', '--bogus'], ['ami', 'show']];
     const results = await Promise.all(cases.map((args) => runPrism(args, { cwd })));
     for (const [i, result] of results.entries()) {
-      expect(result.code, cases[i]!.join(' ')).toBe(2);
+      expect(result.code, cases[i].join(' ')).toBe(2);
       expect(result.stderr.length).toBeGreaterThan(0);
       expectNoStackTrace(result);
     }

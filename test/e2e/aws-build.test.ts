@@ -112,7 +112,7 @@ ${extra}`;
 
     // The image and its snapshots carry the build's tags.
     const [state] = await cloudState(moto.endpoint, ['us-east-1']);
-    const image = state!.images.find((i) => i.id === end.image.id)!;
+    const image = state.images.find((i) => i.id === end.image.id)!;
     expect(image.tags).toMatchObject({
       'prism:template': 'tiny',
       'prism:version': 'v1.2.3',
@@ -245,8 +245,8 @@ ${extra}`;
     const killed = await runAndSignal(['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-east-2', '--force'], 'Waiting for instance ready', 'SIGKILL');
     expect(killed.code).toBe(null);
     const [left] = await cloudState(moto.endpoint, ['us-east-2']);
-    expect(left!.liveInstances.length).toBe(1);
-    expect(left!.buildGroups.length).toBe(1);
+    expect(left.liveInstances.length).toBe(1);
+    expect(left.buildGroups.length).toBe(1);
     proxy.reset();
     const dry = await prism(['ami', 'sweep', '--provider', 'aws', '--dry-run']);
     expect(dry.stdout).toMatch(/would remove\s+instance i-/);
@@ -298,13 +298,13 @@ ${extra}`;
   });
 
   test('an extends child is launched from its parent\'s image', async () => {
-    const parent = (await cloudState(moto.endpoint, ['us-east-1']))[0]!.images.find((i) => i.tags['prism:template'] === 'tiny' && i.tags['prism:architecture'] === 'x86_64' && i.tags['prism:status'] === 'complete' && !i.tags['prism:copied-from'])!;
+    const parent = (await cloudState(moto.endpoint, ['us-east-1']))[0].images.find((i) => i.tags['prism:template'] === 'tiny' && i.tags['prism:architecture'] === 'x86_64' && i.tags['prism:status'] === 'complete' && !i.tags['prism:copied-from'])!;
     const result = await prism(['ami', 'build', 'child', '--arch', 'x86_64', '--region', 'us-east-1', '--json']);
     expect(result.code, result.stdout.slice(-1500)).toBe(0);
     const fingerprintOfParent = parent.tags['prism:fingerprint'];
     expect(proxy.calls.some((c) => c.action === 'DescribeImages' && Object.values(c.params).includes(fingerprintOfParent))).toBe(true);
     const launchedFrom = param('RunInstances', 'ImageId');
-    const parentIds = (await cloudState(moto.endpoint, ['us-east-1']))[0]!.images.filter((i) => i.tags['prism:fingerprint'] === fingerprintOfParent).map((i) => i.id);
+    const parentIds = (await cloudState(moto.endpoint, ['us-east-1']))[0].images.filter((i) => i.tags['prism:fingerprint'] === fingerprintOfParent).map((i) => i.id);
     expect(parentIds).toContain(launchedFrom);
     await clean();
   });

@@ -1,3 +1,4 @@
+import type * as Ec2Module from '@aws-sdk/client-ec2';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -164,7 +165,7 @@ describe.sequential('build-all, plan, validate and cleanup against moto_server',
       const childLaunch = proxy.calls.find((c) => c.action === 'RunInstances' && isBuildOf('app', arch)(c))!;
       const parentImages = proxy.calls.filter((c) => c.action === 'CreateImage' && String(c.params.Name).startsWith(`base-`) && String(c.params.Name).includes(`-${arch}-`));
       expect(parentImages).toHaveLength(1);
-      expect(childLaunch.at).toBeGreaterThan(parentImages[0]!.done ?? parentImages[0]!.at);
+      expect(childLaunch.at).toBeGreaterThan(parentImages[0].done ?? parentImages[0].at);
     }
     // Without a terminal, progress is plain lines naming their target.
     expect(result.stdout).toMatch(/^\[base x86_64 us-east-1\] .*Launching build instance/m);
@@ -385,10 +386,10 @@ describe.sequential('build-all, plan, validate and cleanup against moto_server',
   test('validate on AWS records validated and validated_at in the registry', async () => {
     const file = join(dir, 'ami-registry.json');
     const doc = JSON.parse(await readFile(file, 'utf8')) as { templates: Record<string, { amis: Record<string, Record<string, Record<string, unknown>>>; history: Record<string, Record<string, Record<string, unknown>[]>> }> };
-    const entry = doc.templates.app!;
-    const id = entry.amis['us-east-2']!.x86_64!.ami_id as string;
+    const entry = doc.templates.app;
+    const id = entry.amis['us-east-2'].x86_64.ami_id as string;
     // Take its validation away, as if it had never been validated.
-    for (const h of [entry.amis['us-east-2']!.x86_64!, entry.history['us-east-2']!.x86_64!.find((x) => x.ami_id === id)!]) {
+    for (const h of [entry.amis['us-east-2'].x86_64, entry.history['us-east-2'].x86_64.find((x) => x.ami_id === id)!]) {
       h.validated = false;
       delete h.validated_at;
     }
@@ -414,7 +415,7 @@ describe.sequential('build-all, plan, validate and cleanup against moto_server',
   });
 
   describe.sequential('cleanup --keep-latest 1', () => {
-    let ec2m: typeof import('@aws-sdk/client-ec2');
+    let ec2m: typeof Ec2Module;
     const ec2 = (region: string) => new ec2m.EC2Client({ region, endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
     let instanceId: string;
     let byInstance: string;
@@ -453,7 +454,7 @@ describe.sequential('build-all, plan, validate and cleanup against moto_server',
       byLaunchTemplate = superseded('app', 'arm64', 'us-west-2').at(-1)!.ami_id;
       const east = ec2('us-east-1');
       const launched = await east.send(new ec2m.RunInstancesCommand({ ImageId: byInstance, MinCount: 1, MaxCount: 1, InstanceType: 't3.micro' }));
-      instanceId = launched.Instances![0]!.InstanceId!;
+      instanceId = launched.Instances![0].InstanceId!;
       east.destroy();
       const west = ec2('us-west-2');
       const lt = await west.send(new ec2m.CreateLaunchTemplateCommand({ LaunchTemplateName: 'web-fleet', LaunchTemplateData: { ImageId: all.find((i) => i.template === 'app' && i.architecture === 'arm64' && i.region === 'us-west-2' && i.status === 'current')!.ami_id, InstanceType: 't4g.micro' } }));

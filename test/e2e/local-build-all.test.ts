@@ -85,7 +85,7 @@ validation_tests:
       ['base', 'local', 'built'],
       ['app', 'local', 'built'],
     ]);
-    const [parentId, childId] = [ends[0]!.image.id, ends[1]!.image.id];
+    const [parentId, childId] = [ends[0].image.id, ends[1].image.id];
     expect((await metadata(childId)).parentImage).toBe(parentId);
     expect(await readFile(join(e.imageDir, parentId, 'layer/etc/prism-base'), 'utf8')).toBe('base\n');
     expect(await readFile(join(e.imageDir, childId, 'layer/etc/prism-app'), 'utf8')).toBe('app\n');

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 // The package by its own name, as a user imports it (package.json "exports" → dist/).
 import * as prismAmi from 'prism-ami';
-import { buildAll, lintTemplate, loadTemplate, plan, type BuildEvent, type Provider } from 'prism-ami';
+import { buildAll, lintTemplate, loadTemplate, plan, type BuildEvent } from 'prism-ami';
 import { requireBuild } from '../support/cli-checks.js';
 import { MemoryCloud } from '../support/memory-cloud.js';
 import { tempDir } from '../support/temp.js';
@@ -11,7 +11,7 @@ import { writeFiles } from '../support/files.js';
 
 describe("the library: import { … } from 'prism-ami'", () => {
   it('exports every verb the README lists, as functions', async () => {
-    await requireBuild();
+    requireBuild();
     for (const name of ['build', 'buildAll', 'plan', 'validate', 'cleanup', 'resolve', 'rollback', 'revoke', 'updateTemplates', 'updateRegistry', 'sweep', 'lintTemplate', 'loadTemplate']) {
       expect(typeof (prismAmi as Record<string, unknown>)[name], name).toBe('function');
     }
@@ -39,7 +39,7 @@ describe("the library: import { … } from 'prism-ami'", () => {
       providerFor: async (region) => {
         const cloud = new MemoryCloud({ name: 'aws', region, amiIds: true });
         clouds.set(region, cloud);
-        return cloud as Provider;
+        return cloud;
       },
     });
     expect(result.rows.filter((r) => r.error).map((r) => r.error)).toEqual([]);
@@ -52,6 +52,6 @@ describe("the library: import { … } from 'prism-ami'", () => {
       'copy child us-west-2',
     ]);
     const doc = JSON.parse(await readFile(registry, 'utf8')) as { templates: Record<string, { amis: Record<string, unknown> }> };
-    expect(Object.keys(doc.templates.child!.amis).sort()).toEqual(['us-east-1', 'us-west-2']);
+    expect(Object.keys(doc.templates.child.amis).sort()).toEqual(['us-east-1', 'us-west-2']);
   });
 });

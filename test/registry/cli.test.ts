@@ -85,7 +85,7 @@ describe('update-registry, list, resolve, rollback, revoke (moto EC2)', () => {
     const registry = JSON.parse(await readFile(join(cwd, 'ami-registry.json'), 'utf8'));
     // The size is the root volume's, as EC2 reports it (moto gives every volume its own size).
     const [described] = (await (await clients.ec2(region)).send(new DescribeImagesCommand({ ImageIds: [newer] }))).Images!;
-    const sizeGb = described!.BlockDeviceMappings![0]!.Ebs!.VolumeSize;
+    const sizeGb = described.BlockDeviceMappings![0].Ebs!.VolumeSize;
     expect(registry.templates['r-research']).toMatchObject({
       version: 'hand-1',
       description: 'R + RStudio Server + tidyverse packages',
@@ -110,7 +110,7 @@ describe('update-registry, list, resolve, rollback, revoke (moto EC2)', () => {
     expect(lines[0]).toMatch(/^TEMPLATE\s+VERSION\s+REGION\s+ARCH\s+AMI\s+CREATED\s+VALIDATED\s+SIZE$/);
     expect(lines).toHaveLength(2);
     expect(lines[1]).toMatch(new RegExp(`^r-research\\s+hand-1\\s+${region}\\s+x86_64\\s+${untagged}\\s+\\S+Z\\s+no\\s+${sizeGb} GiB$`));
-    expect(lines[1]!.indexOf(untagged)).toBe(lines[0]!.indexOf('AMI'));
+    expect(lines[1].indexOf(untagged)).toBe(lines[0].indexOf('AMI'));
     const all = await prism(['list', '--all', '--template', 'r-research']);
     expect(all.stdout.trimEnd().split('\n').slice(1).map((l) => l.split(/\s+/).at(-1))).toEqual(['current', 'superseded', 'superseded']);
     const json = JSON.parse((await prism(['list', '--all', '--json', '--region', region, '--arch', 'x86_64'])).stdout) as { ami_id: string; status: string }[];
@@ -157,7 +157,7 @@ describe('update-registry, list, resolve, rollback, revoke (moto EC2)', () => {
       [['list', '--template', 'pyton-research'], 'TEMPLATE_NOT_FOUND', 'Did you mean "python-research"?'],
     ];
     const results = await Promise.all(bad.map(([args]) => prism(args)));
-    results.forEach((result, i) => expectBadInput(result, bad[i]![1], bad[i]![2]));
+    results.forEach((result, i) => expectBadInput(result, bad[i][1], bad[i][2]));
     const badArch = await prism(['resolve', 'r-research', '--region', region, '--architecture', 'amd64']);
     expect(badArch.code).toBe(2);
     expect(badArch.stderr).toContain("argument 'amd64' is invalid");

@@ -44,7 +44,7 @@ function expectAllRecorded(doc: RegistryDocument): void {
   expect(entries.filter((e) => e.status === 'superseded')).toHaveLength(PROCESSES * IMAGES_EACH - 1);
   // The current image is the last one written, and amis.<region>.<arch> shows it.
   expect(current(doc, slot)!.ami_id).toBe(entries.at(-1)!.ami_id);
-  expect(doc.templates['r-research']!.amis['us-east-1']!.x86_64!.ami_id).toBe(entries.at(-1)!.ami_id);
+  expect(doc.templates['r-research'].amis['us-east-1'].x86_64!.ami_id).toBe(entries.at(-1)!.ami_id);
   // Each process's images appear in the order it recorded them.
   for (let worker = 0; worker < PROCESSES; worker++) {
     const mine = entries.filter((e) => e.build_id?.startsWith(`build-${worker}-`)).map((e) => e.build_id);

@@ -24,7 +24,7 @@ export function runNodeScript(script: string, args: string[], env: NodeJS.Proces
 export function holdLock(registryFile: string): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [`${FIXTURES}hold-lock.mjs`, registryFile], { stdio: ['ignore', 'pipe', 'inherit'] });
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
       if (c.includes('locked')) resolve(child);
     });
     child.on('error', reject);

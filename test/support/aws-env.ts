@@ -21,7 +21,7 @@ function al2023Ids(): { x86_64: string; arm64: string } {
     "print(d['/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64'])",
   ].join('\n');
   const [x86_64, arm64] = execFileSync('python3', ['-c', script], { encoding: 'utf8' }).trim().split('\n');
-  return { x86_64: x86_64!, arm64: arm64! };
+  return { x86_64: x86_64, arm64: arm64 };
 }
 
 export const SEEDED = {

@@ -1,4 +1,10 @@
 import { Option, type Command } from 'commander';
+import type { ImportReport } from '../../actions/import-legacy.js';
+import type { PublishSsmReport } from '../../actions/publish-ssm.js';
+import type { RevokeReport } from '../../actions/revoke.js';
+import type { RollbackReport } from '../../actions/rollback.js';
+import type { UpdateRegistryReport } from '../../actions/update-registry.js';
+import type { UpdateTemplatesReport } from '../../actions/update-templates.js';
 import { PrismError } from '../../core/errors.js';
 import { ExitCode } from '../../core/exit-codes.js';
 import type { CliContext } from '../context.js';
@@ -7,7 +13,7 @@ import { registerRegistryVerb } from '../registry-verb.js';
 
 /** The verbs that read or change the registry, each declared through the one harness. */
 export function registerRegistryVerbs(ami: Command, ctx: CliContext): void {
-  registerRegistryVerb<string, { ami?: string; version?: string }, import('../../actions/update-registry.js').UpdateRegistryReport>(ami, ctx, {
+  registerRegistryVerb<string, { ami?: string; version?: string }, UpdateRegistryReport>(ami, ctx, {
     name: 'update-registry',
     description: "record an existing image in the registry (the newest one with the template's build tags, or --ami); it becomes the current image",
     arg: ['<template>', 'slug'],
@@ -41,7 +47,7 @@ export function registerRegistryVerbs(ami: Command, ctx: CliContext): void {
     human: (r) => `${r.ami_id}\n`,
   });
 
-  registerRegistryVerb<string, { to?: string }, import('../../actions/rollback.js').RollbackReport>(ami, ctx, {
+  registerRegistryVerb<string, { to?: string }, RollbackReport>(ami, ctx, {
     name: 'rollback',
     description: 'make the previous validated, non-revoked image current again (or the one named with --to)',
     arg: ['<template>', 'slug'],
@@ -55,7 +61,7 @@ export function registerRegistryVerbs(ami: Command, ctx: CliContext): void {
     human: async (r) => (await reports()).formatRollback(r),
   });
 
-  registerRegistryVerb<string, { ami?: string; reason?: string }, import('../../actions/revoke.js').RevokeReport>(ami, ctx, {
+  registerRegistryVerb<string, { ami?: string; reason?: string }, RevokeReport>(ami, ctx, {
     name: 'revoke',
     description: 'revoke an image: never resolved again, skipped by rollback; if it was current, the previous valid image becomes current',
     arg: ['<template>', 'slug'],
@@ -69,7 +75,7 @@ export function registerRegistryVerbs(ami: Command, ctx: CliContext): void {
     human: async (r) => (await reports()).formatRevoke(r),
   });
 
-  registerRegistryVerb<string[], { check?: boolean; format?: 'go' | 'ts' | 'json'; out?: string; goPackage?: string }, import('../../actions/update-templates.js').UpdateTemplatesReport>(ami, ctx, {
+  registerRegistryVerb<string[], { check?: boolean; format?: 'go' | 'ts' | 'json'; out?: string; goPackage?: string }, UpdateTemplatesReport>(ami, ctx, {
     name: 'update-templates',
     description: "write each template's current images from the registry into its amis: block (only that block changes), or the whole map as code with --format",
     arg: ['[templates...]', 'slugs or paths (default: every template in the templates folder; with --format, every template in the registry)'],
@@ -105,7 +111,7 @@ export function registerRegistryVerbs(ami: Command, ctx: CliContext): void {
     exitCode: (r, flags) => (flags.check && r.outOfDate > 0 ? ExitCode.failure : ExitCode.ok),
   });
 
-  registerRegistryVerb<string, { template?: string; validated?: boolean; replace?: boolean; allowUnknownTemplates?: boolean }, import('../../actions/import-legacy.js').ImportReport>(ami, ctx, {
+  registerRegistryVerb<string, { template?: string; validated?: boolean; replace?: boolean; allowUnknownTemplates?: boolean }, ImportReport>(ami, ctx, {
     name: 'import-legacy',
     description: 'import hard-coded AMI IDs (JSON, or the Go map literal of the old launcher) into the registry as version "legacy"',
     arg: ['<file>', 'JSON {template: {region: {arch: ami}}} or {region: {arch: ami}} (with --template), or Go source with map[string]map[string]string literals'],
@@ -130,7 +136,7 @@ export function registerRegistryVerbs(ami: Command, ctx: CliContext): void {
     human: async (r) => (await reports()).formatImport(r),
   });
 
-  registerRegistryVerb<string[], { prefix?: string }, import('../../actions/publish-ssm.js').PublishSsmReport>(ami, ctx, {
+  registerRegistryVerb<string[], { prefix?: string }, PublishSsmReport>(ami, ctx, {
     name: 'publish-ssm',
     description: "make the SSM parameters <prefix>/<template>/<arch> show the registry's current images (repairs a failed publication; adds no versions where they match)",
     arg: ['[templates...]', 'slugs (default: every template in the registry)'],

@@ -82,7 +82,7 @@ export async function deleteImage(ec2: EC2Client, imageId: string, signal: Abort
   if (image?.State === 'pending') {
     image = await pollUntil(async () => {
       const current = await describeImage(ec2, imageId, signal);
-      return current?.State === 'pending' ? undefined : (current ?? ({} as Image));
+      return current?.State === 'pending' ? undefined : (current ?? ({}));
     }, { timeoutMs: 30 * 60_000, signal, what: `pending image ${imageId} to settle before deleting it`, initialDelayMs: 5000, maxDelayMs: 30_000 });
   }
   const snapshots = [...new Set([...snapshotIds(image), ...knownSnapshots])];

@@ -69,7 +69,7 @@ export async function runInstance(ec2: EC2Client, input: LaunchInput, signal: Ab
         try {
           // Not aborted half-way (images.ts CREATE_CALLS); pollUntil checks the signal first.
           const result = await ec2.send(new RunInstancesCommand(runInstancesInput(input)));
-          return result.Instances![0]!.InstanceId!;
+          return result.Instances![0].InstanceId!;
         } catch (error) {
           if (isProfileProblem(error)) {
             lastProfileError = error;

@@ -50,7 +50,7 @@ export async function choosePlacement(ec2: EC2Client, region: string, subnetId: 
     )
     .then((r) => new Set((r.InstanceTypeOfferings ?? []).map((o) => o.Location)))
     .catch(() => undefined);
-  const subnet = candidates.find((s) => !offered || offered.size === 0 || offered.has(s.AvailabilityZone)) ?? candidates[0]!;
+  const subnet = candidates.find((s) => !offered || offered.size === 0 || offered.has(s.AvailabilityZone)) ?? candidates[0];
   return { subnetId: subnet.SubnetId!, vpcId, availabilityZone: subnet.AvailabilityZone! };
 }
 

@@ -217,11 +217,11 @@ function runNsenter(
     let stderr = '';
     let timedOut = false;
     const keep = (buffer: string, chunk: string) => (buffer.length + chunk.length > OUTPUT_LIMIT ? (buffer + chunk).slice(-OUTPUT_LIMIT) : buffer + chunk);
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
       stdout = keep(stdout, c);
       onOutput?.(c, 'stdout');
     });
-    child.stderr!.setEncoding('utf8').on('data', (c: string) => {
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
       stderr = keep(stderr, c);
       onOutput?.(c, 'stderr');
     });

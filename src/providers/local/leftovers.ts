@@ -37,7 +37,7 @@ export async function findLocalLeftovers(
     if (!match) continue;
     const path = join(store.dir, name);
     if ((await old(path)) > options.olderThan.getTime()) continue;
-    found.push(resource('image', match[1]!, `half-made image ${match[1]}`, { path }));
+    found.push(resource('image', match[1], `half-made image ${match[1]}`, { path }));
   }
   for (const name of await readdir(settings.cacheDir).catch(() => [] as string[])) {
     if (!name.startsWith('.tmp-')) continue;

@@ -35,16 +35,16 @@ export function findGoAmiMaps(text: string): GoAmiMap[] {
   while (i < tokens.length) {
     if (matches(tokens, i, TEMPLATE_MAP_TYPE) && opensLiteral(tokens, i + TEMPLATE_MAP_TYPE.length)) {
       const parser = new LiteralParser(tokens, i + TEMPLATE_MAP_TYPE.length);
-      const line = tokens[i]!.line;
+      const line = tokens[i].line;
       for (const [template, regions] of Object.entries(parser.templateMap())) maps.push({ template, line, regions });
       i = parser.position;
     } else if (matches(tokens, i, REGION_MAP_TYPE) && opensLiteral(tokens, i + REGION_MAP_TYPE.length)) {
       const parser = new LiteralParser(tokens, i + REGION_MAP_TYPE.length);
       const template = [...stack].reverse().find((key) => key !== undefined);
-      maps.push({ ...(template !== undefined ? { template } : {}), line: tokens[i]!.line, regions: parser.regionMap() });
+      maps.push({ ...(template !== undefined ? { template } : {}), line: tokens[i].line, regions: parser.regionMap() });
       i = parser.position;
     } else {
-      const token = tokens[i]!;
+      const token = tokens[i];
       if (isPunct(token, '{')) stack.push(literalKey(tokens, i));
       else if (isPunct(token, '}')) stack.pop();
       i++;
@@ -62,13 +62,13 @@ function opensLiteral(tokens: GoToken[], at: number): boolean {
 /** The string key a `{` opens the value of: `"key": {` or `"key": Type{`. */
 function literalKey(tokens: GoToken[], brace: number): string | undefined {
   let k = brace - 1;
-  while (k >= 0 && (tokens[k]!.kind === 'ident' || ['.', '*', '&', '[', ']'].includes(tokens[k]!.value)) && tokens[k]!.kind !== 'string') k--;
-  if (k >= 1 && isPunct(tokens[k], ':') && tokens[k - 1]!.kind === 'string') return tokens[k - 1]!.value;
+  while (k >= 0 && (tokens[k].kind === 'ident' || ['.', '*', '&', '[', ']'].includes(tokens[k].value)) && tokens[k].kind !== 'string') k--;
+  if (k >= 1 && isPunct(tokens[k], ':') && tokens[k - 1].kind === 'string') return tokens[k - 1].value;
   return undefined;
 }
 
 function matches(tokens: GoToken[], at: number, words: string[]): boolean {
-  return words.every((word, k) => tokens[at + k]?.value === word && tokens[at + k]!.kind !== 'string');
+  return words.every((word, k) => tokens[at + k]?.value === word && tokens[at + k].kind !== 'string');
 }
 
 function isPunct(token: GoToken | undefined, value: string): boolean {

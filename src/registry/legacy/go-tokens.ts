@@ -22,7 +22,7 @@ export function goTokens(text: string): GoToken[] {
   let i = 0;
   let line = 1;
   while (i < text.length) {
-    const c = text[i]!;
+    const c = text[i];
     if (c === '\n') {
       line++;
       i++;

@@ -13,7 +13,7 @@ export function scriptLocator(source: YamlSource, path: KeyPath): (line: number,
   const lines = source.text.split('\n');
   let indent = 0;
   for (let i = header.line; i < lines.length; i++) {
-    const text = lines[i]!;
+    const text = lines[i];
     if (text.trim() === '') continue;
     indent = text.length - text.trimStart().length;
     break;

@@ -45,7 +45,7 @@ describe('checkScript', () => {
       ['passwd --stdin', 'echo s3cret | passwd --stdin ada', 'script/literal-password@3:1'],
     ])('reports %s as an error', (_what, line, expected) => {
       expect(findings(line)).toEqual([expected]);
-      expect(checkScript(SAFE + line)[0]!.severity).toBe('error');
+      expect(checkScript(SAFE + line)[0].severity).toBe('error');
     });
 
     it.each([
@@ -70,7 +70,7 @@ describe('checkScript', () => {
       ['sh -c "$(curl …)"', 'sh -c "$(curl -fsSL https://get.example.com)"'],
     ])('reports %s', (_what, line) => {
       expect(findings(line)).toEqual(['script/pipe-to-shell@3:1']);
-      expect(checkScript(SAFE + line)[0]!.severity).toBe('warning');
+      expect(checkScript(SAFE + line)[0].severity).toBe('warning');
     });
 
     it.each([
@@ -141,8 +141,8 @@ describe('checkScript', () => {
       expect(findings('apt-get install -y nginx', 'set -e\n')).toEqual(['script/apt-interactive@2:1']);
       expect(findings('sudo apt upgrade --yes', 'set -e\n')).toEqual(['script/apt-interactive@2:6']);
       const [finding] = checkScript('set -e\napt-get install nginx\n');
-      expect(finding!.message).toContain('without -y');
-      expect(finding!.message).toContain('DEBIAN_FRONTEND=noninteractive');
+      expect(finding.message).toContain('without -y');
+      expect(finding.message).toContain('DEBIAN_FRONTEND=noninteractive');
     });
 
     it.each([

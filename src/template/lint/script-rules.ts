@@ -33,7 +33,7 @@ export function scriptLines(script: string): ScriptLine[] {
   let pendingDisable = new Set<string>();
   let heredocEnd: string | undefined;
   for (let i = 0; i < physical.length; i++) {
-    let raw = physical[i]!;
+    let raw = physical[i];
     const startLine = i + 1;
     if (heredocEnd !== undefined) {
       if (raw.trim() === heredocEnd) heredocEnd = undefined;
@@ -44,7 +44,7 @@ export function scriptLines(script: string): ScriptLine[] {
     pendingDisable = new Set();
     const directive = DISABLE.exec(raw);
     if (directive) {
-      const rules = directive[1]!.split(',').map((r) => r.trim());
+      const rules = directive[1].split(',').map((r) => r.trim());
       if (raw.trim().startsWith('#')) {
         rules.forEach((r) => pendingDisable.add(r));
         continue;
@@ -69,7 +69,7 @@ export function scriptLines(script: string): ScriptLine[] {
 function stripComment(line: string): string {
   let quote: string | undefined;
   for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
+    const c = line[i];
     if (quote) {
       if (c === quote) quote = undefined;
       else if (c === '\\' && quote === '"') i++;
@@ -77,7 +77,7 @@ function stripComment(line: string): string {
       quote = c;
     } else if (c === '\\') {
       i++;
-    } else if (c === '#' && (i === 0 || /\s/.test(line[i - 1]!))) {
+    } else if (c === '#' && (i === 0 || /\s/.test(line[i - 1]))) {
       return line.slice(0, i).trimEnd();
     }
   }
@@ -151,7 +151,7 @@ const plainHttp: Rule = (lines) =>
   lines.flatMap((l) => {
     const findings: ScriptFinding[] = [];
     for (const m of l.code.matchAll(/\bhttp:\/\/([^\s'"`)]+)/g)) {
-      if (LOOPBACK.test(m[1]!)) continue;
+      if (LOOPBACK.test(m[1])) continue;
       findings.push({
         rule: 'script/plain-http',
         severity: 'warning',

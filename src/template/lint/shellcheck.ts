@@ -38,7 +38,7 @@ function runShellcheck(command: string, script: string): Promise<ShellcheckFindi
       try {
         resolve(parseShellcheckJson(stdout));
       } catch (error) {
-        reject(error);
+        reject(error instanceof Error ? error : new Error(String(error)));
       }
     });
     child.stdin.on('error', () => undefined);
