@@ -52,9 +52,15 @@ export async function benchBuildAll(report: (name: string, value: string) => voi
   try {
     await mkdir(join(dir, 'templates'));
     const regions = `regions: [${REGIONS.join(', ')}]`;
-    await writeFile(join(dir, 'templates', 'base.yml'), template('Base', `base_ami: {source: ubuntu-22.04-lts, architecture: [x86_64, arm64]}\n${regions}`, 'echo base'));
+    await writeFile(
+      join(dir, 'templates', 'base.yml'),
+      template('Base', `base_ami: {source: ubuntu-22.04-lts, architecture: [x86_64, arm64]}\n${regions}`, 'echo base'),
+    );
     await writeFile(join(dir, 'templates', 'app.yml'), template('App', 'extends: base', 'echo app'));
-    await writeFile(join(dir, 'prism-ami.config.yaml'), `templatesDir: templates\ninstanceProfile: prism-builder\ninstanceProfileWaitSeconds: 2\n${regions}\n`);
+    await writeFile(
+      join(dir, 'prism-ami.config.yaml'),
+      `templatesDir: templates\ninstanceProfile: prism-builder\ninstanceProfileWaitSeconds: 2\n${regions}\n`,
+    );
     const env = { ...moto.env, AWS_ENDPOINT_URL: proxy.endpoint, PRISM_AMI_STATE_DIR: join(dir, 'state') };
     const prism = (args: string[]) => timePrism(['ami', ...args], { cwd: dir, env });
 
@@ -83,13 +89,23 @@ export async function benchBuildAll(report: (name: string, value: string) => voi
         walls.push(run.ms);
         const counted = Object.fromEntries(OPERATIONS.map((op) => [op, proxy.count(op)])) as StrategyResult['calls'];
         counted.total = proxy.calls.length;
-        if (i > 0 && OPERATIONS.some((op) => counted[op] !== calls[op])) throw new Error(`${strategy}: runs made different calls: ${JSON.stringify([calls, counted])}`);
+        if (i > 0 && OPERATIONS.some((op) => counted[op] !== calls[op]))
+          throw new Error(`${strategy}: runs made different calls: ${JSON.stringify([calls, counted])}`);
         calls = counted;
       }
       if (calls.CreateImage !== plan.totals.builds || calls.CopyImage !== plan.totals.copies) {
-        throw new Error(`${strategy}: build-all made ${calls.CreateImage} images and ${calls.CopyImage} copies; the plan said ${plan.totals.builds} and ${plan.totals.copies}`);
+        throw new Error(
+          `${strategy}: build-all made ${calls.CreateImage} images and ${calls.CopyImage} copies; the plan said ${plan.totals.builds} and ${plan.totals.copies}`,
+        );
       }
-      results[strategy] = { instanceHours: plan.totals.estimate.instanceHours, builds: plan.totals.builds, copies: plan.totals.copies, calls, wallMedianMs: median(walls), wallMs: walls };
+      results[strategy] = {
+        instanceHours: plan.totals.estimate.instanceHours,
+        builds: plan.totals.builds,
+        copies: plan.totals.copies,
+        calls,
+        wallMedianMs: median(walls),
+        wallMs: walls,
+      };
 
       if (strategy === 'copy') {
         // The same command again: everything is up to date.
@@ -97,7 +113,8 @@ export async function benchBuildAll(report: (name: string, value: string) => voi
         for (let i = 0; i < NOOP_RUNS; i++) {
           proxy.reset();
           const run = await prism(['build-all', '--json']);
-          if (run.code !== 0 || OPERATIONS.some((op) => proxy.count(op) > 0)) throw new Error(`the second build-all was expected to make nothing: ${run.stdout.slice(-800)}`);
+          if (run.code !== 0 || OPERATIONS.some((op) => proxy.count(op) > 0))
+            throw new Error(`the second build-all was expected to make nothing: ${run.stdout.slice(-800)}`);
           noop.push(run.ms);
         }
       }
@@ -115,10 +132,21 @@ export async function benchBuildAll(report: (name: string, value: string) => voi
       totalCalls: ratio(perRegion.calls.total, copy.calls.total),
       wall: ratio(perRegion.wallMedianMs, copy.wallMedianMs),
     };
-    const row = (name: string, c: string, p: string, r: number) => report(name, `copy ${c.padStart(8)}   per-region ${p.padStart(8)}   per-region/copy ${x(r)}`);
+    const row = (name: string, c: string, p: string, r: number) =>
+      report(name, `copy ${c.padStart(8)}   per-region ${p.padStart(8)}   per-region/copy ${x(r)}`);
     console.log(`\nbuild-all, 2 templates (one extends the other) × ${REGIONS.length} regions × 2 architectures, against moto`);
-    row('  builds / copies (plan)', `${copy.builds}/${copy.copies}`, `${perRegion.builds}/${perRegion.copies}`, ratio(perRegion.builds, copy.builds));
-    row('  instance-hours (plan, 30 min per build)', copy.instanceHours.toFixed(1), perRegion.instanceHours.toFixed(1), ratios.instanceHours);
+    row(
+      '  builds / copies (plan)',
+      `${copy.builds}/${copy.copies}`,
+      `${perRegion.builds}/${perRegion.copies}`,
+      ratio(perRegion.builds, copy.builds),
+    );
+    row(
+      '  instance-hours (plan, 30 min per build)',
+      copy.instanceHours.toFixed(1),
+      perRegion.instanceHours.toFixed(1),
+      ratios.instanceHours,
+    );
     for (const op of OPERATIONS) row(`  API calls: ${op}`, String(copy.calls[op]), String(perRegion.calls[op]), ratios[op]);
     row('  API calls: total', String(copy.calls.total), String(perRegion.calls.total), ratios.totalCalls);
     row(`  wall time (median of ${RUNS}, from empty state)`, ms(copy.wallMedianMs), ms(perRegion.wallMedianMs), ratios.wall);

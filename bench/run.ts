@@ -46,14 +46,21 @@ async function benchLocal(): Promise<void> {
       PRISM_AMI_LOCAL_WORK_DIR: join(dir, 'work'),
     };
     // Warm the base cache (a no-op when it exists).
-    const warm = await timePrism(['ami', 'build', 'bench', '--provider', 'local', '--templates-dir', join(dir, 'templates'), '--json'], { env });
+    const warm = await timePrism(['ami', 'build', 'bench', '--provider', 'local', '--templates-dir', join(dir, 'templates'), '--json'], {
+      env,
+    });
     if (warm.code !== 0) throw new Error(`warm-up build failed: ${warm.stdout.slice(-800)}`);
     const overheads: number[] = [];
     const walls: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const run = await timePrism(['ami', 'build', 'bench', '--provider', 'local', '--templates-dir', join(dir, 'templates'), '--force', '--json'], { env });
+      const run = await timePrism(
+        ['ami', 'build', 'bench', '--provider', 'local', '--templates-dir', join(dir, 'templates'), '--force', '--json'],
+        { env },
+      );
       if (run.code !== 0) throw new Error(`build failed: ${run.stdout.slice(-800)}`);
-      const setup = events(run.stdout).filter((e) => e.type === 'step-end' && String(e.step).startsWith('setup-')).reduce((sum, e) => sum + Number(e.durationMs), 0);
+      const setup = events(run.stdout)
+        .filter((e) => e.type === 'step-end' && String(e.step).startsWith('setup-'))
+        .reduce((sum, e) => sum + Number(e.durationMs), 0);
       overheads.push(run.ms - setup);
       walls.push(run.ms);
     }
@@ -82,7 +89,10 @@ async function main(): Promise<void> {
   Object.assign(results, await benchAws(report));
   Object.assign(results, await benchBuildAll(report));
   await mkdir(new URL('./results/', import.meta.url), { recursive: true });
-  await writeFile(new URL('./results/latest.json', import.meta.url), `${JSON.stringify({ at: new Date().toISOString(), ...results }, null, 2)}\n`);
+  await writeFile(
+    new URL('./results/latest.json', import.meta.url),
+    `${JSON.stringify({ at: new Date().toISOString(), ...results }, null, 2)}\n`,
+  );
   console.log('\nwritten to bench/results/latest.json');
 }
 

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --with-moto
 echo "==> npm ci"
 npm ci --no-audit --no-fund
+echo "==> npm run lint (types, ESLint, Prettier)"
+npm run lint
 # Local end-to-end builds must run here, not be skipped.
 export PRISM_AMI_REQUIRE_E2E=1
 npm test

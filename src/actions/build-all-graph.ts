@@ -68,12 +68,17 @@ export function planGraph(plan: BuildPlan, work: GraphWork): { nodes: WorkNode<N
   for (const item of plan.items) {
     const parent = item.parent ? byKey.get(item.parent) : undefined;
     for (const region of item.regions) {
-      if (!item.buildRegions.includes(region) && !item.copyTo.includes(region)) add('have', item, region, { needs: [], pools: [], skip: true, run: never });
+      if (!item.buildRegions.includes(region) && !item.copyTo.includes(region))
+        add('have', item, region, { needs: [], pools: [], skip: true, run: never });
     }
     for (const region of item.buildRegions) {
       // The parent's image where this child is built; where the parent has none, its builds.
       const needs = parent ? [producer(parent, region) ?? parent.buildRegions.map((r) => nodeId('build', parent, r))].flat() : [];
-      add('build', item, region, { needs: needs.filter((n) => n !== undefined), pools: ['build'], run: ({ signal }) => work.build(item, region, signal) });
+      add('build', item, region, {
+        needs: needs.filter((n) => n !== undefined),
+        pools: ['build'],
+        run: ({ signal }) => work.build(item, region, signal),
+      });
     }
     for (const region of item.copyTo) {
       const from = item.action === 'copy' ? undefined : nodeId('build', item, item.buildRegions[0]);
@@ -92,7 +97,13 @@ function never(): Promise<never> {
 }
 
 /** A row per template, architecture and region, in plan order. */
-export function graphRows(plan: BuildPlan, graph: GraphResult<NodeValue>, info: Map<string, NodeInfo>, upToDate: (item: PlanItem, region: string) => string | undefined, durations: Map<string, number>): TargetRow[] {
+export function graphRows(
+  plan: BuildPlan,
+  graph: GraphResult<NodeValue>,
+  info: Map<string, NodeInfo>,
+  upToDate: (item: PlanItem, region: string) => string | undefined,
+  durations: Map<string, number>,
+): TargetRow[] {
   const rows: TargetRow[] = [];
   const describe = (id: string) => {
     const i = info.get(id)!;
@@ -100,7 +111,12 @@ export function graphRows(plan: BuildPlan, graph: GraphResult<NodeValue>, info: 
   };
   for (const [id, node] of info) {
     const result = graph.results.get(id)!;
-    const row = { template: node.item.template, architecture: node.item.architecture, region: node.region, durationMs: durations.get(id) ?? 0 };
+    const row = {
+      template: node.item.template,
+      architecture: node.item.architecture,
+      region: node.region,
+      durationMs: durations.get(id) ?? 0,
+    };
     if (node.kind === 'have') {
       const imageId = upToDate(node.item, node.region);
       rows.push({ ...row, result: 'up to date', ...(imageId ? { imageId } : {}) });
@@ -109,10 +125,17 @@ export function graphRows(plan: BuildPlan, graph: GraphResult<NodeValue>, info: 
     rows.push({ ...row, ...resultOf(node.kind, result, describe) });
   }
   const order = new Map(plan.items.map((item, i) => [item.key, i]));
-  return rows.sort((a, b) => order.get(`${a.template}/${a.architecture}`)! - order.get(`${b.template}/${b.architecture}`)! || a.region.localeCompare(b.region));
+  return rows.sort(
+    (a, b) =>
+      order.get(`${a.template}/${a.architecture}`)! - order.get(`${b.template}/${b.architecture}`)! || a.region.localeCompare(b.region),
+  );
 }
 
-function resultOf(kind: 'build' | 'copy', result: NodeResult<NodeValue>, describe: (id: string) => string): Pick<TargetRow, 'result' | 'imageId' | 'error'> {
+function resultOf(
+  kind: 'build' | 'copy',
+  result: NodeResult<NodeValue>,
+  describe: (id: string) => string,
+): Pick<TargetRow, 'result' | 'imageId' | 'error'> {
   const made = result.value?.made;
   const runError = result.value?.outcome.error;
   const error = runError ? errorMessage(runError) : result.error !== undefined ? errorMessage(result.error) : undefined;
@@ -122,7 +145,9 @@ function resultOf(kind: 'build' | 'copy', result: NodeResult<NodeValue>, describ
       return { result: kind === 'build' ? 'built' : 'copied', imageId: made!.image.id };
     case 'failed':
       // A build whose image exists but could not be recorded still made its image.
-      return made?.image ? { result: kind === 'build' ? 'built' : 'copied', imageId: made.image.id, ...withError } : { result: 'failed', ...withError };
+      return made?.image
+        ? { result: kind === 'build' ? 'built' : 'copied', imageId: made.image.id, ...withError }
+        : { result: 'failed', ...withError };
     case 'blocked':
       return { result: 'blocked', error: `${describe(result.blockedBy!)} failed` };
     default:

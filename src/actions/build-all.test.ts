@@ -10,10 +10,14 @@ import { buildAll, type BuildAllResult } from './build-all.js';
 const test = (name: string) => `[{name: "${name}", command: "true", expected_exit_code: 0}]`;
 const root = (name: string, regions = '[us-east-1, us-west-2]') =>
   `name: ${name}\nbase_ami: {source: debian-12, architecture: [x86_64]}\nregions: ${regions}\nsetup_steps: [{name: "${name} setup", script: "echo ${name}"}]\nvalidation_tests: ${test(`${name} ok`)}\n`;
-const child = (name: string, parent: string) => `name: ${name}\nextends: ${parent}\nsetup_steps: [{name: "${name} setup", script: "echo ${name}"}]\nvalidation_tests: ${test(`${name} ok`)}\n`;
+const child = (name: string, parent: string) =>
+  `name: ${name}\nextends: ${parent}\nsetup_steps: [{name: "${name} setup", script: "echo ${name}"}]\nvalidation_tests: ${test(`${name} ok`)}\n`;
 
 /** build-all over real template files and a real file registry, with an in-memory cloud per region. */
-async function run(files: Record<string, string>, options: { cloud?: MemoryCloudOptions; concurrency?: number; failFast?: boolean; registry?: string } = {}) {
+async function run(
+  files: Record<string, string>,
+  options: { cloud?: MemoryCloudOptions; concurrency?: number; failFast?: boolean; registry?: string } = {},
+) {
   const dir = await tempDir();
   await writeFiles(dir, Object.fromEntries(Object.entries(files).map(([slug, text]) => [`templates/${slug}.yml`, text])));
   const registry = join(dir, 'registry.json');
@@ -38,8 +42,19 @@ async function run(files: Record<string, string>, options: { cloud?: MemoryCloud
     },
   });
   const rows = result.rows.map((r) => `${r.template} ${r.region} ${r.result}${r.error ? ` (${r.error.split('\n')[0]})` : ''}`);
-  const starts = events.filter((e): e is Extract<BuildEvent, { type: 'run-start' }> => e.type === 'run-start').map((e) => `${e.kind} ${e.target.template} ${e.target.region}`);
-  return { result, rows, clouds, starts, registry: () => readFile(registry, 'utf8').then((t) => JSON.parse(t) as { templates: Record<string, { amis: Record<string, { x86_64?: { ami_id: string } }> }> }) };
+  const starts = events
+    .filter((e): e is Extract<BuildEvent, { type: 'run-start' }> => e.type === 'run-start')
+    .map((e) => `${e.kind} ${e.target.template} ${e.target.region}`);
+  return {
+    result,
+    rows,
+    clouds,
+    starts,
+    registry: () =>
+      readFile(registry, 'utf8').then(
+        (t) => JSON.parse(t) as { templates: Record<string, { amis: Record<string, { x86_64?: { ami_id: string } }> }> },
+      ),
+  };
 }
 
 describe('buildAll: the plan as a work graph, with an in-memory cloud', () => {
@@ -60,7 +75,10 @@ describe('buildAll: the plan as a work graph, with an in-memory cloud', () => {
   });
 
   it('--fail-fast: the first failure cancels the build still running and what has not started; its copies are blocked', async () => {
-    const { rows, result } = await run({ bad: root('bad'), hang: root('hang'), later: root('later') }, { failFast: true, concurrency: 2, cloud: { exec: { 'bad setup': { exitCode: 2 }, 'hang setup': 'hang' } } });
+    const { rows, result } = await run(
+      { bad: root('bad'), hang: root('hang'), later: root('later') },
+      { failFast: true, concurrency: 2, cloud: { exec: { 'bad setup': { exitCode: 2 }, 'hang setup': 'hang' } } },
+    );
     expect(rows).toEqual([
       'bad us-east-1 failed (setup step "bad setup" failed with exit code 2)',
       'bad us-west-2 blocked (bad x86_64 us-east-1 failed)',
@@ -87,7 +105,10 @@ describe('buildAll: the plan as a work graph, with an in-memory cloud', () => {
   });
 
   it('a partial run: the image is built and recorded, a failed copy is a failed row, the others are copied', async () => {
-    const { rows, result, registry } = await run({ base: root('base', '[us-east-1, us-east-2, us-west-2]') }, { cloud: { failCopyTo: ['us-west-2'] } });
+    const { rows, result, registry } = await run(
+      { base: root('base', '[us-east-1, us-east-2, us-west-2]') },
+      { cloud: { failCopyTo: ['us-west-2'] } },
+    );
     expect(rows.map((r) => r.replace(/ami-[0-9a-f]+/, 'AMI'))).toEqual([
       'base us-east-1 built',
       'base us-east-2 copied',
@@ -98,12 +119,23 @@ describe('buildAll: the plan as a work graph, with an in-memory cloud', () => {
   });
 
   it('a ready child does not wait behind unrelated queued builds (one build at a time)', async () => {
-    const { starts } = await run({ a1: root('a1', '[us-east-1]'), a2: root('a2', '[us-east-1]'), base: root('base', '[us-east-1]'), zchild: child('zchild', 'base') }, { concurrency: 1 });
+    const { starts } = await run(
+      { a1: root('a1', '[us-east-1]'), a2: root('a2', '[us-east-1]'), base: root('base', '[us-east-1]'), zchild: child('zchild', 'base') },
+      { concurrency: 1 },
+    );
     expect(starts).toEqual(['build base us-east-1', 'build zchild us-east-1', 'build a1 us-east-1', 'build a2 us-east-1']);
   });
 
   it("a child needs its parent's image only where the child is built: a failed parent copy elsewhere does not block it", async () => {
-    const { rows } = await run({ base: root('base', '[us-east-1, eu-west-1]'), app: child('app', 'base') }, { cloud: { failCopyTo: ['eu-west-1'] } });
-    expect(rows.map((r) => r.replace(/ \(.*/, ''))).toEqual(['base eu-west-1 failed', 'base us-east-1 built', 'app eu-west-1 failed', 'app us-east-1 built']);
+    const { rows } = await run(
+      { base: root('base', '[us-east-1, eu-west-1]'), app: child('app', 'base') },
+      { cloud: { failCopyTo: ['eu-west-1'] } },
+    );
+    expect(rows.map((r) => r.replace(/ \(.*/, ''))).toEqual([
+      'base eu-west-1 failed',
+      'base us-east-1 built',
+      'app eu-west-1 failed',
+      'app us-east-1 built',
+    ]);
   });
 });

@@ -54,12 +54,20 @@ export async function buildAll(options: BuildAllOptions): Promise<BuildAllResult
   };
   templates.forEach(collect);
 
-  const clients = options.awsClients ?? (settings.provider === 'aws' && !options.providerFor ? new (await import('../core/aws-clients.js')).AwsClients() : undefined);
+  const clients =
+    options.awsClients ??
+    (settings.provider === 'aws' && !options.providerFor ? new (await import('../core/aws-clients.js')).AwsClients() : undefined);
   const recorder = await openRecorder(settings, clients);
   const providers = new Map<string, Promise<Provider>>();
   const providerFor = (region: string): Promise<Provider> => {
     let p = providers.get(region);
-    if (!p) providers.set(region, (p = options.providerFor?.(region) ?? createProvider(settings.provider, { settings, region, ...(clients ? { awsClients: clients } : {}) })));
+    if (!p)
+      providers.set(
+        region,
+        (p =
+          options.providerFor?.(region) ??
+          createProvider(settings.provider, { settings, region, ...(clients ? { awsClients: clients } : {}) })),
+      );
     return p;
   };
   const durations = new Map<string, number>();
@@ -71,7 +79,13 @@ export async function buildAll(options: BuildAllOptions): Promise<BuildAllResult
       failFast: options.failFast ?? false,
       signal: options.signal,
     });
-    const rows = graphRows(plan, graph, info, (item, region) => current(registry, { template: item.template, region, architecture: item.architecture })?.ami_id, durations);
+    const rows = graphRows(
+      plan,
+      graph,
+      info,
+      (item, region) => current(registry, { template: item.template, region, architecture: item.architecture })?.ami_id,
+      durations,
+    );
     return { plan, rows, status: overallStatus(rows, options.signal.aborted) };
   } finally {
     recorder.close();

@@ -36,7 +36,19 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   if (!options.force) {
     const existing = await provider.findImage(template.slug, architecture, fingerprint);
     if (existing) {
-      options.emit({ type: 'run-end', kind: 'build', target, status: 'skipped', durationMs: 0, image: { id: existing.id, name: existing.name, region: existing.region, ...(existing.sizeBytes !== undefined ? { sizeBytes: existing.sizeBytes } : {}) } });
+      options.emit({
+        type: 'run-end',
+        kind: 'build',
+        target,
+        status: 'skipped',
+        durationMs: 0,
+        image: {
+          id: existing.id,
+          name: existing.name,
+          region: existing.region,
+          ...(existing.sizeBytes !== undefined ? { sizeBytes: existing.sizeBytes } : {}),
+        },
+      });
       return { status: 'skipped', target, fingerprint, existing };
     }
   }
@@ -63,7 +75,10 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
 /** The engine's settings for a build of a resolved target: its id, log file, journal and version. */
 export function buildRunSettings(
   target: Pick<ResolvedTarget, 'settings' | 'template' | 'architecture' | 'provider' | 'fingerprint'>,
-  extra: Omit<BuildRunSettings, 'provider' | 'template' | 'architecture' | 'version' | 'buildId' | 'fingerprint' | 'logFile'> & { version?: string; logSuffix?: string },
+  extra: Omit<BuildRunSettings, 'provider' | 'template' | 'architecture' | 'version' | 'buildId' | 'fingerprint' | 'logFile'> & {
+    version?: string;
+    logSuffix?: string;
+  },
 ): BuildRunSettings {
   const { logSuffix, version, ...rest } = extra;
   const buildId = newBuildId();

@@ -28,7 +28,11 @@ export async function chooseChangeBase(repo: GitRepository, since: string | unde
         hint: 'pass --since REF to say what to compare with',
       });
     }
-    return { commit: base, ref: `merge-base HEAD ${defaultRef}`, why: `merge base of ${branch ?? 'HEAD'} with the default branch ${defaultRef}` };
+    return {
+      commit: base,
+      ref: `merge-base HEAD ${defaultRef}`,
+      why: `merge base of ${branch ?? 'HEAD'} with the default branch ${defaultRef}`,
+    };
   }
   const previous = await repo.commitOf('HEAD~1');
   const where = defaultRef === undefined ? 'no default branch found' : `on the default branch ${defaultName}`;

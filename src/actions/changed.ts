@@ -47,7 +47,10 @@ export async function changed(options: ChangedOptions): Promise<ChangedReport> {
   const cwd = options.cwd ?? process.cwd();
   const library = new TemplateLibrary(resolve(cwd, options.templatesDir));
   if (options.templates !== undefined) {
-    if (options.since !== undefined) throw new PrismError('USAGE', '--since and --templates do not go together', { hint: '--templates names the templates itself; --since asks git' });
+    if (options.since !== undefined)
+      throw new PrismError('USAGE', '--since and --templates do not go together', {
+        hint: '--templates names the templates itself; --since asks git',
+      });
     const nodes = await readTemplateNodes(library);
     return report(await requested(options.templates, library, nodes), nodes, [], [], options.architectures);
   }
@@ -68,7 +71,13 @@ export async function changed(options: ChangedOptions): Promise<ChangedReport> {
   return { ...report(direct.changed, nodes, direct.removed, direct.ignored, options.architectures), since };
 }
 
-function report(direct: ReadonlyMap<string, Reason[]>, nodes: TemplateNode[], removed: string[], ignored: IgnoredChange[], architectures?: readonly Architecture[]): ChangedReport {
+function report(
+  direct: ReadonlyMap<string, Reason[]>,
+  nodes: TemplateNode[],
+  removed: string[],
+  ignored: IgnoredChange[],
+  architectures?: readonly Architecture[],
+): ChangedReport {
   const details = withDescendants(direct, nodes, removed);
   return {
     templates: details.map((d) => d.template),
@@ -81,8 +90,13 @@ function report(direct: ReadonlyMap<string, Reason[]>, nodes: TemplateNode[], re
 
 async function requested(list: string, library: TemplateLibrary, nodes: TemplateNode[]): Promise<Map<string, Reason[]>> {
   const names = list.split(/[\s,]+/).filter(Boolean);
-  if (names.length === 0) throw new PrismError('USAGE', '--templates is empty', { hint: 'name templates, e.g. --templates r-research,basic-ubuntu, or --templates all' });
-  const slugs = names.includes('all') ? nodes.map((n) => n.slug) : await Promise.all(names.map(async (name) => (await library.find(name)).slug));
+  if (names.length === 0)
+    throw new PrismError('USAGE', '--templates is empty', {
+      hint: 'name templates, e.g. --templates r-research,basic-ubuntu, or --templates all',
+    });
+  const slugs = names.includes('all')
+    ? nodes.map((n) => n.slug)
+    : await Promise.all(names.map(async (name) => (await library.find(name)).slug));
   return new Map(slugs.map((slug) => [slug, [{ kind: 'requested' }]]));
 }
 
@@ -94,7 +108,9 @@ async function repoLayout(repo: GitRepository, templatesDir: string, sharedPaths
     const real = await realpath(absolute).catch(() => absolute);
     const rel = relative(root, real);
     if (rel.startsWith('..') || isAbsolute(rel)) {
-      throw new PrismError('USAGE', `${what} ${path} is outside the git repository ${repo.root}`, { hint: 'change detection only sees files of the repository' });
+      throw new PrismError('USAGE', `${what} ${path} is outside the git repository ${repo.root}`, {
+        hint: 'change detection only sees files of the repository',
+      });
     }
     return normalizeRepoPath(rel.split(sep).join('/'));
   };

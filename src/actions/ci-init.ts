@@ -68,7 +68,9 @@ export async function ciInit(options: CiInitOptions): Promise<CiInitReport> {
   });
   const file = options.output ? resolve(cwd, options.output) : join(root, WORKFLOW_PATH);
   const overwritten = await writeWorkflow(file, renderWorkflow(settings), options.force ?? false);
-  const missing = [!settings.roleArn && '--role-arn', !settings.registry && '--registry', !settings.regions && '--regions'].filter((f): f is string => Boolean(f));
+  const missing = [!settings.roleArn && '--role-arn', !settings.registry && '--registry', !settings.regions && '--regions'].filter(
+    (f): f is string => Boolean(f),
+  );
   return { file, settings, missing, overwritten };
 }
 
@@ -76,7 +78,10 @@ export async function ciInit(options: CiInitOptions): Promise<CiInitReport> {
 async function writeWorkflow(file: string, text: string, force: boolean): Promise<boolean> {
   await mkdir(dirname(file), { recursive: true });
   if (force) {
-    const existed = await stat(file).then(() => true, () => false);
+    const existed = await stat(file).then(
+      () => true,
+      () => false,
+    );
     await writeFileAtomic(file, text);
     return existed;
   }
@@ -85,7 +90,9 @@ async function writeWorkflow(file: string, text: string, force: boolean): Promis
     handle = await open(file, 'wx');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new PrismError('USAGE', `${file} already exists`, { hint: 'pass --force to replace it (your edits to it are lost), or --output to write elsewhere' });
+      throw new PrismError('USAGE', `${file} already exists`, {
+        hint: 'pass --force to replace it (your edits to it are lost), or --output to write elsewhere',
+      });
     }
     throw error;
   }
@@ -103,7 +110,10 @@ function s3Only(location: string | undefined): string | undefined {
 
 function repoPath(root: string, absolute: string, what: string): string {
   const rel = relative(root, absolute);
-  if (rel.startsWith('..') || isAbsolute(rel)) throw new PrismError('USAGE', `${what} ${absolute} is outside the repository ${root}`, { hint: 'the workflow only sees files of the repository' });
+  if (rel.startsWith('..') || isAbsolute(rel))
+    throw new PrismError('USAGE', `${what} ${absolute} is outside the repository ${root}`, {
+      hint: 'the workflow only sees files of the repository',
+    });
   return normalizeRepoPath(rel.split(sep).join('/'));
 }
 
@@ -123,9 +133,19 @@ async function neededStages(templatesDir: string): Promise<number> {
 /** True when the repository's package.json depends on prism-ami and a lock file pins it. */
 async function pinsPrismAmi(root: string): Promise<boolean> {
   try {
-    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+      devDependencies?: Record<string, string>;
+    };
     if (!pkg.dependencies?.['prism-ami'] && !pkg.devDependencies?.['prism-ami']) return false;
-    const locks = await Promise.all(['package-lock.json', 'npm-shrinkwrap.json'].map((f) => stat(join(root, f)).then(() => true, () => false)));
+    const locks = await Promise.all(
+      ['package-lock.json', 'npm-shrinkwrap.json'].map((f) =>
+        stat(join(root, f)).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
     return locks.some(Boolean);
   } catch {
     return false;

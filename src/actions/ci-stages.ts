@@ -42,7 +42,10 @@ export async function readSelection(path: string, cwd = process.cwd()): Promise<
   try {
     return await readFile(resolve(cwd, path), 'utf8');
   } catch (error) {
-    throw new PrismError('USAGE', `cannot read ${path}`, { cause: error, hint: 'pass the file prism ami changed --json (or plan --json) wrote, or - for stdin' });
+    throw new PrismError('USAGE', `cannot read ${path}`, {
+      cause: error,
+      hint: 'pass the file prism ami changed --json (or plan --json) wrote, or - for stdin',
+    });
   }
 }
 
@@ -64,7 +67,8 @@ function readMatrix(text: string, source: string): Matrix {
   return {
     include: include.map((entry: unknown, i): MatrixEntry => {
       const e = entry as Partial<MatrixEntry> | null;
-      if (!e || typeof e.template !== 'string' || !isArchitecture(e.architecture)) return fail(`entry ${i + 1} needs a template and an architecture (x86_64 or arm64)`);
+      if (!e || typeof e.template !== 'string' || !isArchitecture(e.architecture))
+        return fail(`entry ${i + 1} needs a template and an architecture (x86_64 or arm64)`);
       return e as MatrixEntry;
     }),
   };

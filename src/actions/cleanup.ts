@@ -52,7 +52,9 @@ interface Candidate {
  */
 export async function cleanup(options: CleanupOptions): Promise<CleanupReport> {
   if (!Number.isInteger(options.keepLatest) || options.keepLatest < 1) {
-    throw new PrismError('USAGE', '--keep-latest must be a whole number of 1 or more', { hint: 'the current image is always kept; --keep-latest 3 keeps the three newest too' });
+    throw new PrismError('USAGE', '--keep-latest must be a whole number of 1 or more', {
+      hint: 'the current image is always kept; --keep-latest 3 keeps the three newest too',
+    });
   }
   const settings = resolveSettings(options);
   return withRegistry(settings, async (store) => {
@@ -84,7 +86,13 @@ export async function cleanup(options: CleanupOptions): Promise<CleanupReport> {
   });
 }
 
-function decide(candidates: Candidate[], doc: RegistryDocument, keep: number, pinned: ReadonlySet<string>, inUse: ReadonlyMap<string, string>): CleanupItem[] {
+function decide(
+  candidates: Candidate[],
+  doc: RegistryDocument,
+  keep: number,
+  pinned: ReadonlySet<string>,
+  inUse: ReadonlyMap<string, string>,
+): CleanupItem[] {
   const groups = new Map<string, Candidate[]>();
   for (const c of candidates) {
     const key = `${c.template}/${c.region}/${c.architecture}`;
@@ -94,7 +102,11 @@ function decide(candidates: Candidate[], doc: RegistryDocument, keep: number, pi
   for (const group of groups.values()) {
     const sorted = [...group].sort((a, b) => b.created.localeCompare(a.created) || b.imageId.localeCompare(a.imageId));
     const head = sorted[0];
-    const currentId = current(doc, { template: head.template, region: head.region, architecture: head.architecture as 'x86_64' | 'arm64' })?.ami_id;
+    const currentId = current(doc, {
+      template: head.template,
+      region: head.region,
+      architecture: head.architecture as 'x86_64' | 'arm64',
+    })?.ami_id;
     sorted.forEach((c, index) => {
       const why =
         c.imageId === currentId
@@ -107,7 +119,13 @@ function decide(candidates: Candidate[], doc: RegistryDocument, keep: number, pi
       items.push({ ...c, decision: why ? 'keep' : 'delete', why: why ?? `older than the ${keep} newest` });
     });
   }
-  return items.sort((a, b) => a.template.localeCompare(b.template) || a.region.localeCompare(b.region) || a.architecture.localeCompare(b.architecture) || b.created.localeCompare(a.created));
+  return items.sort(
+    (a, b) =>
+      a.template.localeCompare(b.template) ||
+      a.region.localeCompare(b.region) ||
+      a.architecture.localeCompare(b.architecture) ||
+      b.created.localeCompare(a.created),
+  );
 }
 
 /**
@@ -116,7 +134,7 @@ function decide(candidates: Candidate[], doc: RegistryDocument, keep: number, pi
  */
 function keepParentsOfKept(items: CleanupItem[], builtOn: ReadonlyMap<string, readonly { id: string; template: string }[]>): void {
   const byId = new Map(items.map((i) => [i.imageId, i]));
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const item of items) {
       if (item.decision !== 'delete') continue;
@@ -134,7 +152,9 @@ function keepParentsOfKept(items: CleanupItem[], builtOn: ReadonlyMap<string, re
 async function markInRegistry(store: RegistryStore, item: CleanupItem): Promise<void> {
   await store.update((doc) => {
     const known = listImages(doc, { template: item.template, all: true }).some((r) => r.entry.ami_id === item.imageId);
-    return known ? markDeleted(doc, { template: item.template, amiId: item.imageId }, systemClock) : { document: doc, changed: false, result: [] };
+    return known
+      ? markDeleted(doc, { template: item.template, amiId: item.imageId }, systemClock)
+      : { document: doc, changed: false, result: [] };
   });
 }
 
@@ -154,19 +174,35 @@ async function awsInventory(options: CleanupOptions, settings: Settings, doc: Re
     import('../core/aws-clients.js'),
   ]);
   const clients = options.awsClients ?? new AwsClients();
-  const registryRows = listImages(doc, { all: true, ...(options.template ? { template: options.template } : {}) }).filter((r) => r.region !== LOCAL_REGION && r.entry.status !== 'deleted');
+  const registryRows = listImages(doc, { all: true, ...(options.template ? { template: options.template } : {}) }).filter(
+    (r) => r.region !== LOCAL_REGION && r.entry.status !== 'deleted',
+  );
   // --region (as a filter), else every region the settings and the registry know.
   const regions = options.region ? [options.region] : [...new Set([...settings.knownRegions, ...registryRows.map((r) => r.region)])];
   const byId = new Map<string, Candidate>();
   for (const r of registryRows) {
-    if (regions.includes(r.region)) byId.set(r.entry.ami_id, { template: r.template, architecture: r.architecture, region: r.region, imageId: r.entry.ami_id, created: r.entry.created });
+    if (regions.includes(r.region))
+      byId.set(r.entry.ami_id, {
+        template: r.template,
+        architecture: r.architecture,
+        region: r.region,
+        imageId: r.entry.ami_id,
+        created: r.entry.created,
+      });
   }
   const existing = new Set<string>();
   for (const region of regions) {
     for (const image of await taggedImages(clients, region, options.template)) {
       existing.add(image.id);
       const known = byId.get(image.id);
-      byId.set(image.id, { template: image.template, architecture: image.architecture, region, imageId: image.id, name: image.name, created: known?.created ?? image.created });
+      byId.set(image.id, {
+        template: image.template,
+        architecture: image.architecture,
+        region,
+        imageId: image.id,
+        name: image.name,
+        created: known?.created ?? image.created,
+      });
     }
   }
   const candidates = [...byId.values()];
@@ -200,7 +236,14 @@ async function localInventory(options: CleanupOptions, settings: Settings): Prom
     if (mounts.includes(store.layer(image.id))) inUse.set(image.id, 'a running container uses it');
   }
   return {
-    candidates: images.map((i) => ({ template: i.template, architecture: i.architecture, region: LOCAL_REGION, imageId: i.id, name: i.name, created: i.created })),
+    candidates: images.map((i) => ({
+      template: i.template,
+      architecture: i.architecture,
+      region: LOCAL_REGION,
+      imageId: i.id,
+      name: i.name,
+      created: i.created,
+    })),
     inUse,
     builtOn,
     remove: (item) => store.remove(item.imageId),

@@ -25,7 +25,10 @@ export async function dryRunBuild(options: DryRunOptions): Promise<DryRunReport>
   const template = await resolveTemplate(options.template, settings);
   const architecture = chooseArchitecture(template, options.architecture, settings.provider);
   if (settings.provider === 'local') {
-    const [{ checkLocalPrerequisites }, { suiteFor }] = await Promise.all([import('../providers/local/prerequisites.js'), import('../providers/local/suites.js')]);
+    const [{ checkLocalPrerequisites }, { suiteFor }] = await Promise.all([
+      import('../providers/local/prerequisites.js'),
+      import('../providers/local/suites.js'),
+    ]);
     const checks: DryRunReport['checks'] = [];
     const attempt = async (check: string, run: () => Promise<string> | string) => {
       try {

@@ -42,7 +42,10 @@ export async function findBuiltImage(ec2: EC2Client, request: FindImageRequest):
       else throw awsError(error, `looking up ${request.amiId} ${where}`);
     }
     const image = images[0];
-    if (!image) throw new PrismError('NOT_FOUND', `no image ${request.amiId} ${where}`, { hint: 'check the ID and --region (AMI IDs belong to one region)' });
+    if (!image)
+      throw new PrismError('NOT_FOUND', `no image ${request.amiId} ${where}`, {
+        hint: 'check the ID and --region (AMI IDs belong to one region)',
+      });
     checkImage(image, request);
     return taggedImage(image);
   }
@@ -67,11 +70,17 @@ export async function findBuiltImage(ec2: EC2Client, request: FindImageRequest):
   } catch (error) {
     throw awsError(error, `looking for images of ${request.template} ${where}`);
   }
-  const newest = images.filter((i) => i.State === 'available').sort((a, b) => (b.CreationDate ?? '').localeCompare(a.CreationDate ?? '') || (b.ImageId ?? '').localeCompare(a.ImageId ?? ''))[0];
+  const newest = images
+    .filter((i) => i.State === 'available')
+    .sort((a, b) => (b.CreationDate ?? '').localeCompare(a.CreationDate ?? '') || (b.ImageId ?? '').localeCompare(a.ImageId ?? ''))[0];
   if (!newest) {
-    throw new PrismError('NOT_FOUND', `no available image tagged prism:template=${request.template} and prism:architecture=${request.architecture} owned by this account ${where}`, {
-      hint: `build one (prism ami build ${request.template} --architecture ${request.architecture} --region ${request.region}), or name an image with --ami`,
-    });
+    throw new PrismError(
+      'NOT_FOUND',
+      `no available image tagged prism:template=${request.template} and prism:architecture=${request.architecture} owned by this account ${where}`,
+      {
+        hint: `build one (prism ami build ${request.template} --architecture ${request.architecture} --region ${request.region}), or name an image with --ami`,
+      },
+    );
   }
   return taggedImage(newest);
 }
@@ -84,14 +93,18 @@ function checkImage(image: Image, request: FindImageRequest): void {
   const id = image.ImageId!;
   const template = tag(image, 'prism:template');
   if (template !== undefined && template !== request.template) {
-    throw new PrismError('USAGE', `${id} was built from template "${template}", not "${request.template}"`, { hint: `record it with prism ami update-registry ${template} …` });
+    throw new PrismError('USAGE', `${id} was built from template "${template}", not "${request.template}"`, {
+      hint: `record it with prism ami update-registry ${template} …`,
+    });
   }
   const arch = tag(image, 'prism:architecture') ?? image.Architecture;
   if (arch !== undefined && arch !== request.architecture) {
     throw new PrismError('USAGE', `${id} is an ${arch} image, not ${request.architecture}`, { hint: `use --architecture ${arch}` });
   }
   if (image.State !== undefined && image.State !== 'available') {
-    throw new PrismError('USAGE', `${id} is ${image.State}, not available`, { hint: image.State === 'pending' ? 'wait until the image is available, then record it' : 'record an available image' });
+    throw new PrismError('USAGE', `${id} is ${image.State}, not available`, {
+      hint: image.State === 'pending' ? 'wait until the image is available, then record it' : 'record an available image',
+    });
   }
 }
 
@@ -119,7 +132,10 @@ export function awsError(error: unknown, doing: string): PrismError {
   const name = (error as Error).name ?? 'Error';
   const message = `${doing}: ${name}: ${(error as Error).message}`;
   if (name === 'CredentialsProviderError' || /credential/i.test((error as Error).message ?? '')) {
-    return new PrismError('CREDENTIALS_MISSING', message, { hint: 'set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or run aws sso login)', cause: error });
+    return new PrismError('CREDENTIALS_MISSING', message, {
+      hint: 'set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or run aws sso login)',
+      cause: error,
+    });
   }
   if (name === 'UnauthorizedOperation' || name === 'AuthFailure' || name === 'AccessDenied') {
     return new PrismError('PERMISSION_DENIED', message, { hint: 'the credentials need ec2:DescribeImages', cause: error });

@@ -60,7 +60,9 @@ export async function importLegacy(options: ImportLegacyOptions): Promise<Import
       for (const template of Object.keys(legacy.templates)) {
         await known(template).catch((error: unknown) => {
           if (error instanceof PrismError && error.code === 'TEMPLATE_NOT_FOUND') {
-            throw new PrismError(error.code, `${options.file}: ${error.message}`, { hint: `${error.hint ?? ''}; --allow-unknown-templates imports it anyway`.replace(/^; /, '') });
+            throw new PrismError(error.code, `${options.file}: ${error.message}`, {
+              hint: `${error.hint ?? ''}; --allow-unknown-templates imports it anyway`.replace(/^; /, ''),
+            });
           }
           throw error;
         });
@@ -80,14 +82,29 @@ export async function importLegacy(options: ImportLegacyOptions): Promise<Import
             const known = findImage(document, amiId, template).find((row) => row.region === region && row.architecture === architecture);
             const now = current(document, slot);
             if (known) {
-              images.push({ ...slot, amiId, status: known.entry.status === 'revoked' || known.entry.status === 'deleted' ? 'revoked' : 'already-recorded' });
+              images.push({
+                ...slot,
+                amiId,
+                status: known.entry.status === 'revoked' || known.entry.status === 'deleted' ? 'revoked' : 'already-recorded',
+              });
               continue;
             }
             if (now && !options.replace) {
               images.push({ ...slot, amiId, status: 'kept-current', current: now.ami_id });
               continue;
             }
-            const next = record(document, { ...slot, amiId, created, version: LEGACY_VERSION, validated: options.validated ?? false, ...(options.validated ? { validatedAt: created } : {}) }, systemClock);
+            const next = record(
+              document,
+              {
+                ...slot,
+                amiId,
+                created,
+                version: LEGACY_VERSION,
+                validated: options.validated ?? false,
+                ...(options.validated ? { validatedAt: created } : {}),
+              },
+              systemClock,
+            );
             document = next.document;
             changed ||= next.changed;
             images.push({ ...slot, amiId, status: 'imported' });
@@ -97,7 +114,10 @@ export async function importLegacy(options: ImportLegacyOptions): Promise<Import
       return { document, changed, result: images };
     };
     return withPublisher(settings, async (publisher) => {
-      const outcome = await changeRegistry(store, change, { ...(publisher ? { publisher } : {}), touched: (images) => images.filter((i) => i.status !== 'kept-current') });
+      const outcome = await changeRegistry(store, change, {
+        ...(publisher ? { publisher } : {}),
+        touched: (images) => images.filter((i) => i.status !== 'kept-current'),
+      });
       return { file: options.file, format: legacy.format, images: outcome.result, changed: outcome.changed, published: outcome.published };
     });
   });

@@ -22,7 +22,11 @@ const where = (d: Diagnostic) => `${d.rule}@${d.line}:${d.column}`;
 async function lintFolder(files: Record<string, string>, options: { shellcheck?: boolean; templates?: string[] } = {}) {
   const dir = await tempDir();
   await writeFiles(dir, files);
-  const report = await lint({ templatesDir: dir, shellcheck: options.shellcheck ?? false, ...(options.templates ? { templates: options.templates } : {}) });
+  const report = await lint({
+    templatesDir: dir,
+    shellcheck: options.shellcheck ?? false,
+    ...(options.templates ? { templates: options.templates } : {}),
+  });
   return { dir, report };
 }
 
@@ -46,7 +50,7 @@ const PASSWORD = yamlLines(
 );
 
 describe('lint (the action) on folders of real files', () => {
-  it('reports a script finding at the template file\'s own line and column', async () => {
+  it("reports a script finding at the template file's own line and column", async () => {
     const { dir, report } = await lintFolder({ 'password.yml': PASSWORD });
     expect(report.diagnostics.map(where)).toEqual(['script/literal-password@12:25']);
     const [d] = report.diagnostics;
@@ -60,7 +64,7 @@ describe('lint (the action) on folders of real files', () => {
     expect(report.shellcheck).toBe('off');
   });
 
-  it('maps findings inside setup_steps to each step\'s own lines', async () => {
+  it("maps findings inside setup_steps to each step's own lines", async () => {
     const steps = yamlLines(
       /*  1 */ 'name: Steps',
       /*  2 */ 'base_ami: {source: debian-12}',
@@ -94,7 +98,13 @@ describe('lint (the action) on folders of real files', () => {
     const { report } = await lintFolder({
       'empty.yml': yamlLines('name: Empty', 'base_ami: {source: debian-12}', 'setup_script: "set -e; echo hi"', 'validation_tests: []'),
       'none.yml': yamlLines('name: None', 'base_ami: {source: debian-12}', 'setup_script: "set -e; echo hi"'),
-      'legacy.yml': yamlLines('name: Old', 'base: amazon-linux-2', 'build_steps:', '  - {name: a, script: "set -e; echo a"}', 'validation: []'),
+      'legacy.yml': yamlLines(
+        'name: Old',
+        'base: amazon-linux-2',
+        'build_steps:',
+        '  - {name: a, script: "set -e; echo a"}',
+        'validation: []',
+      ),
     });
     expect(report.diagnostics.map((d) => `${d.file.split('/').pop()} ${where(d)} ${d.severity}`)).toEqual([
       'empty.yml validation/empty@4:1 warning',
@@ -105,7 +115,13 @@ describe('lint (the action) on folders of real files', () => {
 
   it('does not warn about a child whose tests all come from its parent', async () => {
     const { report } = await lintFolder({
-      'parent.yml': yamlLines('name: P', 'base_ami: {source: debian-12}', 'setup_script: "set -e; echo p"', 'validation_tests:', '  - {name: t, command: "true", expected_exit_code: 0}'),
+      'parent.yml': yamlLines(
+        'name: P',
+        'base_ami: {source: debian-12}',
+        'setup_script: "set -e; echo p"',
+        'validation_tests:',
+        '  - {name: t, command: "true", expected_exit_code: 0}',
+      ),
       'child.yml': yamlLines('name: C', 'extends: parent', 'setup_script: "set -e; echo c"'),
     });
     expect(report.diagnostics).toEqual([]);
@@ -114,11 +130,20 @@ describe('lint (the action) on folders of real files', () => {
 
   it('reports template errors as diagnostics beside the clean templates, without throwing', async () => {
     const { report } = await lintFolder({
-      'good.yml': yamlLines('name: Good', 'base_ami: {source: debian-12}', 'setup_script: "set -e; echo ok"', 'validation_tests:', '  - {name: t, command: "true", expected_exit_code: 0}'),
+      'good.yml': yamlLines(
+        'name: Good',
+        'base_ami: {source: debian-12}',
+        'setup_script: "set -e; echo ok"',
+        'validation_tests:',
+        '  - {name: t, command: "true", expected_exit_code: 0}',
+      ),
       'bad.yml': yamlLines('name: Bad', 'base_ami: {source: debian-12}', 'setup_script: "set -e"', 'ports: [70000]'),
       'orphan.yml': yamlLines('name: Orphan', 'extends: nowhere', 'setup_script: "set -e"'),
     });
-    expect(report.diagnostics.map((d) => `${d.file.split('/').pop()} ${where(d)}`)).toEqual(['bad.yml schema/port@4:9', 'orphan.yml extends/missing@2:10']);
+    expect(report.diagnostics.map((d) => `${d.file.split('/').pop()} ${where(d)}`)).toEqual([
+      'bad.yml schema/port@4:9',
+      'orphan.yml extends/missing@2:10',
+    ]);
     expect(report.templates.map((t) => [t.slug, t.errors])).toEqual([
       ['bad', 1],
       ['good', 0],
@@ -132,13 +157,25 @@ describe('lint (the action) on folders of real files', () => {
     await writeFiles(dir, { 'password.yml': PASSWORD });
     const all = await lint({ templatesDir: dir, shellcheck: false });
     expect(all.diagnostics.some((d) => d.rule === 'script/literal-password' && d.severity === 'error')).toBe(true);
-    const report = await lint({ templatesDir: dir, shellcheck: false, disable: ['script/literal-password', 'script/no-errexit', 'script/apt-interactive', 'script/plain-http'] });
+    const report = await lint({
+      templatesDir: dir,
+      shellcheck: false,
+      disable: ['script/literal-password', 'script/no-errexit', 'script/apt-interactive', 'script/plain-http'],
+    });
     expect(report.diagnostics.map((d) => d.rule)).toEqual(['script/literal-password']);
   });
 
   it('lints templates named by slug and by path', async () => {
     const { dir } = await lintFolder({ 'password.yml': PASSWORD });
-    await writeFiles(dir, { 'other/fine.yml': yamlLines('name: F', 'base_ami: {source: debian-12}', 'setup_script: "set -e"', 'validation_tests:', '  - {name: t, command: "true", expected_exit_code: 0}') });
+    await writeFiles(dir, {
+      'other/fine.yml': yamlLines(
+        'name: F',
+        'base_ami: {source: debian-12}',
+        'setup_script: "set -e"',
+        'validation_tests:',
+        '  - {name: t, command: "true", expected_exit_code: 0}',
+      ),
+    });
     const report = await lint({ templatesDir: dir, shellcheck: false, templates: ['password', join(dir, 'other', 'fine.yml')] });
     expect(report.templates.map((t) => [t.slug, t.errors])).toEqual([
       ['password', 1],
@@ -180,10 +217,16 @@ describe('lint (the action) on folders of real files', () => {
       const report = await lint({ templatesDir: BUNDLED });
       expect(report.shellcheck).toBe('ran');
       expect(report.diagnostics).toEqual([]);
-      expect(report.templates.map((t) => t.slug)).toEqual(['basic-ubuntu', 'hello-web', 'hello-web-status', 'python-research', 'r-research']);
+      expect(report.templates.map((t) => t.slug)).toEqual([
+        'basic-ubuntu',
+        'hello-web',
+        'hello-web-status',
+        'python-research',
+        'r-research',
+      ]);
     });
 
-    it.skipIf(!HAS_SHELLCHECK)('reports a ShellCheck warning as shellcheck/SC<code> at the file\'s own line', async () => {
+    it.skipIf(!HAS_SHELLCHECK)("reports a ShellCheck warning as shellcheck/SC<code> at the file's own line", async () => {
       const file = yamlLines(
         /*  1 */ 'name: Shellcheck',
         /*  2 */ 'base_ami: {source: debian-12}',
@@ -198,7 +241,9 @@ describe('lint (the action) on folders of real files', () => {
       );
       const { report } = await lintFolder({ 'sc.yml': file }, { shellcheck: true });
       expect(report.shellcheck).toBe('ran');
-      expect(report.diagnostics.map((d) => `${where(d)} ${d.severity} ${d.path}`)).toEqual(['shellcheck/SC2164@7:7 warning setup_steps[0].script']);
+      expect(report.diagnostics.map((d) => `${where(d)} ${d.severity} ${d.path}`)).toEqual([
+        'shellcheck/SC2164@7:7 warning setup_steps[0].script',
+      ]);
       expect(report.diagnostics[0].fix).toBe('see https://www.shellcheck.net/wiki/SC2164');
     });
 

@@ -40,8 +40,10 @@ export interface PlanResult {
 export async function makePlan(options: PlanOptions): Promise<PlanResult> {
   const settings = resolveSettings(options);
   const library = new TemplateLibrary(settings.templatesDir);
-  const slugs = options.templates && options.templates.length > 0 ? [...new Set(options.templates)] : (await library.list()).map((t) => t.slug);
-  if (slugs.length === 0) throw new PrismError('TEMPLATE_NOT_FOUND', `no templates in ${library.displayDir()}`, { hint: 'pass --templates-dir' });
+  const slugs =
+    options.templates && options.templates.length > 0 ? [...new Set(options.templates)] : (await library.list()).map((t) => t.slug);
+  if (slugs.length === 0)
+    throw new PrismError('TEMPLATE_NOT_FOUND', `no templates in ${library.displayDir()}`, { hint: 'pass --templates-dir' });
   const templates = await Promise.all(slugs.map((slug) => library.resolve(slug)));
   const registry = await withRegistry(settings, (store) => store.read());
   const local = settings.provider === 'local';
@@ -51,7 +53,13 @@ export async function makePlan(options: PlanOptions): Promise<PlanResult> {
   const defaultRegions = settings.defaultRegions;
   const baseImages =
     !local && options.checkBases !== false
-      ? await resolveBases(templates, { ...options, strategy, defaultRegions, ...(regions ? { regions } : {}), ...(architectures ? { architectures } : {}) })
+      ? await resolveBases(templates, {
+          ...options,
+          strategy,
+          defaultRegions,
+          ...(regions ? { regions } : {}),
+          ...(architectures ? { architectures } : {}),
+        })
       : new Map<string, string>();
   const { DEFAULT_INSTANCE_TYPES } = await import('../providers/aws/instances.js');
   const plan = planBuilds({
@@ -81,7 +89,10 @@ async function resolveBases(
   templates: readonly Template[],
   options: PlanOptions & { strategy: Strategy; defaultRegions: readonly string[] },
 ): Promise<Map<string, string>> {
-  const [{ resolveBaseImage }, { AwsClients }] = await Promise.all([import('../providers/aws/base-images.js'), import('../core/aws-clients.js')]);
+  const [{ resolveBaseImage }, { AwsClients }] = await Promise.all([
+    import('../providers/aws/base-images.js'),
+    import('../core/aws-clients.js'),
+  ]);
   const clients = options.awsClients ?? new AwsClients();
   const roots = new Map<string, Template>();
   const visit = (t: Template): void => {
@@ -96,12 +107,21 @@ async function resolveBases(
     // image was built in, which need not be today's build region.
     const where = regions;
     for (const arch of t.architectures.filter((a) => !options.architectures || options.architectures.includes(a))) {
-      for (const region of where) lookups.push({ key: baseImageKey(t.slug, arch, region), base: t.base, arch, region, lookup: `${describeBase(t.base)}/${arch}/${region}` });
+      for (const region of where)
+        lookups.push({
+          key: baseImageKey(t.slug, arch, region),
+          base: t.base,
+          arch,
+          region,
+          lookup: `${describeBase(t.base)}/${arch}/${region}`,
+        });
     }
   }
   const distinct = [...new Map(lookups.map((l) => [l.lookup, l])).values()];
   const found = new Map<string, string>();
-  const results = await mapLimit(distinct, 8, async (l) => found.set(l.lookup, (await resolveBaseImage(clients, l.region, l.base, l.arch, options.signal)).imageId));
+  const results = await mapLimit(distinct, 8, async (l) =>
+    found.set(l.lookup, (await resolveBaseImage(clients, l.region, l.base, l.arch, options.signal)).imageId),
+  );
   const failure = results.find((r) => r.status === 'rejected');
   if (!options.awsClients) clients.destroy();
   if (failure && failure.status === 'rejected') throw failure.reason;

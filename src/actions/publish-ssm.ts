@@ -30,7 +30,8 @@ export async function publishSsm(options: PublishSsmOptions): Promise<PublishSsm
       .flatMap((t) => templateSlots(doc, t))
       .filter((slot) => options.region === undefined || slot.region === options.region);
     return withPublisher(settings, async (publisher) => {
-      if (!publisher) throw new PrismError('USAGE', 'publish-ssm with --no-publish-ssm publishes nothing', { hint: 'leave out --no-publish-ssm' });
+      if (!publisher)
+        throw new PrismError('USAGE', 'publish-ssm with --no-publish-ssm publishes nothing', { hint: 'leave out --no-publish-ssm' });
       return { registry: store.location, published: await publisher.reconcile(doc, slots) };
     });
   });

@@ -12,7 +12,10 @@ export interface RegistryRecorder {
   /** Records a region copy of `sourceImage`. */
   recordCopy(copy: CreatedImage, record: ImageRecord, sourceImage: string): Promise<void>;
   /** The pipeline's hooks for one build: its image, then its copies (made from that image). */
-  hooks(): { onImage: (image: CreatedImage, record: ImageRecord) => Promise<void>; onCopy: (copy: CreatedImage, record: ImageRecord) => Promise<void> };
+  hooks(): {
+    onImage: (image: CreatedImage, record: ImageRecord) => Promise<void>;
+    onCopy: (copy: CreatedImage, record: ImageRecord) => Promise<void>;
+  };
   close(): void;
 }
 
@@ -22,7 +25,11 @@ export interface RegistryRecorder {
  */
 export async function openRecorder(settings: Settings, awsClients?: AwsClients): Promise<RegistryRecorder> {
   const { openRegistry } = await import('../registry/open-registry.js');
-  const store = await openRegistry({ location: settings.registry, lockTimeoutMs: settings.lockTimeoutMs, ...(awsClients ? { clients: awsClients } : {}) });
+  const store = await openRegistry({
+    location: settings.registry,
+    lockTimeoutMs: settings.lockTimeoutMs,
+    ...(awsClients ? { clients: awsClients } : {}),
+  });
   let publisher: SsmPublisher | undefined;
   let ownClients: AwsClients | undefined;
   if (settings.publishSsm !== undefined) {

@@ -28,7 +28,10 @@ export async function withAwsClients<T>(fn: (clients: AwsClients) => Promise<T>)
 }
 
 /** An SSM publisher when the settings publish (--publish-ssm, or publishSsm in the config). */
-export async function withPublisher<T>(settings: Pick<Settings, 'publishSsm'>, fn: (publisher: SsmPublisher | undefined) => Promise<T>): Promise<T> {
+export async function withPublisher<T>(
+  settings: Pick<Settings, 'publishSsm'>,
+  fn: (publisher: SsmPublisher | undefined) => Promise<T>,
+): Promise<T> {
   const prefix = settings.publishSsm;
   if (prefix === undefined) return fn(undefined);
   const { SsmPublisher } = await import('../registry/publish-ssm.js');

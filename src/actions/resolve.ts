@@ -33,7 +33,11 @@ const UNAVAILABLE = new Set(['REGISTRY_UNREACHABLE', 'REGISTRY_INVALID', 'REGIST
  * image (never with an image the registry knows as revoked or deleted).
  */
 export async function resolveImage(options: ResolveOptions): Promise<Resolved> {
-  const slot: Slot = { template: checkSlug(options.template), region: checkRegion(options.region), architecture: checkArchitecture(options.architecture) };
+  const slot: Slot = {
+    template: checkSlug(options.template),
+    region: checkRegion(options.region),
+    architecture: checkArchitecture(options.architecture),
+  };
   let doc: RegistryDocument | undefined;
   let unavailable: PrismError | undefined;
   const settings = resolveSettings(options);
@@ -56,13 +60,21 @@ export async function resolveImage(options: ResolveOptions): Promise<Resolved> {
     });
   }
   const amiId = await fallbackImage(options.fallback, slot);
-  const retired = doc ? findImage(doc, amiId, slot.template).find((row) => row.entry.status === 'revoked' || row.entry.status === 'deleted') : undefined;
+  const retired = doc
+    ? findImage(doc, amiId, slot.template).find((row) => row.entry.status === 'revoked' || row.entry.status === 'deleted')
+    : undefined;
   if (retired) {
-    throw new PrismError('NOT_FOUND', `${location} has no current image for ${slotLabel(slot)}, and ${options.fallback}'s ${amiId} is ${retired.entry.status} in the registry`, {
-      hint: 'record a new image, or roll back to an earlier one',
-    });
+    throw new PrismError(
+      'NOT_FOUND',
+      `${location} has no current image for ${slotLabel(slot)}, and ${options.fallback}'s ${amiId} is ${retired.entry.status} in the registry`,
+      {
+        hint: 'record a new image, or roll back to an earlier one',
+      },
+    );
   }
-  const why = unavailable ? `the registry is unavailable (${unavailable.code}: ${unavailable.message})` : `${location} has no current image for ${slotLabel(slot)}`;
+  const why = unavailable
+    ? `the registry is unavailable (${unavailable.code}: ${unavailable.message})`
+    : `${location} has no current image for ${slotLabel(slot)}`;
   return { amiId, source: 'fallback', warning: `${why}; using ${amiId} from ${options.fallback}` };
 }
 
@@ -71,12 +83,17 @@ async function fallbackImage(file: string, slot: Slot): Promise<string> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new PrismError('USAGE', `cannot read the fallback map ${file}: ${(error as Error).message}`, { hint: 'check the --fallback path', cause: error });
+    throw new PrismError('USAGE', `cannot read the fallback map ${file}: ${(error as Error).message}`, {
+      hint: 'check the --fallback path',
+      cause: error,
+    });
   }
   const map = parseLegacyMap(text, file, { template: slot.template }).templates[slot.template];
   const amiId = map?.[slot.region]?.[slot.architecture];
   if (!amiId) {
-    throw new PrismError('NOT_FOUND', `neither the registry nor ${file} has an image for ${slotLabel(slot)}`, { hint: 'record one with prism ami update-registry' });
+    throw new PrismError('NOT_FOUND', `neither the registry nor ${file} has an image for ${slotLabel(slot)}`, {
+      hint: 'record one with prism ami update-registry',
+    });
   }
   return amiId;
 }

@@ -26,10 +26,14 @@ export async function revokeImage(options: RevokeOptions): Promise<RevokeReport>
   return registrySession(options, async ({ settings, store, known }) => {
     const template = await known(options.template);
     return withPublisher(settings, async (publisher) => {
-      const outcome = await changeRegistry(store, (doc) => revoke(doc, { template, amiId: options.amiId, ...(options.reason ? { reason: options.reason } : {}) }, systemClock), {
-        ...(publisher ? { publisher } : {}),
-        touched: (results) => results,
-      });
+      const outcome = await changeRegistry(
+        store,
+        (doc) => revoke(doc, { template, amiId: options.amiId, ...(options.reason ? { reason: options.reason } : {}) }, systemClock),
+        {
+          ...(publisher ? { publisher } : {}),
+          touched: (results) => results,
+        },
+      );
       return { template, amiId: options.amiId, changed: outcome.changed, slots: outcome.result, published: outcome.published };
     });
   });

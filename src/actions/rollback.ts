@@ -31,10 +31,14 @@ export async function rollbackImage(options: RollbackOptions): Promise<RollbackR
   return registrySession(options, async ({ settings, store, known }) => {
     const slot: Slot = { template: await known(options.template), region, architecture };
     return withPublisher(settings, async (publisher) => {
-      const outcome = await changeRegistry(store, (doc) => rollback(doc, { ...slot, ...(options.to ? { to: options.to } : {}) }, systemClock), {
-        ...(publisher ? { publisher } : {}),
-        touched: () => [slot],
-      });
+      const outcome = await changeRegistry(
+        store,
+        (doc) => rollback(doc, { ...slot, ...(options.to ? { to: options.to } : {}) }, systemClock),
+        {
+          ...(publisher ? { publisher } : {}),
+          touched: () => [slot],
+        },
+      );
       return { ...slot, ...outcome.result, changed: outcome.changed, published: outcome.published };
     });
   });

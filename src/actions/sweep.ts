@@ -52,15 +52,25 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
   const journalsDone: string[] = [];
   for (const run of runs) {
     if (run.active || new Date(run.started) > olderThan) continue;
-    for (const resource of run.leftovers) candidates.set(resourceKey(resource), { resource, source: 'journal', buildId: run.buildId, status: 'would-remove' });
+    for (const resource of run.leftovers)
+      candidates.set(resourceKey(resource), { resource, source: 'journal', buildId: run.buildId, status: 'would-remove' });
     for (const resource of run.kept) {
-      candidates.set(resourceKey(resource), { resource, source: 'journal', buildId: run.buildId, status: options.includeKept ? 'would-remove' : 'kept' });
+      candidates.set(resourceKey(resource), {
+        resource,
+        source: 'journal',
+        buildId: run.buildId,
+        status: options.includeKept ? 'would-remove' : 'kept',
+      });
     }
     if (run.kept.length === 0 || options.includeKept) journalsDone.push(run.file);
   }
   const keptKeys = new Set([...candidates.values()].filter((c) => c.status === 'kept').map((c) => resourceKey(c.resource)));
   const keptBuilds = new Set([...candidates.values()].filter((c) => c.status === 'kept').map((c) => c.buildId!));
-  for (const resource of await provider.findLeftovers({ activeBuilds: new Set([...activeRuns, ...keptBuilds]), olderThan: scanOlderThan, signal: options.signal })) {
+  for (const resource of await provider.findLeftovers({
+    activeBuilds: new Set([...activeRuns, ...keptBuilds]),
+    olderThan: scanOlderThan,
+    signal: options.signal,
+  })) {
     const key = resourceKey(resource);
     if (!candidates.has(key) && !keptKeys.has(key)) candidates.set(key, { resource, source: 'scan', status: 'would-remove' });
   }

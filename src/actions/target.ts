@@ -44,6 +44,10 @@ export async function resolveTarget(options: TargetOptions): Promise<ResolvedTar
   const region = settings.region ?? template.regions[0];
   const provider =
     options.providerInstance ??
-    (await createProvider(settings.provider, { settings, ...(region ? { region } : {}), ...(options.awsClients ? { awsClients: options.awsClients } : {}) }));
+    (await createProvider(settings.provider, {
+      settings,
+      ...(region ? { region } : {}),
+      ...(options.awsClients ? { awsClients: options.awsClients } : {}),
+    }));
   return { settings, template, architecture, provider, fingerprint: templateFingerprint(template, architecture) };
 }

@@ -17,7 +17,11 @@ export async function readTemplateNodes(library: TemplateLibrary): Promise<Templ
   for (const [slug, same] of bySlug) {
     if (same.length > 1) {
       const parent = await rawExtends(same[0].file);
-      nodes.push({ slug, ...(parent ? { parent } : {}), problem: `exists twice: ${same.map((r) => library.display(r.file)).join(' and ')}` });
+      nodes.push({
+        slug,
+        ...(parent ? { parent } : {}),
+        problem: `exists twice: ${same.map((r) => library.display(r.file)).join(' and ')}`,
+      });
       continue;
     }
     nodes.push(await readNode(library, same[0]));

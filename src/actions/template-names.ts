@@ -26,7 +26,11 @@ export async function knownTemplate(ref: string, options: { templatesDir: string
   const inFolder = await folderSlugs(options.templatesDir);
   if (inFolder.includes(slug)) return slug;
   const all = [...new Set([...inFolder, ...inRegistry])].sort();
-  throw new PrismError('TEMPLATE_NOT_FOUND', `no template "${slug}" in ${options.templatesDir}/ or in the registry.${didYouMean(slug, all)}`, {
-    hint: all.length > 0 ? `known templates: ${all.join(', ')}` : 'pass --templates-dir, or --registry for the registry that holds it',
-  });
+  throw new PrismError(
+    'TEMPLATE_NOT_FOUND',
+    `no template "${slug}" in ${options.templatesDir}/ or in the registry.${didYouMean(slug, all)}`,
+    {
+      hint: all.length > 0 ? `known templates: ${all.join(', ')}` : 'pass --templates-dir, or --registry for the registry that holds it',
+    },
+  );
 }

@@ -36,14 +36,22 @@ export interface UpdateRegistryReport extends Slot {
  */
 export async function updateRegistry(options: UpdateRegistryOptions): Promise<UpdateRegistryReport> {
   const region = checkRegion(options.region);
-  if (region === LOCAL_REGION) throw new PrismError('USAGE', 'update-registry looks images up in an AWS region; local builds are recorded by the build itself', { hint: 'use an AWS region name' });
+  if (region === LOCAL_REGION)
+    throw new PrismError('USAGE', 'update-registry looks images up in an AWS region; local builds are recorded by the build itself', {
+      hint: 'use an AWS region name',
+    });
   const architecture = checkArchitecture(options.architecture);
   if (options.amiId !== undefined) checkImageId(options.amiId, region);
   return registrySession(options, async ({ settings, store, known }) => {
     const slug = await known(options.template);
     const template = await loadIfPresent(slug, settings.templatesDir);
     const image: TaggedImage = await withAwsClients(async (clients) =>
-      findBuiltImage(await clients.ec2(region), { template: slug, architecture, region, ...(options.amiId ? { amiId: options.amiId } : {}) }),
+      findBuiltImage(await clients.ec2(region), {
+        template: slug,
+        architecture,
+        region,
+        ...(options.amiId ? { amiId: options.amiId } : {}),
+      }),
     );
     const version = image.version ?? options.version ?? template?.version ?? 'unknown';
     return withPublisher(settings, async (publisher) => {
@@ -65,7 +73,16 @@ export async function updateRegistry(options: UpdateRegistryOptions): Promise<Up
         },
         publisher ? { publisher } : {},
       );
-      return { template: slug, region, architecture, amiId: image.imageId, version, validated: image.validated, outcome: outcome.result, published: outcome.published };
+      return {
+        template: slug,
+        region,
+        architecture,
+        amiId: image.imageId,
+        version,
+        validated: image.validated,
+        outcome: outcome.result,
+        published: outcome.published,
+      };
     });
   });
 }

@@ -88,7 +88,11 @@ async function updateOne(library: TemplateLibrary, ref: TemplateRef, doc: Regist
   const amis = currentMap(doc, ref.slug);
   const base = { template: ref.slug, file, amis, lines: amiLines(ref.slug, amis) };
   if (parsed.definition.format === 'legacy') {
-    return { ...base, status: 'skipped', reason: 'legacy-format templates have no amis field; convert it to the prism-ami format (prism ami show prints it)' };
+    return {
+      ...base,
+      status: 'skipped',
+      reason: 'legacy-format templates have no amis field; convert it to the prism-ami format (prism ami show prints it)',
+    };
   }
   if (isDeepStrictEqual(canonical(parsed.definition.amis), canonical(amis))) return { ...base, status: 'up-to-date' };
   if (check) return { ...base, status: 'out-of-date' };
@@ -108,7 +112,11 @@ function verifyRewrite(before: string, after: string, file: string, slug: string
     delete data.amis;
     return data;
   };
-  if (!result.ok || !isDeepStrictEqual(canonical(result.parsed.definition.amis), canonical(amis)) || !isDeepStrictEqual(strip(before), strip(after))) {
+  if (
+    !result.ok ||
+    !isDeepStrictEqual(canonical(result.parsed.definition.amis), canonical(amis)) ||
+    !isDeepStrictEqual(strip(before), strip(after))
+  ) {
     throw new PrismError('INTERNAL', `rewriting the amis block of ${file} would change more than the block; the file was not written`, {
       hint: 'edit the amis block by hand, and report this with the template attached',
     });
@@ -119,7 +127,13 @@ function verifyRewrite(before: string, after: string, file: string, slug: string
 function canonical(map: AmiMap): [string, [string, string][]][] {
   return Object.keys(map)
     .sort()
-    .map((region) => [region, ARCHITECTURES.flatMap((a) => (map[region]?.[a] ? [[a, map[region][a]] as [string, string]] : []))] as [string, [string, string][]])
+    .map(
+      (region) =>
+        [region, ARCHITECTURES.flatMap((a) => (map[region]?.[a] ? [[a, map[region][a]] as [string, string]] : []))] as [
+          string,
+          [string, string][],
+        ],
+    )
     .filter(([, arches]) => arches.length > 0);
 }
 
@@ -127,7 +141,11 @@ export function amiLines(slug: string, amis: AmiMap): string[] {
   return canonical(amis).flatMap(([region, arches]) => arches.map(([arch, ami]) => `${slug}.${region}.${arch} = ${ami}`));
 }
 
-async function writeCode(doc: RegistryDocument, options: UpdateTemplatesOptions, known: (name: string) => Promise<string>): Promise<GeneratedCode> {
+async function writeCode(
+  doc: RegistryDocument,
+  options: UpdateTemplatesOptions,
+  known: (name: string) => Promise<string>,
+): Promise<GeneratedCode> {
   const format = options.format!;
   const slugs: string[] = [];
   for (const name of options.templates) slugs.push(await known(name));
@@ -145,7 +163,10 @@ async function writeCode(doc: RegistryDocument, options: UpdateTemplatesOptions,
   try {
     await writeFileAtomic(options.out, content);
   } catch (error) {
-    throw new PrismError('USAGE', `cannot write ${options.out}: ${(error as Error).message}`, { hint: 'check that its folder exists and is writable', cause: error });
+    throw new PrismError('USAGE', `cannot write ${options.out}: ${(error as Error).message}`, {
+      hint: 'check that its folder exists and is writable',
+      cause: error,
+    });
   }
   return { format, file: options.out, status: 'written', content };
 }

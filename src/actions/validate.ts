@@ -31,7 +31,10 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
   const fromRegistry =
     options.image || options.noRegistry
       ? undefined
-      : await withRegistry(settings, async (store) => current(await store.read(), { template: template.slug, region: provider.region, architecture })?.ami_id);
+      : await withRegistry(
+          settings,
+          async (store) => current(await store.read(), { template: template.slug, region: provider.region, architecture })?.ami_id,
+        );
   const imageId = options.image ?? fromRegistry ?? (await provider.latestImage(template.slug, architecture))?.id;
   if (!imageId) {
     throw new PrismError('NOT_FOUND', `${template.slug} has no ${architecture} image in ${provider.region} to validate`, {

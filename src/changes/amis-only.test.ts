@@ -12,8 +12,12 @@ describe('onlyAmisChanged', () => {
   });
 
   it('is false for any other change, a comment included, for no change, and for text that does not parse', () => {
-    expect(onlyAmisChanged(base + amis('ami-0123456789abcdef0'), base.replace('debian-12', 'ubuntu-22.04-lts') + amis('ami-0fedcba9876543210'))).toBe(false);
-    expect(onlyAmisChanged(base + amis('ami-0123456789abcdef0'), base.replace('# the base', '# the new base') + amis('ami-0fedcba9876543210'))).toBe(false);
+    expect(
+      onlyAmisChanged(base + amis('ami-0123456789abcdef0'), base.replace('debian-12', 'ubuntu-22.04-lts') + amis('ami-0fedcba9876543210')),
+    ).toBe(false);
+    expect(
+      onlyAmisChanged(base + amis('ami-0123456789abcdef0'), base.replace('# the base', '# the new base') + amis('ami-0fedcba9876543210')),
+    ).toBe(false);
     expect(onlyAmisChanged(base + amis('ami-0123456789abcdef0'), base + amis('ami-0123456789abcdef0'))).toBe(false);
     expect(onlyAmisChanged(base, `${base}amis: [oops\n`)).toBe(false);
     expect(onlyAmisChanged('- a list\n', '- a list\namis: {}\n')).toBe(false);

@@ -34,7 +34,11 @@ describe('withDescendants', () => {
 
   it('marks the children of a removed parent, ends on an extends cycle, and skips slugs it does not know', () => {
     expect(withDescendants(new Map(), nodes, ['gone']).map((r) => r.template)).toEqual(['orphan']);
-    expect(withDescendants(changed('loop-1'), nodes).map((r) => r.template).sort()).toEqual(['loop-1', 'loop-2']);
+    expect(
+      withDescendants(changed('loop-1'), nodes)
+        .map((r) => r.template)
+        .sort(),
+    ).toEqual(['loop-1', 'loop-2']);
     expect(withDescendants(changed('nobody'), nodes)).toEqual([]);
   });
 });

@@ -5,7 +5,11 @@ import type { Reason, SelectedTemplate, TemplateNode } from './model.js';
  * not, and every template whose parent was removed. Pure. The result is ordered parents first,
  * then by slug.
  */
-export function withDescendants(direct: ReadonlyMap<string, Reason[]>, nodes: readonly TemplateNode[], removed: readonly string[] = []): SelectedTemplate[] {
+export function withDescendants(
+  direct: ReadonlyMap<string, Reason[]>,
+  nodes: readonly TemplateNode[],
+  removed: readonly string[] = [],
+): SelectedTemplate[] {
   const bySlug = new Map(nodes.map((n) => [n.slug, n]));
   const children = new Map<string, string[]>();
   for (const node of nodes) {

@@ -24,7 +24,11 @@ describe('directChanges', () => {
       ],
       ['a', 'b', 'c', 'e'],
     );
-    expect(r).toEqual({ changed: { a: [{ kind: 'changed', path: 'templates/a.yml' }], b: [{ kind: 'changed', path: 'templates/b.yaml' }] }, removed: [], ignored: [] });
+    expect(r).toEqual({
+      changed: { a: [{ kind: 'changed', path: 'templates/a.yml' }], b: [{ kind: 'changed', path: 'templates/b.yaml' }] },
+      removed: [],
+      ignored: [],
+    });
   });
 
   it('a rename removes the old slug and changes the new; a rename out of the folder only removes', () => {
@@ -40,25 +44,51 @@ describe('directChanges', () => {
   });
 
   it('a slug that still exists under another file changed rather than went away', () => {
-    expect(run([{ status: 'renamed', from: 'templates/a.yml', path: 'templates/a.yaml' }], ['a'])).toMatchObject({ changed: { a: [{ kind: 'changed' }] }, removed: [] });
+    expect(run([{ status: 'renamed', from: 'templates/a.yml', path: 'templates/a.yaml' }], ['a'])).toMatchObject({
+      changed: { a: [{ kind: 'changed' }] },
+      removed: [],
+    });
     // x.yml and x.yaml both existed; deleting one makes the slug resolvable again.
-    expect(run([{ status: 'deleted', path: 'templates/x.yml' }], ['x'])).toMatchObject({ changed: { x: [{ kind: 'changed', path: 'templates/x.yml' }] }, removed: [] });
+    expect(run([{ status: 'deleted', path: 'templates/x.yml' }], ['x'])).toMatchObject({
+      changed: { x: [{ kind: 'changed', path: 'templates/x.yml' }] },
+      removed: [],
+    });
   });
 
   it('a change under a shared folder or to a shared file marks every template, a deletion there too', () => {
-    for (const entry of [{ status: 'modified', path: 'scripts/a/b.sh' }, { status: 'deleted', path: 'files/motd' }, { status: 'renamed', from: 'scripts/x.sh', path: 'elsewhere/x.sh' }] as DiffEntry[]) {
-      expect(run([entry], ['a', 'b']).changed).toEqual({ a: [{ kind: 'shared', path: expect.any(String) }], b: [{ kind: 'shared', path: expect.any(String) }] });
+    for (const entry of [
+      { status: 'modified', path: 'scripts/a/b.sh' },
+      { status: 'deleted', path: 'files/motd' },
+      { status: 'renamed', from: 'scripts/x.sh', path: 'elsewhere/x.sh' },
+    ] as DiffEntry[]) {
+      expect(run([entry], ['a', 'b']).changed).toEqual({
+        a: [{ kind: 'shared', path: expect.any(String) }],
+        b: [{ kind: 'shared', path: expect.any(String) }],
+      });
     }
   });
 
   it('templates at the repository root', () => {
     const root = { templatesPath: '', sharedPaths: [] };
-    expect(Object.keys(run([{ status: 'modified', path: 'a.yml' }, { status: 'modified', path: 'sub/b.yml' }], ['a', 'b'], { layout: root }).changed)).toEqual(['a']);
+    expect(
+      Object.keys(
+        run(
+          [
+            { status: 'modified', path: 'a.yml' },
+            { status: 'modified', path: 'sub/b.yml' },
+          ],
+          ['a', 'b'],
+          { layout: root },
+        ).changed,
+      ),
+    ).toEqual(['a']);
   });
 
   it('leaves out a modification the caller found to be only in the amis: block', () => {
     const r = run([{ status: 'modified', path: 'templates/a.yml' }], ['a'], { amisOnly: ['templates/a.yml'] });
     expect(r.changed).toEqual({});
-    expect(r.ignored).toEqual([{ template: 'a', path: 'templates/a.yml', why: 'only its amis: block changed (written by update-templates)' }]);
+    expect(r.ignored).toEqual([
+      { template: 'a', path: 'templates/a.yml', why: 'only its amis: block changed (written by update-templates)' },
+    ]);
   });
 });

@@ -8,7 +8,11 @@ const e = (template: string, architecture: 'x86_64' | 'arm64' = 'x86_64'): Matri
 
 describe('splitStages', () => {
   it('puts an image after its ancestors that are built in the same run for the same architecture', () => {
-    const stages = splitStages({ include: [e('grandchild'), e('child'), e('base'), e('base', 'arm64'), e('child', 'arm64'), e('other')] }, parentOf, 3);
+    const stages = splitStages(
+      { include: [e('grandchild'), e('child'), e('base'), e('base', 'arm64'), e('child', 'arm64'), e('other')] },
+      parentOf,
+      3,
+    );
     expect(stages).toEqual([
       { include: [e('base'), e('base', 'arm64')] },
       { include: [e('child'), e('child', 'arm64'), e('other')] },
@@ -17,8 +21,14 @@ describe('splitStages', () => {
   });
 
   it('a template whose ancestors are not built goes first; the other architecture does not wait', () => {
-    expect(splitStages({ include: [e('grandchild'), e('base', 'arm64')] }, parentOf, 2)).toEqual([{ include: [e('grandchild'), e('base', 'arm64')] }, { include: [] }]);
-    expect(splitStages({ include: [e('grandchild'), e('base')] }, parentOf, 2)).toEqual([{ include: [e('base')] }, { include: [e('grandchild')] }]);
+    expect(splitStages({ include: [e('grandchild'), e('base', 'arm64')] }, parentOf, 2)).toEqual([
+      { include: [e('grandchild'), e('base', 'arm64')] },
+      { include: [] },
+    ]);
+    expect(splitStages({ include: [e('grandchild'), e('base')] }, parentOf, 2)).toEqual([
+      { include: [e('base')] },
+      { include: [e('grandchild')] },
+    ]);
   });
 
   it('always returns the number of stages asked for, keeps extra keys, and refuses a chain deeper than that', () => {

@@ -19,9 +19,13 @@ export function splitStages(matrix: Matrix, parentOf: (slug: string) => string |
       if (present.has(key({ template: parent, architecture: entry.architecture }))) stage++;
     }
     if (stage > count) {
-      throw new PrismError('USAGE', `${entry.template} (${entry.architecture}) needs build stage ${stage}: ${stage - 1} template${stage === 2 ? '' : 's'} of its extends chain ${stage === 2 ? 'is' : 'are'} built before it in this run, and the workflow has ${count} stage${count === 1 ? '' : 's'}`, {
-        hint: `regenerate the workflow with more stages: prism ami ci init --force --stages ${stage}`,
-      });
+      throw new PrismError(
+        'USAGE',
+        `${entry.template} (${entry.architecture}) needs build stage ${stage}: ${stage - 1} template${stage === 2 ? '' : 's'} of its extends chain ${stage === 2 ? 'is' : 'are'} built before it in this run, and the workflow has ${count} stage${count === 1 ? '' : 's'}`,
+        {
+          hint: `regenerate the workflow with more stages: prism ami ci init --force --stages ${stage}`,
+        },
+      );
     }
     stages[stage - 1].include.push(entry);
   }

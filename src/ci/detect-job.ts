@@ -58,7 +58,10 @@ prism ami ci stages --stages ${s.stages} selection.json >> "$GITHUB_STEP_SUMMARY
 ${stageNumbers.map((i) => `  echo "stage${i + 1}=$(jq -c '.stages[${i}]' stages.json)"\n  echo "stage${i + 1}_count=$(jq '.stages[${i}].include | length' stages.json)"`).join('\n')}
 } >> "$GITHUB_OUTPUT"`;
   const outputs = stageNumbers
-    .map((i) => `stage${i + 1}: \${{ steps.order.outputs.stage${i + 1} }}\nstage${i + 1}_count: \${{ steps.order.outputs.stage${i + 1}_count }}`)
+    .map(
+      (i) =>
+        `stage${i + 1}: \${{ steps.order.outputs.stage${i + 1} }}\nstage${i + 1}_count: \${{ steps.order.outputs.stage${i + 1}_count }}`,
+    )
     .join('\n');
   const steps = [
     checkSettings(),

@@ -46,18 +46,24 @@ export function checkWorkflowSettings(s: WorkflowSettings): WorkflowSettings {
   const bad = (flag: string, value: string, hint: string): never => {
     throw new PrismError('USAGE', `${flag} ${JSON.stringify(value)} is not valid`, { hint });
   };
-  if (s.roleArn !== undefined && !ROLE_ARN.test(s.roleArn)) bad('--role-arn', s.roleArn, 'an IAM role ARN: arn:aws:iam::123456789012:role/prism-ami-ci');
+  if (s.roleArn !== undefined && !ROLE_ARN.test(s.roleArn))
+    bad('--role-arn', s.roleArn, 'an IAM role ARN: arn:aws:iam::123456789012:role/prism-ami-ci');
   if (s.registry !== undefined && !S3_URL.test(s.registry)) {
     bad('--registry', s.registry, 'the workflow needs the registry in S3 (parallel jobs write it): s3://bucket/path/ami-registry.json');
   }
-  for (const region of s.regions ?? []) if (!isRegionName(region)) bad('--regions', region, 'regions look like us-east-1, separated by commas');
+  for (const region of s.regions ?? [])
+    if (!isRegionName(region)) bad('--regions', region, 'regions look like us-east-1, separated by commas');
   if (s.regions !== undefined && s.regions.length === 0) bad('--regions', '', 'name at least one region');
   if (!BRANCH.test(s.branch)) bad('--branch', s.branch, 'a branch name such as main');
   if (!SAFE_PATH.test(s.templatesPath)) bad('the templates folder', s.templatesPath, 'use a folder name of letters, digits, . _ - and /');
-  for (const p of s.sharedPaths) if (!SAFE_PATH.test(p) || p === '') bad('sharedPaths entry', p, 'use folder names of letters, digits, . _ - and /');
-  if (!INSTANCE_PROFILE.test(s.instanceProfile)) bad('--instance-profile', s.instanceProfile, 'an instance profile name such as prism-builder');
-  if (!Number.isInteger(s.stages) || s.stages < 1 || s.stages > MAX_STAGES) bad('--stages', String(s.stages), `a whole number from 1 to ${MAX_STAGES}`);
+  for (const p of s.sharedPaths)
+    if (!SAFE_PATH.test(p) || p === '') bad('sharedPaths entry', p, 'use folder names of letters, digits, . _ - and /');
+  if (!INSTANCE_PROFILE.test(s.instanceProfile))
+    bad('--instance-profile', s.instanceProfile, 'an instance profile name such as prism-builder');
+  if (!Number.isInteger(s.stages) || s.stages < 1 || s.stages > MAX_STAGES)
+    bad('--stages', String(s.stages), `a whole number from 1 to ${MAX_STAGES}`);
   if (!VERSION.test(s.toolVersion)) bad('the prism-ami version', s.toolVersion, 'a version such as 1.2.3');
-  if (!/^[\d*/,\- ]+$/.test(s.schedule) || s.schedule.trim().split(/\s+/).length !== 5) bad('--schedule', s.schedule, 'five cron fields, e.g. "0 2 * * 1" (Mondays 02:00 UTC)');
+  if (!/^[\d*/,\- ]+$/.test(s.schedule) || s.schedule.trim().split(/\s+/).length !== 5)
+    bad('--schedule', s.schedule, 'five cron fields, e.g. "0 2 * * 1" (Mondays 02:00 UTC)');
   return s;
 }

@@ -5,7 +5,11 @@ import { indent, run } from './yaml-text.js';
 
 export function updateJob(s: WorkflowSettings): string {
   const builds = Array.from({ length: s.stages }, (_, i) => `build-${i + 1}`);
-  const permissions = ['contents: write  # commits the updated templates', ...(s.openPr ? ['pull-requests: write'] : []), 'id-token: write  # reads the registry'];
+  const permissions = [
+    'contents: write  # commits the updated templates',
+    ...(s.openPr ? ['pull-requests: write'] : []),
+    'id-token: write  # reads the registry',
+  ];
   const addPaths = s.templatesPath === '' ? ['*.yml', '*.yaml'] : [`${s.templatesPath}/*.yml`, `${s.templatesPath}/*.yaml`];
   const publish = s.openPr
     ? `- name: Open a pull request
@@ -39,7 +43,10 @@ done
 echo "::error::could not push the updated templates to $BRANCH"
 exit 1`)}`;
   const steps = [
-    toolSteps(s, ['ref: ${{ github.ref }}  # the branch as it is now, not the commit that started the run', `persist-credentials: ${s.openPr ? 'false' : 'true'}`]),
+    toolSteps(s, [
+      'ref: ${{ github.ref }}  # the branch as it is now, not the commit that started the run',
+      `persist-credentials: ${s.openPr ? 'false' : 'true'}`,
+    ]),
     awsStep('update'),
     `- name: Write the current images into the templates' amis blocks
   run: prism ami update-templates`,

@@ -8,7 +8,6 @@ import { q } from './yaml-text.js';
 /** Where the workflow is written, relative to the repository root. */
 export const WORKFLOW_PATH = '.github/workflows/ami-build.yml';
 
-
 /**
  * The GitHub Actions workflow that builds a template repository's images: detect what to build,
  * build it in stages (parents before children), one job per template and architecture, then

@@ -22,7 +22,10 @@ export function addJsonOption(command: Command, what = 'print JSON on stdout ins
 
 export function addProviderOption(command: Command): Command {
   return command.addOption(
-    new Option('--provider <name>', 'where to build: aws, or local (debootstrap + systemd-nspawn, needs root); default aws or provider in the config').choices(['aws', 'local']),
+    new Option(
+      '--provider <name>',
+      'where to build: aws, or local (debootstrap + systemd-nspawn, needs root); default aws or provider in the config',
+    ).choices(['aws', 'local']),
   );
 }
 
@@ -40,14 +43,20 @@ export function addRegionOption(command: Command, description = 'region (default
 /** `--registry` and `--lock-timeout`: which registry, and how long to wait for its lock. */
 export function addRegistryOption(command: Command): Command {
   return command
-    .option('--registry <location>', 'the registry: file:PATH (a plain path is a file) or s3://bucket/key (default: $PRISM_AMI_REGISTRY, registry in the config, else ./ami-registry.json)')
+    .option(
+      '--registry <location>',
+      'the registry: file:PATH (a plain path is a file) or s3://bucket/key (default: $PRISM_AMI_REGISTRY, registry in the config, else ./ami-registry.json)',
+    )
     .option('--lock-timeout <seconds>', "how long to wait for another process holding a file registry's lock (default 30)");
 }
 
 /** `--publish-ssm [prefix]` (default prefix /prism/ami; or publishSsm in the config) and `--no-publish-ssm`. */
 export function addPublishSsmOption(command: Command): Command {
   return command
-    .option('--publish-ssm [prefix]', 'also write each changed current image to SSM Parameter Store as <prefix>/<template>/<arch> in its region (default prefix /prism/ami)')
+    .option(
+      '--publish-ssm [prefix]',
+      'also write each changed current image to SSM Parameter Store as <prefix>/<template>/<arch> in its region (default prefix /prism/ami)',
+    )
     .option('--no-publish-ssm', 'do not publish to SSM, even when publishSsm is set in the config');
 }
 
@@ -87,7 +96,8 @@ export function settingsFlags(flags: CommonFlags): SettingsFlags {
   if (flags.subnet !== undefined) out.subnet = flags.subnet;
   if (flags.instanceProfile !== undefined) out.instanceProfile = flags.instanceProfile;
   if (flags.concurrency !== undefined) out.concurrency = countFlag('--concurrency', flags.concurrency, { min: 1, max: 64 });
-  if (flags.copyConcurrency !== undefined) out.copyConcurrency = countFlag('--copy-concurrency', flags.copyConcurrency, { min: 1, max: 64 });
+  if (flags.copyConcurrency !== undefined)
+    out.copyConcurrency = countFlag('--copy-concurrency', flags.copyConcurrency, { min: 1, max: 64 });
   return out;
 }
 
@@ -109,7 +119,9 @@ export function architectureFlag(flags: { architecture?: string; arch?: string }
 export function countFlag(name: string, value: string, range: { min: number; max: number }): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isInteger(n) || n < range.min || n > range.max) {
-    throw new PrismError('USAGE', `${name} "${value}" is not a whole number from ${range.min} to ${range.max}`, { hint: `e.g. ${name} ${Math.max(range.min, Math.min(4, range.max))}` });
+    throw new PrismError('USAGE', `${name} "${value}" is not a whole number from ${range.min} to ${range.max}`, {
+      hint: `e.g. ${name} ${Math.max(range.min, Math.min(4, range.max))}`,
+    });
   }
   return n;
 }
@@ -132,7 +144,10 @@ export function ageFlag(name: string, text: string): number {
 
 /** A region name (or `local`, the local provider's region). */
 export function regionFlag(name: string, value: string): string {
-  if (!isRegionName(value) && value !== 'local') throw new PrismError('USAGE', `${name} "${value}" is not a region name`, { hint: 'regions look like us-east-1 (not an availability zone like us-east-1a)' });
+  if (!isRegionName(value) && value !== 'local')
+    throw new PrismError('USAGE', `${name} "${value}" is not a region name`, {
+      hint: 'regions look like us-east-1 (not an availability zone like us-east-1a)',
+    });
   return value;
 }
 
@@ -141,7 +156,9 @@ export function regionList(name: string, text: string): string[] {
   const regions = splitList(text);
   const bad = regions.filter((r) => !isRegionName(r));
   if (bad.length > 0 || regions.length === 0) {
-    throw new PrismError('USAGE', `${name} "${text}": ${bad.length > 0 ? `not a region name: ${bad.join(', ')}` : 'empty'}`, { hint: 'regions look like us-east-1, separated by commas' });
+    throw new PrismError('USAGE', `${name} "${text}": ${bad.length > 0 ? `not a region name: ${bad.join(', ')}` : 'empty'}`, {
+      hint: 'regions look like us-east-1, separated by commas',
+    });
   }
   return [...new Set(regions)];
 }
@@ -151,7 +168,9 @@ export function architectureList(name: string, text: string): Architecture[] {
   const names = splitList(text);
   const bad = names.filter((a) => !isArchitecture(a));
   if (bad.length > 0 || names.length === 0) {
-    throw new PrismError('USAGE', `${name} "${text}": ${bad.length > 0 ? `not an architecture: ${bad.join(', ')}` : 'empty'}`, { hint: `${name} x86_64,arm64` });
+    throw new PrismError('USAGE', `${name} "${text}": ${bad.length > 0 ? `not an architecture: ${bad.join(', ')}` : 'empty'}`, {
+      hint: `${name} x86_64,arm64`,
+    });
   }
   return [...new Set(names)] as Architecture[];
 }

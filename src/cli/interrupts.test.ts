@@ -19,7 +19,8 @@ function requireBuiltInterrupts(): void {
     const built = join(DIST, `${name}.js`);
     const source = fileURLToPath(new URL(`../${name}.ts`, import.meta.url));
     if (!existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` first`);
-    if (statSync(built).mtimeMs < statSync(source).mtimeMs) throw new Error(`${built} is older than its source: run \`npm run build\` first`);
+    if (statSync(built).mtimeMs < statSync(source).mtimeMs)
+      throw new Error(`${built} is older than its source: run \`npm run build\` first`);
   }
 }
 
@@ -91,7 +92,9 @@ async function startChild(pending = true): Promise<Child> {
       new Promise<void>((resolve, reject) => {
         waiters.push({ text, stream, resolve });
         check();
-        void exited.then(() => reject(new Error(`child exited before printing ${JSON.stringify(text)}; stdout: ${stdout}; stderr: ${stderr}`)));
+        void exited.then(() =>
+          reject(new Error(`child exited before printing ${JSON.stringify(text)}; stdout: ${stdout}; stderr: ${stderr}`)),
+        );
       }),
   };
 }

@@ -78,7 +78,11 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     if (error instanceof CommanderError) {
       // --help, --version and `help [verb]` (commander.help with exit code 0) succeed; help
       // shown because a verb is missing has exit code 1 and is a usage error.
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || (error.code === 'commander.help' && error.exitCode === 0)) {
+      if (
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        (error.code === 'commander.help' && error.exitCode === 0)
+      ) {
         return ExitCode.ok;
       }
       if (error.code === 'commander.executeSubCommandAsync') return ExitCode.ok;

@@ -6,7 +6,12 @@ export type HumanText = string | { out: string; err?: string };
  * The one place a command's result is printed: as JSON on stdout with --json, else as text
  * made by `human` (which may also give lines for stderr, and may load its renderer lazily).
  */
-export async function printResult<T>(ctx: CliContext, json: boolean | undefined, value: T, human: (value: T) => HumanText | Promise<HumanText>): Promise<void> {
+export async function printResult<T>(
+  ctx: CliContext,
+  json: boolean | undefined,
+  value: T,
+  human: (value: T) => HumanText | Promise<HumanText>,
+): Promise<void> {
   if (json) {
     ctx.io.out(`${JSON.stringify(value, null, 2)}\n`);
     return;

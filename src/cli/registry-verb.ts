@@ -28,7 +28,11 @@ export interface RegistryVerb<Arg, Flags, Report> {
   /** Adds --publish-ssm / --no-publish-ssm. */
   publish?: boolean;
   json?: string;
-  run(arg: Arg, flags: Flags & CommonFlags, input: SettingsInput & { slot: Partial<{ region: string; architecture: Architecture }> }): Promise<Report>;
+  run(
+    arg: Arg,
+    flags: Flags & CommonFlags,
+    input: SettingsInput & { slot: Partial<{ region: string; architecture: Architecture }> },
+  ): Promise<Report>;
   /** The text form of the report (the JSON form is the report itself). */
   human(report: Report, ctx: CliContext, flags: Flags & CommonFlags): HumanText | Promise<HumanText>;
   /** An exit code from the report (default 0). */
@@ -40,7 +44,11 @@ export interface RegistryVerb<Arg, Flags, Report> {
  * import-legacy, publish-ssm, update-templates, list): the shared options in one order, settings
  * from flags and the config file, and the report printed as text or --json.
  */
-export function registerRegistryVerb<Arg, Flags, Report>(parent: Command, ctx: CliContext, verb: RegistryVerb<Arg, Flags, Report>): Command {
+export function registerRegistryVerb<Arg, Flags, Report>(
+  parent: Command,
+  ctx: CliContext,
+  verb: RegistryVerb<Arg, Flags, Report>,
+): Command {
   const command = parent.command(verb.name).description(verb.description);
   if (verb.arg) command.argument(...verb.arg);
   if (verb.slot) {

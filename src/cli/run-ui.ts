@@ -21,8 +21,15 @@ export interface RunUi {
  * terminal, plain otherwise, NDJSON with --json), interrupt handling that cleans up, and a
  * tracker of what is still to be removed. Everything is closed again when `fn` ends.
  */
-export async function withRunUi<T>(ctx: CliContext, options: { json: boolean; many?: boolean; deferred?: boolean }, fn: (ui: RunUi) => Promise<T>): Promise<T> {
-  const [{ createRenderer, pickMode }, { createMultiRenderer }] = await Promise.all([import('../render/run-renderer.js'), import('../render/build-all-view.js')]);
+export async function withRunUi<T>(
+  ctx: CliContext,
+  options: { json: boolean; many?: boolean; deferred?: boolean },
+  fn: (ui: RunUi) => Promise<T>,
+): Promise<T> {
+  const [{ createRenderer, pickMode }, { createMultiRenderer }] = await Promise.all([
+    import('../render/run-renderer.js'),
+    import('../render/build-all-view.js'),
+  ]);
   const tracker = new RunTracker();
   const interrupts = handleInterrupts(ctx.io, tracker);
   let renderer: Renderer | undefined;

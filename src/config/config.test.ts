@@ -73,7 +73,13 @@ describe('loadConfig', () => {
   it('reports every problem of an invalid file at its line and column', async () => {
     const dir = await tempDir();
     await writeFiles(dir, {
-      'prism-ami.config.yaml': yamlLines('templatesDir: templates', 'provder: aws', 'region: us-east-1a', 'concurrency: 0', 'architectures: [amd64]'),
+      'prism-ami.config.yaml': yamlLines(
+        'templatesDir: templates',
+        'provder: aws',
+        'region: us-east-1a',
+        'concurrency: 0',
+        'architectures: [amd64]',
+      ),
     });
     const error = await configError(loadConfig({ cwd: dir }));
     expect(error.exitCode).toBe(ExitCode.badInput);

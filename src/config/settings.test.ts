@@ -45,8 +45,17 @@ describe('resolveSettings: flags, then PRISM_AMI_* variables, then the config fi
   it('flags beat the file; AWS_REGION only fills in when neither names a region', () => {
     const config = { region: 'us-west-2', concurrency: 2, templatesDir: '/repo/t' };
     const env = { AWS_REGION: 'eu-west-1' };
-    expect(resolveSettings({ env, config })).toMatchObject({ region: 'us-west-2', envRegion: 'eu-west-1', concurrency: 2, templatesDir: '/repo/t' });
-    expect(resolveSettings({ env, config, region: 'us-east-2', concurrency: 6, templatesDir: 'x' })).toMatchObject({ region: 'us-east-2', concurrency: 6, templatesDir: 'x' });
+    expect(resolveSettings({ env, config })).toMatchObject({
+      region: 'us-west-2',
+      envRegion: 'eu-west-1',
+      concurrency: 2,
+      templatesDir: '/repo/t',
+    });
+    expect(resolveSettings({ env, config, region: 'us-east-2', concurrency: 6, templatesDir: 'x' })).toMatchObject({
+      region: 'us-east-2',
+      concurrency: 6,
+      templatesDir: 'x',
+    });
     expect(resolveSettings({ env }).region).toBeUndefined();
     expect(resolveSettings({ env }).knownRegions).toEqual(['eu-west-1']);
   });

@@ -136,7 +136,7 @@ export function resolveSettings(input: SettingsInput = {}): Settings {
     region,
     envRegion,
     defaultRegions: regions ?? [region ?? envRegion ?? 'us-east-1'],
-    knownRegions: [...new Set([...(region ?? envRegion ? [(region ?? envRegion)!] : []), ...(regions ?? []), ...copyTo])],
+    knownRegions: [...new Set([...((region ?? envRegion) ? [(region ?? envRegion)!] : []), ...(regions ?? []), ...copyTo])],
     architectures: file.architectures,
     buildRegion: input.buildRegion ?? file.buildRegion,
     copyTo,
@@ -197,4 +197,3 @@ export function checkSsmPrefix(prefix: string): string {
   if (prefix.split('/').length > 13) usage('is nested too deep (SSM allows 15 levels in all)');
   return prefix;
 }
-

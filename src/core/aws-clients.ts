@@ -34,7 +34,12 @@ export class AwsClients {
   }
 
   s3(region: string): Promise<S3Client> {
-    return this.client('s3', region, async (config) => new (await import('@aws-sdk/client-s3')).S3Client({ ...config, forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL) }));
+    return this.client(
+      's3',
+      region,
+      async (config) =>
+        new (await import('@aws-sdk/client-s3')).S3Client({ ...config, forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL) }),
+    );
   }
 
   iam(): Promise<IAMClient> {

@@ -21,7 +21,10 @@ export function formatDuration(ms: number): string {
 
 /** `20240617T083000Z`: a UTC timestamp fit for image names. */
 export function compactTimestamp(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 /** `2024-06-17T08:30:00Z`: the seed's timestamp form (UTC, whole seconds). */

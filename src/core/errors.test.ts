@@ -62,7 +62,9 @@ describe('diagnostics', () => {
   });
 
   it('format as file:line:col with the rule, path and fix', () => {
-    expect(formatDiagnostic({ ...d('t.yml', 3, 7), path: 'ports[0]', fix: 'use 22' })).toBe('t.yml:3:7: error [schema/type] ports[0]: m\n    fix: use 22');
+    expect(formatDiagnostic({ ...d('t.yml', 3, 7), path: 'ports[0]', fix: 'use 22' })).toBe(
+      't.yml:3:7: error [schema/type] ports[0]: m\n    fix: use 22',
+    );
     expect(formatKeyPath(['validation_tests', 1, 'expected'])).toBe('validation_tests[1].expected');
     expect(formatKeyPath([])).toBe('');
   });

@@ -64,10 +64,7 @@ export function isPrismError(error: unknown, code?: ErrorCode): error is PrismEr
 
 /** True for the error an AbortSignal raises, whatever produced it. */
 export function isAbortError(error: unknown): boolean {
-  return (
-    isPrismError(error, 'CANCELLED') ||
-    (error instanceof Error && (error.name === 'AbortError' || error.name === 'CancelledError'))
-  );
+  return isPrismError(error, 'CANCELLED') || (error instanceof Error && (error.name === 'AbortError' || error.name === 'CancelledError'));
 }
 
 export function cancelledError(reason?: unknown): PrismError {

@@ -50,7 +50,16 @@ export type BuildEvent =
   /** origin: a `==> text` line of the setup script, or the tool's own progress. */
   | { type: 'step-progress'; target: Target; step: string; message: string; origin: 'script' | 'tool' }
   | { type: 'step-output'; target: Target; step: string; line: string }
-  | { type: 'step-end'; target: Target; step: string; title: string; status: StepStatus; durationMs: number; detail?: string; error?: string }
+  | {
+      type: 'step-end';
+      target: Target;
+      step: string;
+      title: string;
+      status: StepStatus;
+      durationMs: number;
+      detail?: string;
+      error?: string;
+    }
   | { type: 'test-result'; target: Target; result: TestResult }
   | { type: 'cleanup'; target: Target; resource: string; status: 'removed' | 'kept' | 'failed'; error?: string }
   | { type: 'notice'; target: Target; level: 'info' | 'warning'; message: string }

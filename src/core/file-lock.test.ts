@@ -44,7 +44,7 @@ describe('acquireLock', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
-  it('times out naming the live holder, and a release never removes someone else\'s lock', async () => {
+  it("times out naming the live holder, and a release never removes someone else's lock", async () => {
     const dir = await tempDir();
     const path = join(dir, 'x.lock');
     const first = await acquireLock(path, { timeoutMs: 1000, purpose: 'first' });

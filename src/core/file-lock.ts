@@ -41,7 +41,13 @@ interface LockFile extends LockHolder {
  */
 export async function acquireLock(path: string, options: LockOptions): Promise<Lock> {
   const deadline = Date.now() + options.timeoutMs;
-  const me: LockFile = { pid: process.pid, host: hostname(), since: new Date().toISOString(), purpose: options.purpose, token: randomBytes(12).toString('hex') };
+  const me: LockFile = {
+    pid: process.pid,
+    host: hostname(),
+    since: new Date().toISOString(),
+    purpose: options.purpose,
+    token: randomBytes(12).toString('hex'),
+  };
   let delay = 5;
   let notified = false;
   for (;;) {
@@ -107,7 +113,13 @@ async function readLock(path: string): Promise<LockFile | 'missing' | undefined>
   try {
     const parsed = JSON.parse(text) as Partial<LockFile>;
     if (typeof parsed.pid === 'number' && typeof parsed.host === 'string') {
-      return { pid: parsed.pid, host: parsed.host, since: String(parsed.since ?? ''), purpose: String(parsed.purpose ?? ''), token: String(parsed.token ?? '') };
+      return {
+        pid: parsed.pid,
+        host: parsed.host,
+        since: String(parsed.since ?? ''),
+        purpose: String(parsed.purpose ?? ''),
+        token: String(parsed.token ?? ''),
+      };
     }
   } catch {
     // not ours, or damaged
@@ -117,7 +129,13 @@ async function readLock(path: string): Promise<LockFile | 'missing' | undefined>
 
 /** Removes a dead owner's lock, unless someone else already replaced it. */
 async function breakStaleLock(path: string, staleToken: string): Promise<void> {
-  const breaker: LockFile = { pid: process.pid, host: hostname(), since: new Date().toISOString(), purpose: 'breaking a stale lock', token: randomBytes(12).toString('hex') };
+  const breaker: LockFile = {
+    pid: process.pid,
+    host: hostname(),
+    since: new Date().toISOString(),
+    purpose: 'breaking a stale lock',
+    token: randomBytes(12).toString('hex'),
+  };
   const guard = `${path}.break`;
   if (!(await tryCreate(guard, breaker))) {
     const other = await readLock(guard);

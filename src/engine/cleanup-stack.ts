@@ -24,7 +24,9 @@ export class CleanupStack implements CleanupRegistry {
   private readonly journal: Journal | undefined;
   private readonly onEvent: ((resource: Resource, status: 'removed' | 'kept' | 'failed', error?: string) => void) | undefined;
 
-  constructor(options: { journal?: Journal; onEvent?: (resource: Resource, status: 'removed' | 'kept' | 'failed', error?: string) => void } = {}) {
+  constructor(
+    options: { journal?: Journal; onEvent?: (resource: Resource, status: 'removed' | 'kept' | 'failed', error?: string) => void } = {},
+  ) {
     this.journal = options.journal;
     this.onEvent = options.onEvent;
   }

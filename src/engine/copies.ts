@@ -21,7 +21,8 @@ export interface CopyOptions {
 export async function copyToRegions(run: Run, options: CopyOptions, image: CreatedImage, record: ImageRecord): Promise<void> {
   const provider = options.provider;
   const copy = provider.copyImage?.bind(provider);
-  if (!copy) throw new PrismError('USAGE', `the ${provider.name} provider cannot copy images to other regions`, { hint: 'leave out --copy-to' });
+  if (!copy)
+    throw new PrismError('USAGE', `the ${provider.name} provider cannot copy images to other regions`, { hint: 'leave out --copy-to' });
   const regions = [...new Set(options.copyTo)].filter((r) => r !== image.region);
   const slot = options.copySlots ?? (() => undefined);
   const results = await mapLimit(regions, options.copyConcurrency ?? regions.length, (region) => {
@@ -44,8 +45,12 @@ export async function copyToRegions(run: Run, options: CopyOptions, image: Creat
   if (run.signal.aborted) throw new PrismError('CANCELLED', 'Cancelled');
   const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${regions[i]}: ${errorMessage(r.reason)}`] : []));
   if (failed.length > 0) {
-    throw new PrismError('PARTIAL', `image ${image.id} was built in ${image.region}, but ${failed.length} of ${regions.length} copies failed: ${failed.join('; ')}`, {
-      hint: 'run the build again to retry the copies (the image is reused: same fingerprint)',
-    });
+    throw new PrismError(
+      'PARTIAL',
+      `image ${image.id} was built in ${image.region}, but ${failed.length} of ${regions.length} copies failed: ${failed.join('; ')}`,
+      {
+        hint: 'run the build again to retry the copies (the image is reused: same fingerprint)',
+      },
+    );
   }
 }

@@ -64,7 +64,11 @@ interface Harness {
 
 async function build(
   cloudOptions: MemoryCloudOptions = {},
-  settings: Partial<BuildRunSettings> & { yaml?: string; template?: Template; beforeRun?: (cloud: MemoryCloud, controller: AbortController) => void } = {},
+  settings: Partial<BuildRunSettings> & {
+    yaml?: string;
+    template?: Template;
+    beforeRun?: (cloud: MemoryCloud, controller: AbortController) => void;
+  } = {},
 ): Promise<Harness> {
   const dir = await tempDir();
   const cloud = new MemoryCloud({ ...cloudOptions, exec: { ...PASSING, ...cloudOptions.exec } });
@@ -100,7 +104,9 @@ function runEnd(events: BuildEvent[]): Extract<BuildEvent, { type: 'run-end' }> 
 
 /** step-start / step-end as `start:id` / `end:id:status`. */
 function stepTrail(events: BuildEvent[]): string[] {
-  return events.flatMap((e) => (e.type === 'step-start' ? [`start:${e.step}`] : e.type === 'step-end' ? [`end:${e.step}:${e.status}`] : []));
+  return events.flatMap((e) =>
+    e.type === 'step-start' ? [`start:${e.step}`] : e.type === 'step-end' ? [`end:${e.step}:${e.status}`] : [],
+  );
 }
 
 const ALL_STEPS = ['preflight', 'find-base', 'launch', 'wait-ready', 'setup-1', 'setup-2', 'validate', 'create-image', 'record'];
@@ -202,10 +208,19 @@ describe('runBuild with an in-memory cloud', () => {
       'Recording image',
     ]);
     const details = Object.fromEntries(events.flatMap((e) => (e.type === 'step-end' && e.detail ? [[e.step, e.detail]] : [])));
-    expect(details).toEqual({ 'find-base': 'base-1 (debian-12 (bookworm))', launch: 'm-1 (double)', validate: '2/2', 'create-image': 'img-1' });
+    expect(details).toEqual({
+      'find-base': 'base-1 (debian-12 (bookworm))',
+      launch: 'm-1 (double)',
+      validate: '2/2',
+      'create-image': 'img-1',
+    });
 
     const end = runEnd(events);
-    expect(end).toMatchObject({ kind: 'build', status: 'succeeded', image: { id: 'img-1', name: 'demo-1.2.3-x86_64-20240617T083000Z', region: 'local', sizeBytes: 1_500_000_000 } });
+    expect(end).toMatchObject({
+      kind: 'build',
+      status: 'succeeded',
+      image: { id: 'img-1', name: 'demo-1.2.3-x86_64-20240617T083000Z', region: 'local', sizeBytes: 1_500_000_000 },
+    });
     expect(end.tests?.map((t) => t.status)).toEqual(['passed', 'passed']);
     expect(end.error).toBeUndefined();
     expect(end.leftovers).toBeUndefined();
@@ -237,7 +252,13 @@ describe('runBuild with an in-memory cloud', () => {
       },
     });
     expect(cloud.records).toHaveLength(1);
-    expect(cloud.records[0]).toMatchObject({ version: '1.2.3', fingerprint: 'fp-1', architecture: 'x86_64', buildId: BUILD_ID, base: { id: 'base-1' } });
+    expect(cloud.records[0]).toMatchObject({
+      version: '1.2.3',
+      fingerprint: 'fp-1',
+      architecture: 'x86_64',
+      buildId: BUILD_ID,
+      base: { id: 'base-1' },
+    });
     expect(cloud.records[0].created.toISOString()).toBe('2024-06-17T08:30:00.000Z');
     expect(cloud.records[0].tests.map((t) => t.name)).toEqual(['service active', 'page served']);
   });
@@ -256,7 +277,9 @@ describe('runBuild with an in-memory cloud', () => {
       {
         beforeRun: (c) => (cloudRef = c),
         onImage: async (image, record) => {
-          seen.push(`onImage ${image.id} ${record.fingerprint} after ${cloudRef!.calls.at(-1)}, machine ${cloudRef!.resources.has('m-1') ? 'present' : 'gone'}`);
+          seen.push(
+            `onImage ${image.id} ${record.fingerprint} after ${cloudRef!.calls.at(-1)}, machine ${cloudRef!.resources.has('m-1') ? 'present' : 'gone'}`,
+          );
         },
       },
     );
@@ -275,11 +298,18 @@ describe('runBuild with an in-memory cloud', () => {
       expect(cloud.calls.filter((c) => c.startsWith('copyImage'))).toEqual(['copyImage img-1 us-west-2', 'copyImage img-1 eu-west-2']);
       expect(recorded.sort()).toEqual(['img-1-eu-west-2', 'img-1-us-west-2']);
       expect(cloud.remaining().sort()).toEqual(['img-1', 'img-1-eu-west-2', 'img-1-us-west-2', 'snap-1']);
-      expect(runEnd(events).copies?.map((c) => c.region).sort()).toEqual(['eu-west-2', 'us-west-2']);
+      expect(
+        runEnd(events)
+          .copies?.map((c) => c.region)
+          .sort(),
+      ).toEqual(['eu-west-2', 'us-west-2']);
     });
 
     it('a failed copy is removed, the image and the other copies stay, and the run is partial', async () => {
-      const { cloud, outcome, events } = await build({ name: 'aws', region: 'us-east-1', failCopyTo: ['eu-west-2'] }, { copyTo: ['us-west-2', 'eu-west-2'] });
+      const { cloud, outcome, events } = await build(
+        { name: 'aws', region: 'us-east-1', failCopyTo: ['eu-west-2'] },
+        { copyTo: ['us-west-2', 'eu-west-2'] },
+      );
       expect(outcome.status).toBe('partial');
       expect(outcome.error?.code).toBe('PARTIAL');
       expect(outcome.image?.id).toBe('img-1');
@@ -374,11 +404,14 @@ describe('runBuild with an in-memory cloud', () => {
     ];
 
     it('a registry that cannot record the image keeps the finished image and ends partial', async () => {
-      const { cloud, outcome } = await build({}, {
-        onImage: async () => {
-          throw new PrismError('REGISTRY_LOCKED', 'the registry is locked by another build');
+      const { cloud, outcome } = await build(
+        {},
+        {
+          onImage: async () => {
+            throw new PrismError('REGISTRY_LOCKED', 'the registry is locked by another build');
+          },
         },
-      });
+      );
       expect(outcome.status).toBe('partial');
       expect(outcome.error?.code).toBe('PARTIAL');
       expect(outcome.error?.message).toContain('the registry is locked by another build');
@@ -406,7 +439,11 @@ describe('runBuild with an in-memory cloud', () => {
         // The steps ran up to the failing one, which is the last, and failed.
         const trail = stepTrail(events);
         const index = ALL_STEPS.indexOf(c.failedStep);
-        expect(trail).toEqual([...ALL_STEPS.slice(0, index).flatMap((s) => [`start:${s}`, `end:${s}:ok`]), `start:${c.failedStep}`, `end:${c.failedStep}:failed`]);
+        expect(trail).toEqual([
+          ...ALL_STEPS.slice(0, index).flatMap((s) => [`start:${s}`, `end:${s}:ok`]),
+          `start:${c.failedStep}`,
+          `end:${c.failedStep}:failed`,
+        ]);
         const failedEnd = events.find((e) => e.type === 'step-end' && e.status === 'failed');
         expect(failedEnd).toMatchObject({ step: c.failedStep, error: outcome.error!.message });
 
@@ -423,7 +460,9 @@ describe('runBuild with an in-memory cloud', () => {
     it('reports every test even when the first fails, with its reason', async () => {
       const { outcome, events } = await build({ exec: { 'service active': { stdout: 'inactive\n', exitCode: 3 } } });
       expect(outcome.error?.code).toBe('VALIDATION_FAILED');
-      expect(events.filter((e) => e.type === 'test-result').map((e) => (e.type === 'test-result' ? [e.result.name, e.result.status] : []))).toEqual([
+      expect(
+        events.filter((e) => e.type === 'test-result').map((e) => (e.type === 'test-result' ? [e.result.name, e.result.status] : [])),
+      ).toEqual([
         ['service active', 'failed'],
         ['page served', 'passed'],
       ]);
@@ -484,7 +523,9 @@ describe('runBuild with an in-memory cloud', () => {
     expect(outcome.status).toBe('succeeded');
     expect(outcome.leftovers.map((r) => r.id)).toEqual(['sg-1']);
     expect(cloud.remaining()).toEqual(['sg-1', 'img-1', 'snap-1']);
-    expect(events).toContainEqual(expect.objectContaining({ type: 'cleanup', resource: 'security-group sg-1', status: 'failed', error: 'sg-1 is busy' }));
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'cleanup', resource: 'security-group sg-1', status: 'failed', error: 'sg-1 is busy' }),
+    );
     const end = runEnd(events);
     expect(end.leftovers).toEqual(['security-group sg-1']);
     expect(end.hints).toEqual([`prism ami sweep --provider local removes what is left (build ${BUILD_ID})`]);
@@ -606,10 +647,20 @@ describe('runBuild with an in-memory cloud', () => {
         },
       },
     });
-    const progress = events.filter((e) => e.type === 'step-progress' && e.step === 'setup-1').map((e) => (e.type === 'step-progress' ? `${e.origin}:${e.message}` : ''));
-    expect(progress).toEqual(['script:installing nginx', 'script:fetching packages', 'script:configuring', 'script:final line without a newline']);
+    const progress = events
+      .filter((e) => e.type === 'step-progress' && e.step === 'setup-1')
+      .map((e) => (e.type === 'step-progress' ? `${e.origin}:${e.message}` : ''));
+    expect(progress).toEqual([
+      'script:installing nginx',
+      'script:fetching packages',
+      'script:configuring',
+      'script:final line without a newline',
+    ]);
     // A provider's own progress (ctx.progress) is the tool's, under the step running then.
-    expect(events.find((e) => e.type === 'step-progress' && e.step === 'preflight')).toMatchObject({ message: 'checking the double', origin: 'tool' });
+    expect(events.find((e) => e.type === 'step-progress' && e.step === 'preflight')).toMatchObject({
+      message: 'checking the double',
+      origin: 'tool',
+    });
     const output = events.filter((e) => e.type === 'step-output').map((e) => (e.type === 'step-output' ? `${e.step}|${e.line}` : ''));
     expect(output).toEqual([
       'setup-1|==> installing nginx',

@@ -24,15 +24,28 @@ export async function runBuild(settings: BuildRunSettings): Promise<RunOutcome> 
   return runWithCleanup(settings, 'build', async (run) => {
     const { provider, template, architecture } = settings;
     const spec = { buildId: settings.buildId, template, architecture, tags: buildTags(template, settings.buildId, architecture) };
-    const base = await run.step('find-base', 'Finding base image', () => provider.resolveBase(template, architecture, run.ctx), (b: BaseImage) => `${b.id} (${b.name})`);
-    const machine = await run.step('launch', `Launching build ${provider.machineNoun}`, () => provider.launch(base, spec, run.ctx), (m: Machine) => m.label);
+    const base = await run.step(
+      'find-base',
+      'Finding base image',
+      () => provider.resolveBase(template, architecture, run.ctx),
+      (b: BaseImage) => `${b.id} (${b.name})`,
+    );
+    const machine = await run.step(
+      'launch',
+      `Launching build ${provider.machineNoun}`,
+      () => provider.launch(base, spec, run.ctx),
+      (m: Machine) => m.label,
+    );
     run.machine = machine;
     await run.step('wait-ready', `Waiting for ${provider.machineNoun} ready`, () => provider.waitReady(machine, run.ctx));
 
     run.inspectable = true;
     await runSetupSteps(run, machine);
-    const tests = await run.step('validate', 'Running validation tests', () => run.runTests(machine), (results: TestResult[]) =>
-      results.length === 0 ? 'no tests' : `${results.length}/${results.length}`,
+    const tests = await run.step(
+      'validate',
+      'Running validation tests',
+      () => run.runTests(machine),
+      (results: TestResult[]) => (results.length === 0 ? 'no tests' : `${results.length}/${results.length}`),
     );
     run.inspectable = false;
 
@@ -53,7 +66,11 @@ export async function runBuild(settings: BuildRunSettings): Promise<RunOutcome> 
       () =>
         provider.createImage(
           machine,
-          { name, description: `${template.name} ${record.version} (${architecture}), built by prism-ami from ${template.slug}`, tags: imageTags(record, 'building') },
+          {
+            name,
+            description: `${template.name} ${record.version} (${architecture}), built by prism-ami from ${template.slug}`,
+            tags: imageTags(record, 'building'),
+          },
           run.ctx,
         ),
       (i: CreatedImage) => i.id,
@@ -97,9 +114,19 @@ export async function runValidation(settings: RunSettings & { imageId: string })
   return runWithCleanup(settings, 'validate', async (run) => {
     const { provider, template, architecture } = settings;
     const spec = { buildId: settings.buildId, template, architecture, tags: buildTags(template, settings.buildId, architecture) };
-    const machine = await run.step('launch', `Launching ${provider.machineNoun} from ${settings.imageId}`, () => provider.launchImage(settings.imageId, spec, run.ctx), (m: Machine) => m.label);
+    const machine = await run.step(
+      'launch',
+      `Launching ${provider.machineNoun} from ${settings.imageId}`,
+      () => provider.launchImage(settings.imageId, spec, run.ctx),
+      (m: Machine) => m.label,
+    );
     run.machine = machine;
     await run.step('wait-ready', `Waiting for ${provider.machineNoun} ready`, () => provider.waitReady(machine, run.ctx));
-    return run.step('validate', 'Running validation tests', () => run.runTests(machine), (r: TestResult[]) => `${r.length}/${r.length}`);
+    return run.step(
+      'validate',
+      'Running validation tests',
+      () => run.runTests(machine),
+      (r: TestResult[]) => `${r.length}/${r.length}`,
+    );
   });
 }

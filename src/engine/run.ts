@@ -116,7 +116,17 @@ export class Run {
         const id = `test ${JSON.stringify(test.name)}#${attempt}`;
         this.log.line(`test ${JSON.stringify(test.name)} attempt ${attempt}: ${test.command}`);
         return provider
-          .exec(machine, { kind: 'command', name: test.name, command: test.command, timeoutSeconds: test.timeoutSeconds, onOutput: (c, s) => void this.log.output(`${id} ${s}`, c) }, this.ctx)
+          .exec(
+            machine,
+            {
+              kind: 'command',
+              name: test.name,
+              command: test.command,
+              timeoutSeconds: test.timeoutSeconds,
+              onOutput: (c, s) => void this.log.output(`${id} ${s}`, c),
+            },
+            this.ctx,
+          )
           .finally(() => {
             this.log.flush(`${id} stdout`);
             this.log.flush(`${id} stderr`);
@@ -132,9 +142,13 @@ export class Run {
     );
     const failed = this.tests.filter((t) => t.status === 'failed');
     if (failed.length > 0) {
-      throw new PrismError('VALIDATION_FAILED', `${failed.length} of ${this.tests.length} validation tests failed: ${failed.map((t) => t.name).join(', ')}`, {
-        hint: `no image was made; the output of each test is in ${this.settings.logFile}`,
-      });
+      throw new PrismError(
+        'VALIDATION_FAILED',
+        `${failed.length} of ${this.tests.length} validation tests failed: ${failed.map((t) => t.name).join(', ')}`,
+        {
+          hint: `no image was made; the output of each test is in ${this.settings.logFile}`,
+        },
+      );
     }
     return this.tests;
   }
@@ -151,7 +165,11 @@ export class Run {
  */
 export async function runWithCleanup(settings: RunSettings, kind: RunKind, body: (run: Run) => Promise<TestResult[]>): Promise<RunOutcome> {
   const started = Date.now();
-  const target: Target = { template: settings.template.slug, architecture: settings.architecture, region: settings.targetRegion ?? settings.provider.region };
+  const target: Target = {
+    template: settings.template.slug,
+    architecture: settings.architecture,
+    region: settings.targetRegion ?? settings.provider.region,
+  };
   const log = new BuildLog(settings.logFile);
   const emit: EventSink = (event: BuildEvent) => {
     settings.emit(event);
@@ -188,7 +206,9 @@ export async function runWithCleanup(settings: RunSettings, kind: RunKind, body:
   let error: PrismError | undefined;
   let tests: TestResult[];
   try {
-    await run.step('preflight', 'Checking prerequisites', () => settings.provider.preflight(settings.architecture, run.ctx, { machine: kind !== 'copy' }));
+    await run.step('preflight', 'Checking prerequisites', () =>
+      settings.provider.preflight(settings.architecture, run.ctx, { machine: kind !== 'copy' }),
+    );
     tests = await body(run);
   } catch (caught) {
     error = classify(caught, settings.signal, deadline, timeoutMinutes);
@@ -203,7 +223,13 @@ export async function runWithCleanup(settings: RunSettings, kind: RunKind, body:
   if (unwound.failed.length > 0 || unwound.kept.length > 0) {
     hints.push(`prism ami sweep --provider ${settings.provider.name} removes what is left (build ${settings.buildId})`);
   }
-  const status: RunOutcome['status'] = !error ? 'succeeded' : error.code === 'CANCELLED' ? 'cancelled' : error.code === 'PARTIAL' ? 'partial' : 'failed';
+  const status: RunOutcome['status'] = !error
+    ? 'succeeded'
+    : error.code === 'CANCELLED'
+      ? 'cancelled'
+      : error.code === 'PARTIAL'
+        ? 'partial'
+        : 'failed';
   const leftovers = unwound.failed.map((f) => f.resource);
   await journal?.end(status, leftovers.length + unwound.kept.length);
 

@@ -6,7 +6,14 @@ type Outcome = 'succeeded' | 'failed' | 'cancelled' | 'throw' | 'hang';
 /** A node whose work waits a tick (or until aborted, for 'hang') and ends as told. */
 function node(
   id: string,
-  options: { needs?: string[]; pools?: string[]; outcome?: Outcome; skip?: boolean; log?: string[]; live?: Map<string, { now: number; max: number }> } = {},
+  options: {
+    needs?: string[];
+    pools?: string[];
+    outcome?: Outcome;
+    skip?: boolean;
+    log?: string[];
+    live?: Map<string, { now: number; max: number }>;
+  } = {},
 ): WorkNode<string> {
   const pools = options.pools ?? ['build'];
   const count = (delta: number) => {
@@ -32,7 +39,10 @@ function node(
         await new Promise((r) => setTimeout(r, 5));
         if (options.outcome === 'throw') throw new Error(`${id} broke`);
         const parents = (options.needs ?? []).map((n) => valueOf(n) ?? '-').join(',');
-        return { state: options.outcome === 'failed' || options.outcome === 'cancelled' ? options.outcome : 'succeeded', value: `${id}(${parents})` };
+        return {
+          state: options.outcome === 'failed' || options.outcome === 'cancelled' ? options.outcome : 'succeeded',
+          value: `${id}(${parents})`,
+        };
       } finally {
         count(-1);
         options.log?.push(`end ${id}`);
@@ -43,10 +53,14 @@ function node(
 
 const limits = (table: Record<string, number>) => (pool: string) => table[pool] ?? 1;
 const run = (nodes: WorkNode<string>[], options: { limit?: Record<string, number>; failFast?: boolean; signal?: AbortSignal } = {}) =>
-  runGraph(nodes, { limit: limits(options.limit ?? { build: 4 }), signal: options.signal ?? new AbortController().signal, ...(options.failFast ? { failFast: true } : {}) });
+  runGraph(nodes, {
+    limit: limits(options.limit ?? { build: 4 }),
+    signal: options.signal ?? new AbortController().signal,
+    ...(options.failFast ? { failFast: true } : {}),
+  });
 
 describe('runGraph', () => {
-  it('runs parents before children and hands children their parents\' values', async () => {
+  it("runs parents before children and hands children their parents' values", async () => {
     const log: string[] = [];
     const { results } = await run([node('child', { needs: ['parent'], log }), node('parent', { log })]);
     expect(log).toEqual(['start parent', 'end parent', 'start child', 'end child']);
@@ -99,7 +113,10 @@ describe('runGraph', () => {
   });
 
   it('--fail-fast: the first failure cancels the running nodes (through their signal) and the queued ones', async () => {
-    const { results, started } = await run([node('bad', { outcome: 'failed' }), node('slow', { outcome: 'hang' }), node('later'), node('latest')], { limit: { build: 2 }, failFast: true });
+    const { results, started } = await run(
+      [node('bad', { outcome: 'failed' }), node('slow', { outcome: 'hang' }), node('later'), node('latest')],
+      { limit: { build: 2 }, failFast: true },
+    );
     expect(results.get('bad')?.state).toBe('failed');
     expect(results.get('slow')?.state).toBe('cancelled');
     expect(results.get('later')?.state).toBe('cancelled');
@@ -124,7 +141,9 @@ describe('runGraph', () => {
   });
 
   it('a ready child goes before unrelated queued roots (it is on the longer chain)', async () => {
-    const { started } = await run([node('parent'), node('u1'), node('u2'), node('u3'), node('child', { needs: ['parent'] })], { limit: { build: 1 } });
+    const { started } = await run([node('parent'), node('u1'), node('u2'), node('u3'), node('child', { needs: ['parent'] })], {
+      limit: { build: 1 },
+    });
     expect(started[0]).toBe('parent');
     expect(started[1]).toBe('child');
   });

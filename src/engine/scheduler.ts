@@ -64,8 +64,10 @@ function priorities<T>(nodes: readonly WorkNode<T>[]): Map<string, [number, numb
   for (const n of nodes) for (const need of n.needs) dependents.get(need)!.push(n.id);
   const height = new Map<string, number>();
   const depth = new Map<string, number>();
-  const heightOf = (id: string): number => height.get(id) ?? (height.set(id, Math.max(0, ...dependents.get(id)!.map((d) => heightOf(d) + 1))), height.get(id)!);
-  const depthOf = (id: string): number => depth.get(id) ?? (depth.set(id, Math.max(0, ...byId.get(id)!.needs.map((d) => depthOf(d) + 1))), depth.get(id)!);
+  const heightOf = (id: string): number =>
+    height.get(id) ?? (height.set(id, Math.max(0, ...dependents.get(id)!.map((d) => heightOf(d) + 1))), height.get(id)!);
+  const depthOf = (id: string): number =>
+    depth.get(id) ?? (depth.set(id, Math.max(0, ...byId.get(id)!.needs.map((d) => depthOf(d) + 1))), depth.get(id)!);
   return new Map(nodes.map((n, index) => [n.id, [heightOf(n.id), depthOf(n.id), -index]]));
 }
 
@@ -75,7 +77,9 @@ function checkGraph<T>(nodes: readonly WorkNode<T>[]): void {
     if (ids.has(n.id)) throw new PrismError('INTERNAL', `work graph: node ${n.id} appears twice`);
     ids.add(n.id);
   }
-  for (const n of nodes) for (const need of n.needs) if (!ids.has(need)) throw new PrismError('INTERNAL', `work graph: ${n.id} needs ${need}, which is not in the graph`);
+  for (const n of nodes)
+    for (const need of n.needs)
+      if (!ids.has(need)) throw new PrismError('INTERNAL', `work graph: ${n.id} needs ${need}, which is not in the graph`);
   const visiting = new Set<string>();
   const done = new Set<string>();
   const byId = new Map(nodes.map((n) => [n.id, n]));
@@ -116,7 +120,8 @@ export async function runGraph<T>(nodes: readonly WorkNode<T>[], options: Schedu
   let running = 0;
   const free = (n: WorkNode<T>) => n.pools.every((p) => (used.get(p) ?? 0) < Math.max(1, options.limit(p)));
   const satisfied = (id: string) => state.get(id) === 'succeeded' || state.get(id) === 'skipped';
-  const failedNeed = (n: WorkNode<T>): string | undefined => n.needs.find((id) => state.get(id) === 'failed' || state.get(id) === 'blocked');
+  const failedNeed = (n: WorkNode<T>): string | undefined =>
+    n.needs.find((id) => state.get(id) === 'failed' || state.get(id) === 'blocked');
   const cancelledNeed = (n: WorkNode<T>): boolean => n.needs.some((id) => state.get(id) === 'cancelled');
 
   const start = (n: WorkNode<T>) => {
@@ -134,7 +139,8 @@ export async function runGraph<T>(nodes: readonly WorkNode<T>[], options: Schedu
       .finally(() => {
         running--;
         for (const p of n.pools) used.set(p, (used.get(p) ?? 1) - 1);
-        if (options.failFast && state.get(n.id) === 'failed') stop.abort(new PrismError('CANCELLED', `stopped after ${n.id} failed (--fail-fast)`));
+        if (options.failFast && state.get(n.id) === 'failed')
+          stop.abort(new PrismError('CANCELLED', `stopped after ${n.id} failed (--fail-fast)`));
         wake();
       });
   };

@@ -22,9 +22,13 @@ export async function runSetupSteps(run: Run, machine: Machine): Promise<void> {
       }
       if (result.exitCode !== 0) {
         const tail = lastLines(`${result.stdout}\n${result.stderr}`, 8);
-        throw new PrismError('BUILD_FAILED', `setup step "${step.name}" failed with exit code ${result.exitCode}${tail ? `:\n${tail}` : ''}`, {
-          hint: `the full output is in ${logFile}`,
-        });
+        throw new PrismError(
+          'BUILD_FAILED',
+          `setup step "${step.name}" failed with exit code ${result.exitCode}${tail ? `:\n${tail}` : ''}`,
+          {
+            hint: `the full output is in ${logFile}`,
+          },
+        );
       }
     });
   }

@@ -145,7 +145,10 @@ describe('judgeTest', () => {
 
   it('fails a timed-out command naming the timeout, whatever its output', () => {
     const test = vt({ timeoutSeconds: 7, output: { kind: 'contains', value: 'ok' } });
-    expect(judgeTest(test, res({ exitCode: null, stdout: 'ok\n', timedOut: true }))).toEqual({ passed: false, reason: 'timed out after 7s' });
+    expect(judgeTest(test, res({ exitCode: null, stdout: 'ok\n', timedOut: true }))).toEqual({
+      passed: false,
+      reason: 'timed out after 7s',
+    });
     expect(judgeTest(vt({ timeoutSeconds: 7 }), res({ exitCode: 0, timedOut: true })).passed).toBe(false);
   });
 
@@ -195,7 +198,11 @@ describe('runTests', () => {
     const tests = [vt({ name: 'one' }), vt({ name: 'two' }), vt({ name: 'three', output: { kind: 'equals', value: 'yes' } })];
     const run = scripted({ one: [res()], two: [res({ exitCode: 2, stderr: 'boom\n' })], three: [res({ stdout: 'yes\n' })] });
     const reported: TestResult[] = [];
-    const results = await runTests(tests, run, { signal: new AbortController().signal, onResult: (r) => reported.push(r), sleep: recordingSleep().sleep });
+    const results = await runTests(tests, run, {
+      signal: new AbortController().signal,
+      onResult: (r) => reported.push(r),
+      sleep: recordingSleep().sleep,
+    });
     expect(run.calls).toEqual(['one#1', 'two#1', 'three#1']);
     expect(results.map((r) => [r.name, r.status])).toEqual([
       ['one', 'passed'],
@@ -210,7 +217,10 @@ describe('runTests', () => {
   it('tries a failing test retries + 1 times with retry_delay_seconds between tries', async () => {
     const { delays, sleep } = recordingSleep();
     const run = scripted({ flaky: [res({ exitCode: 1, stdout: 'still starting\n' })] });
-    const [result] = await runTests([vt({ name: 'flaky', retries: 3, retryDelaySeconds: 2 })], run, { signal: new AbortController().signal, sleep });
+    const [result] = await runTests([vt({ name: 'flaky', retries: 3, retryDelaySeconds: 2 })], run, {
+      signal: new AbortController().signal,
+      sleep,
+    });
     expect(run.calls).toEqual(['flaky#1', 'flaky#2', 'flaky#3', 'flaky#4']);
     expect(delays).toEqual([2000, 2000, 2000]);
     expect(result).toMatchObject({ status: 'failed', attempts: 4, exitCode: 1, excerpt: 'still starting' });
@@ -219,7 +229,10 @@ describe('runTests', () => {
   it('does not retry or sleep without retries, nor after a pass', async () => {
     const { delays, sleep } = recordingSleep();
     const run = scripted({ once: [res({ exitCode: 1 })], fine: [res()] });
-    const results = await runTests([vt({ name: 'once' }), vt({ name: 'fine', retries: 5, retryDelaySeconds: 9 })], run, { signal: new AbortController().signal, sleep });
+    const results = await runTests([vt({ name: 'once' }), vt({ name: 'fine', retries: 5, retryDelaySeconds: 9 })], run, {
+      signal: new AbortController().signal,
+      sleep,
+    });
     expect(run.calls).toEqual(['once#1', 'fine#1']);
     expect(delays).toEqual([]);
     expect(results.map((r) => r.attempts)).toEqual([1, 1]);
@@ -228,12 +241,21 @@ describe('runTests', () => {
   it('stops retrying once a try passes, and reports the passing try', async () => {
     const { delays, sleep } = recordingSleep();
     const run = scripted({
-      service: [res({ stdout: 'activating\n', exitCode: 3 }), res({ stdout: 'activating\n', exitCode: 3 }), res({ stdout: 'active\n' }), res({ stdout: 'never asked\n' })],
+      service: [
+        res({ stdout: 'activating\n', exitCode: 3 }),
+        res({ stdout: 'activating\n', exitCode: 3 }),
+        res({ stdout: 'active\n' }),
+        res({ stdout: 'never asked\n' }),
+      ],
     });
-    const [result] = await runTests([vt({ name: 'service', retries: 5, retryDelaySeconds: 1, output: { kind: 'equals', value: 'active' } })], run, {
-      signal: new AbortController().signal,
-      sleep,
-    });
+    const [result] = await runTests(
+      [vt({ name: 'service', retries: 5, retryDelaySeconds: 1, output: { kind: 'equals', value: 'active' } })],
+      run,
+      {
+        signal: new AbortController().signal,
+        sleep,
+      },
+    );
     expect(run.calls).toEqual(['service#1', 'service#2', 'service#3']);
     expect(delays).toEqual([1000, 1000]);
     expect(result).toMatchObject({ status: 'passed', attempts: 3, exitCode: 0, excerpt: 'active' });
@@ -256,7 +278,11 @@ describe('runTests', () => {
     const sleep = async (ms: number) => {
       now += ms;
     };
-    const results = await runTests([vt({ name: 'slow', retries: 1, retryDelaySeconds: 1 }), vt({ name: 'fast' })], run, { signal: new AbortController().signal, sleep, now: () => now });
+    const results = await runTests([vt({ name: 'slow', retries: 1, retryDelaySeconds: 1 }), vt({ name: 'fast' })], run, {
+      signal: new AbortController().signal,
+      sleep,
+      now: () => now,
+    });
     expect(results.map((r) => r.durationMs)).toEqual([250 + 1000 + 250, 10]);
   });
 
@@ -314,7 +340,9 @@ describe('runTests', () => {
     const run = scripted({ flaky: [res({ exitCode: 1 })] });
     const started = Date.now();
     setTimeout(() => controller.abort(), 20);
-    const error = await runTests([vt({ name: 'flaky', retries: 1, retryDelaySeconds: 600 })], run, { signal: controller.signal }).catch((e: unknown) => e);
+    const error = await runTests([vt({ name: 'flaky', retries: 1, retryDelaySeconds: 600 })], run, { signal: controller.signal }).catch(
+      (e: unknown) => e,
+    );
     expect(Date.now() - started).toBeLessThan(2000);
     expect(isPrismError(error, 'CANCELLED')).toBe(true);
     expect(run.calls).toEqual(['flaky#1']);

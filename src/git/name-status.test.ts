@@ -3,7 +3,23 @@ import { parseNameStatus } from './name-status.js';
 
 describe('parseNameStatus', () => {
   it('reads adds, changes, deletions, type changes, renames and copies from -z output', () => {
-    const out = ['A', 'templates/new.yml', 'M', 'templates/a b.yml', 'D', 'gone.yml', 'T', 'link', 'R087', 'old.yml', 'new\nline.yml', 'C100', 'x.yml', 'y.yml', ''].join('\0');
+    const out = [
+      'A',
+      'templates/new.yml',
+      'M',
+      'templates/a b.yml',
+      'D',
+      'gone.yml',
+      'T',
+      'link',
+      'R087',
+      'old.yml',
+      'new\nline.yml',
+      'C100',
+      'x.yml',
+      'y.yml',
+      '',
+    ].join('\0');
     expect(parseNameStatus(out)).toEqual([
       { status: 'added', path: 'templates/new.yml' },
       { status: 'modified', path: 'templates/a b.yml' },

@@ -13,7 +13,7 @@ export function parseNameStatus(output: string): DiffEntry[] {
   const fields = output.split('\0');
   if (fields.at(-1) === '') fields.pop();
   const entries: DiffEntry[] = [];
-  for (let i = 0; i < fields.length; ) {
+  for (let i = 0; i < fields.length;) {
     const status = fields[i++];
     const kind = status[0];
     if (kind === 'R' || kind === 'C') {

@@ -77,7 +77,19 @@ export class GitRepository {
 
   /** The files that differ between two commits, with renames detected. */
   async diff(from: string, to: string): Promise<DiffEntry[]> {
-    const out = await this.git(['-c', 'core.quotePath=false', 'diff', '--no-ext-diff', '--no-textconv', '--name-status', '-z', '-M', from, to, '--']);
+    const out = await this.git([
+      '-c',
+      'core.quotePath=false',
+      'diff',
+      '--no-ext-diff',
+      '--no-textconv',
+      '--name-status',
+      '-z',
+      '-M',
+      from,
+      to,
+      '--',
+    ]);
     return parseNameStatus(out);
   }
 

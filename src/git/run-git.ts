@@ -29,10 +29,14 @@ export function runGit(args: readonly string[], cwd: string): Promise<GitOutput>
         if (error && typeof error.code !== 'number') {
           const missing = error.code === 'ENOENT';
           reject(
-            new PrismError(missing ? 'PREREQUISITE_MISSING' : 'INTERNAL', missing ? 'git is not installed (or not on PATH)' : `git ${args[0]} failed: ${error.message}`, {
-              cause: error,
-              ...(missing ? { hint: 'install git: apt-get install git' } : {}),
-            }),
+            new PrismError(
+              missing ? 'PREREQUISITE_MISSING' : 'INTERNAL',
+              missing ? 'git is not installed (or not on PATH)' : `git ${args[0]} failed: ${error.message}`,
+              {
+                cause: error,
+                ...(missing ? { hint: 'install git: apt-get install git' } : {}),
+              },
+            ),
           );
           return;
         }

@@ -46,14 +46,18 @@ validation_tests:
 }
 
 const regionsLine = `regions: [${REGIONS.join(', ')}]`;
-const parent = templateFromYaml(yaml('Base', `base_ami: {source: ubuntu-22.04-lts, architecture: [x86_64, arm64]}\n${regionsLine}\nbuild: {volume_size_gb: 20}`), 'base');
+const parent = templateFromYaml(
+  yaml('Base', `base_ami: {source: ubuntu-22.04-lts, architecture: [x86_64, arm64]}\n${regionsLine}\nbuild: {volume_size_gb: 20}`),
+  'base',
+);
 const child = templateFromYaml(yaml('App', 'extends: base', 'echo app'), 'app', parent);
 const other = templateFromYaml(yaml('Other', `base_ami: {source: al2023, architecture: [x86_64]}\n${regionsLine}`), 'other');
 
 function bases(overrides: Record<string, string> = {}, templates: readonly Template[] = [parent, other]): Map<string, string> {
   const map = new Map<string, string>();
   for (const t of templates) {
-    for (const arch of t.architectures) for (const region of [...REGIONS, 'eu-west-1']) map.set(baseImageKey(t.slug, arch, region), arch === 'x86_64' ? BASE_X86 : BASE_ARM);
+    for (const arch of t.architectures)
+      for (const region of [...REGIONS, 'eu-west-1']) map.set(baseImageKey(t.slug, arch, region), arch === 'x86_64' ? BASE_X86 : BASE_ARM);
   }
   for (const [key, value] of Object.entries(overrides)) map.set(key, value);
   return map;
@@ -90,7 +94,15 @@ function built(
   doc: RegistryDocument,
   template: Template,
   architecture: Architecture,
-  options: { regions?: readonly string[]; buildRegion?: string; fingerprint?: string; validated?: boolean; source?: string; sizeGb?: number; created?: string } = {},
+  options: {
+    regions?: readonly string[];
+    buildRegion?: string;
+    fingerprint?: string;
+    validated?: boolean;
+    source?: string;
+    sizeGb?: number;
+    created?: string;
+  } = {},
 ): { doc: RegistryDocument } & Built {
   const regions = options.regions ?? REGIONS;
   const buildRegion = options.buildRegion ?? regions[0];
@@ -133,7 +145,12 @@ const summary = (p: BuildPlan) => p.items.map((i) => `${i.key}:${i.action}:${cod
 describe('planBuilds', () => {
   it('new templates: one build per architecture in the first region, copies to the rest, parents first', () => {
     const p = plan();
-    expect(summary(p)).toEqual(['base/x86_64:build:new', 'base/arm64:build:new', 'app/x86_64:build:parent-rebuilt+new', 'app/arm64:build:parent-rebuilt+new']);
+    expect(summary(p)).toEqual([
+      'base/x86_64:build:new',
+      'base/arm64:build:new',
+      'app/x86_64:build:parent-rebuilt+new',
+      'app/arm64:build:parent-rebuilt+new',
+    ]);
     for (const i of p.items) {
       expect(i.buildRegions).toEqual(['us-east-1']);
       expect(i.copyTo).toEqual(['us-east-2', 'us-west-1', 'us-west-2']);
@@ -152,7 +169,12 @@ describe('planBuilds', () => {
 
   it('skips when every region holds a validated current image with the same fingerprint', () => {
     const p = plan({ registry: allBuilt() });
-    expect(summary(p)).toEqual(['base/x86_64:skip:up-to-date', 'base/arm64:skip:up-to-date', 'app/x86_64:skip:up-to-date', 'app/arm64:skip:up-to-date']);
+    expect(summary(p)).toEqual([
+      'base/x86_64:skip:up-to-date',
+      'base/arm64:skip:up-to-date',
+      'app/x86_64:skip:up-to-date',
+      'app/arm64:skip:up-to-date',
+    ]);
     expect(item(p, 'base/x86_64').reasons[0].detail).toBe('validated image with this fingerprint in all 4 regions');
     expect(p.items.every((i) => i.buildRegions.length === 0 && i.copyTo.length === 0)).toBe(true);
     expect(p.totals).toMatchObject({ builds: 0, copies: 0, skips: 4 });
@@ -161,7 +183,14 @@ describe('planBuilds', () => {
   });
 
   it('changed: a different fingerprint rebuilds, and the child (whose fingerprint follows its parent) with it', () => {
-    const edited = templateFromYaml(yaml('Base', `base_ami: {source: ubuntu-22.04-lts, architecture: [x86_64, arm64]}\n${regionsLine}\nbuild: {volume_size_gb: 20}`, 'echo edited'), 'base');
+    const edited = templateFromYaml(
+      yaml(
+        'Base',
+        `base_ami: {source: ubuntu-22.04-lts, architecture: [x86_64, arm64]}\n${regionsLine}\nbuild: {volume_size_gb: 20}`,
+        'echo edited',
+      ),
+      'base',
+    );
     const editedChild = templateFromYaml(yaml('App', 'extends: base', 'echo app'), 'app', edited);
     const p = plan({ templates: [edited, editedChild], registry: allBuilt() });
     expect(codes(item(p, 'base/x86_64'))).toEqual(['changed']);
@@ -173,7 +202,12 @@ describe('planBuilds', () => {
     // Only the child edited: the parent stays skipped.
     const appEdited = templateFromYaml(yaml('App', 'extends: base', 'echo app v2'), 'app', parent);
     const q = plan({ templates: [parent, appEdited], registry: allBuilt() });
-    expect(summary(q)).toEqual(['base/x86_64:skip:up-to-date', 'base/arm64:skip:up-to-date', 'app/x86_64:build:changed', 'app/arm64:build:changed']);
+    expect(summary(q)).toEqual([
+      'base/x86_64:skip:up-to-date',
+      'base/arm64:skip:up-to-date',
+      'app/x86_64:build:changed',
+      'app/arm64:build:changed',
+    ]);
   });
 
   it('not-validated: the same fingerprint but no validated image anywhere rebuilds', () => {
@@ -181,13 +215,23 @@ describe('planBuilds', () => {
     doc = built(doc, child, 'x86_64', { validated: false }).doc;
     doc = built(doc, child, 'arm64').doc;
     const p = plan({ registry: doc });
-    expect(summary(p)).toEqual(['base/x86_64:skip:up-to-date', 'base/arm64:skip:up-to-date', 'app/x86_64:build:not-validated', 'app/arm64:skip:up-to-date']);
+    expect(summary(p)).toEqual([
+      'base/x86_64:skip:up-to-date',
+      'base/arm64:skip:up-to-date',
+      'app/x86_64:build:not-validated',
+      'app/arm64:skip:up-to-date',
+    ]);
     expect(item(p, 'app/x86_64').reasons[0].detail).toBe('the current image is not validated');
   });
 
   it('base-changed: the base image resolved now differs from the one the current image was built from', () => {
     const p = plan({ registry: allBuilt(), baseImages: bases({ [baseImageKey('base', 'x86_64', 'us-east-1')]: NEW_BASE_X86 }) });
-    expect(summary(p)).toEqual(['base/x86_64:build:base-changed', 'base/arm64:skip:up-to-date', 'app/x86_64:build:parent-rebuilt', 'app/arm64:skip:up-to-date']);
+    expect(summary(p)).toEqual([
+      'base/x86_64:build:base-changed',
+      'base/arm64:skip:up-to-date',
+      'app/x86_64:build:parent-rebuilt',
+      'app/arm64:skip:up-to-date',
+    ]);
     expect(item(p, 'base/x86_64').reasons[0].detail).toBe(`base image in us-east-1: ${BASE_X86} → ${NEW_BASE_X86}`);
     expect(item(p, 'base/x86_64').baseImage).toBe(NEW_BASE_X86);
     expect(item(p, 'app/x86_64').reasons[0].detail).toBe('base is rebuilt');
@@ -207,9 +251,17 @@ describe('planBuilds', () => {
 
     // Base AMIs have other IDs in other regions: the copy's base is compared in the region the
     // image was built in (us-west-2), not in today's build region.
-    const elsewhere = plan({ templates: [parent], registry: doc, baseImages: bases({ [baseImageKey('base', 'x86_64', 'us-east-1')]: NEW_BASE_X86 }) });
+    const elsewhere = plan({
+      templates: [parent],
+      registry: doc,
+      baseImages: bases({ [baseImageKey('base', 'x86_64', 'us-east-1')]: NEW_BASE_X86 }),
+    });
     expect(summary(elsewhere)).toEqual(['base/x86_64:skip:up-to-date', 'base/arm64:skip:up-to-date']);
-    const changed = plan({ templates: [parent], registry: doc, baseImages: bases({ [baseImageKey('base', 'x86_64', 'us-west-2')]: NEW_BASE_X86 }) });
+    const changed = plan({
+      templates: [parent],
+      registry: doc,
+      baseImages: bases({ [baseImageKey('base', 'x86_64', 'us-west-2')]: NEW_BASE_X86 }),
+    });
     expect(summary(changed)).toEqual(['base/x86_64:build:base-changed', 'base/arm64:skip:up-to-date']);
     expect(item(changed, 'base/x86_64').reasons[0].detail).toBe(`base image in us-west-2: ${BASE_X86} → ${NEW_BASE_X86}`);
 
@@ -218,15 +270,50 @@ describe('planBuilds', () => {
     const first = built(chain, parent, 'x86_64', { regions: ['us-west-2'] });
     chain = first.doc;
     const hop = nextAmi();
-    chain = record(chain, { template: 'base', region: 'us-west-1', architecture: 'x86_64', amiId: hop, created: '2025-01-15T10:00:00Z', version: '1.0.0', fingerprint: templateFingerprint(parent, 'x86_64'), sourceAmi: first.ids['us-west-2'], validated: true }, clock).document;
+    chain = record(
+      chain,
+      {
+        template: 'base',
+        region: 'us-west-1',
+        architecture: 'x86_64',
+        amiId: hop,
+        created: '2025-01-15T10:00:00Z',
+        version: '1.0.0',
+        fingerprint: templateFingerprint(parent, 'x86_64'),
+        sourceAmi: first.ids['us-west-2'],
+        validated: true,
+      },
+      clock,
+    ).document;
     for (const region of ['us-east-1', 'us-east-2']) {
-      chain = record(chain, { template: 'base', region, architecture: 'x86_64', amiId: nextAmi(), created: '2025-01-15T10:00:00Z', version: '1.0.0', fingerprint: templateFingerprint(parent, 'x86_64'), sourceAmi: hop, validated: true }, clock).document;
+      chain = record(
+        chain,
+        {
+          template: 'base',
+          region,
+          architecture: 'x86_64',
+          amiId: nextAmi(),
+          created: '2025-01-15T10:00:00Z',
+          version: '1.0.0',
+          fingerprint: templateFingerprint(parent, 'x86_64'),
+          sourceAmi: hop,
+          validated: true,
+        },
+        clock,
+      ).document;
     }
     const x86 = { architectures: ['x86_64'] as Architecture[] };
     expect(summary(plan({ templates: [parent], registry: chain, ...x86 }))).toEqual(['base/x86_64:skip:up-to-date']);
-    expect(summary(plan({ templates: [parent], registry: chain, ...x86, baseImages: bases({ [baseImageKey('base', 'x86_64', 'us-west-2')]: NEW_BASE_X86 }) }))).toEqual([
-      'base/x86_64:build:base-changed',
-    ]);
+    expect(
+      summary(
+        plan({
+          templates: [parent],
+          registry: chain,
+          ...x86,
+          baseImages: bases({ [baseImageKey('base', 'x86_64', 'us-west-2')]: NEW_BASE_X86 }),
+        }),
+      ),
+    ).toEqual(['base/x86_64:build:base-changed']);
   });
 
   it('parent-rebuilt: a child is rebuilt with its parent, and the parent is planned (first) when only the child is asked for', () => {
@@ -238,13 +325,27 @@ describe('planBuilds', () => {
       ['app/x86_64', true],
       ['app/arm64', true],
     ]);
-    expect(summary(p)).toEqual(['base/x86_64:build:forced', 'base/arm64:build:forced', 'app/x86_64:build:parent-rebuilt', 'app/arm64:build:parent-rebuilt']);
+    expect(summary(p)).toEqual([
+      'base/x86_64:build:forced',
+      'base/arm64:build:forced',
+      'app/x86_64:build:parent-rebuilt',
+      'app/arm64:build:parent-rebuilt',
+    ]);
 
     // Order does not depend on the order the templates are given in.
-    expect(plan({ templates: [child, parent] }).items.map((i) => i.key)).toEqual(plan({ templates: [parent, child] }).items.map((i) => i.key));
+    expect(plan({ templates: [child, parent] }).items.map((i) => i.key)).toEqual(
+      plan({ templates: [parent, child] }).items.map((i) => i.key),
+    );
     // Three generations: each child after its parent.
     const grandchild = templateFromYaml(yaml('Leaf', 'extends: app', 'echo leaf'), 'aaa-leaf', child);
-    expect(plan({ templates: [grandchild] }).items.map((i) => i.key)).toEqual(['base/x86_64', 'base/arm64', 'app/x86_64', 'app/arm64', 'aaa-leaf/x86_64', 'aaa-leaf/arm64']);
+    expect(plan({ templates: [grandchild] }).items.map((i) => i.key)).toEqual([
+      'base/x86_64',
+      'base/arm64',
+      'app/x86_64',
+      'app/arm64',
+      'aaa-leaf/x86_64',
+      'aaa-leaf/arm64',
+    ]);
   });
 
   it('forced: every template, or only the ones named', () => {
@@ -270,7 +371,12 @@ describe('planBuilds', () => {
     let doc = emptyRegistry();
     for (const t of [parent, child]) for (const arch of ARCHS) doc = built(doc, t, arch, { regions: ['us-east-2'] }).doc;
     const p = plan({ registry: doc });
-    expect(summary(p)).toEqual(['base/x86_64:copy:missing-regions', 'base/arm64:copy:missing-regions', 'app/x86_64:copy:missing-regions', 'app/arm64:copy:missing-regions']);
+    expect(summary(p)).toEqual([
+      'base/x86_64:copy:missing-regions',
+      'base/arm64:copy:missing-regions',
+      'app/x86_64:copy:missing-regions',
+      'app/arm64:copy:missing-regions',
+    ]);
     const baseX86 = item(p, 'base/x86_64');
     expect(baseX86.sourceImage).toEqual({ region: 'us-east-2', imageId: doc.templates.base.amis['us-east-2'].x86_64!.ami_id });
     expect(baseX86.copyTo).toEqual(['us-east-1', 'us-west-1', 'us-west-2']);
@@ -283,7 +389,11 @@ describe('planBuilds', () => {
     let three = emptyRegistry();
     for (const arch of ARCHS) three = built(three, parent, arch, { regions: REGIONS.slice(0, 3) }).doc;
     const q = plan({ templates: [parent], registry: three });
-    expect(item(q, 'base/arm64')).toMatchObject({ action: 'copy', copyTo: ['us-west-2'], sourceImage: { region: 'us-east-1', imageId: three.templates.base.amis['us-east-1'].arm64!.ami_id } });
+    expect(item(q, 'base/arm64')).toMatchObject({
+      action: 'copy',
+      copyTo: ['us-west-2'],
+      sourceImage: { region: 'us-east-1', imageId: three.templates.base.amis['us-east-1'].arm64!.ami_id },
+    });
   });
 
   it('--strategy per-region: builds in every region that needs it, copies nothing; the plan compares it with copying', () => {
@@ -308,11 +418,21 @@ describe('planBuilds', () => {
 
     // The images were built in us-east-1 and copied: a new base there is a change for every region
     // (each copy traces back to it); a new base only in us-west-1 is not, its image did not use it.
-    const changed = plan({ strategy: 'per-region', templates: [parent], registry: allBuilt([parent]), baseImages: bases({ [baseImageKey('base', 'arm64', 'us-east-1')]: 'ami-0b000000000000022' }) });
+    const changed = plan({
+      strategy: 'per-region',
+      templates: [parent],
+      registry: allBuilt([parent]),
+      baseImages: bases({ [baseImageKey('base', 'arm64', 'us-east-1')]: 'ami-0b000000000000022' }),
+    });
     expect(summary(changed)).toEqual(['base/x86_64:skip:up-to-date', 'base/arm64:build:base-changed']);
     expect(item(changed, 'base/arm64').buildRegions).toEqual(REGIONS);
     expect(item(changed, 'base/arm64').reasons).toHaveLength(1);
-    const westOnly = plan({ strategy: 'per-region', templates: [parent], registry: allBuilt([parent]), baseImages: bases({ [baseImageKey('base', 'arm64', 'us-west-1')]: 'ami-0b000000000000022' }) });
+    const westOnly = plan({
+      strategy: 'per-region',
+      templates: [parent],
+      registry: allBuilt([parent]),
+      baseImages: bases({ [baseImageKey('base', 'arm64', 'us-west-1')]: 'ami-0b000000000000022' }),
+    });
     expect(summary(westOnly)).toEqual(['base/x86_64:skip:up-to-date', 'base/arm64:skip:up-to-date']);
   });
 
@@ -331,7 +451,10 @@ describe('planBuilds', () => {
   });
 
   it('onlyOutdated keeps only what a security rebuild does: base changed, and the children rebuilt with it', () => {
-    const editedOther = templateFromYaml(yaml('Other', `base_ami: {source: al2023, architecture: [x86_64]}\n${regionsLine}`, 'echo edited'), 'other');
+    const editedOther = templateFromYaml(
+      yaml('Other', `base_ami: {source: al2023, architecture: [x86_64]}\n${regionsLine}`, 'echo edited'),
+      'other',
+    );
     const input = {
       templates: [parent, child, editedOther],
       registry: allBuilt([parent, child, other]),
@@ -353,19 +476,35 @@ describe('planBuilds', () => {
 
   it('--regions, --architectures and --build-region override the templates', () => {
     const regions = plan({ regions: ['eu-west-1', 'us-east-1'] });
-    expect(regions.items.every((i) => i.regions.join() === 'eu-west-1,us-east-1' && i.buildRegions.join() === 'eu-west-1' && i.copyTo.join() === 'us-east-1')).toBe(true);
+    expect(
+      regions.items.every(
+        (i) => i.regions.join() === 'eu-west-1,us-east-1' && i.buildRegions.join() === 'eu-west-1' && i.copyTo.join() === 'us-east-1',
+      ),
+    ).toBe(true);
 
     const arm = plan({ architectures: ['arm64'] });
     expect(arm.items.map((i) => i.key)).toEqual(['base/arm64', 'app/arm64']);
     expect(plan({ templates: [other], architectures: ['arm64'] }).items).toEqual([]);
 
     const west = plan({ buildRegion: 'us-west-2', baseImages: bases({ [baseImageKey('base', 'x86_64', 'us-west-2')]: NEW_BASE_X86 }) });
-    expect(item(west, 'base/x86_64')).toMatchObject({ buildRegions: ['us-west-2'], copyTo: ['us-east-1', 'us-east-2', 'us-west-1'], baseImage: NEW_BASE_X86 });
+    expect(item(west, 'base/x86_64')).toMatchObject({
+      buildRegions: ['us-west-2'],
+      copyTo: ['us-east-1', 'us-east-2', 'us-west-1'],
+      baseImage: NEW_BASE_X86,
+    });
     // The base compared is the one where the current image was built (us-east-1), whatever the
     // build region is now.
-    const rebuilt = plan({ buildRegion: 'us-west-2', registry: allBuilt(), baseImages: bases({ [baseImageKey('base', 'x86_64', 'us-east-1')]: NEW_BASE_X86 }) });
+    const rebuilt = plan({
+      buildRegion: 'us-west-2',
+      registry: allBuilt(),
+      baseImages: bases({ [baseImageKey('base', 'x86_64', 'us-east-1')]: NEW_BASE_X86 }),
+    });
     expect(summary(rebuilt)[0]).toBe('base/x86_64:build:base-changed');
-    const westNew = plan({ buildRegion: 'us-west-2', registry: allBuilt(), baseImages: bases({ [baseImageKey('base', 'x86_64', 'us-west-2')]: NEW_BASE_X86 }) });
+    const westNew = plan({
+      buildRegion: 'us-west-2',
+      registry: allBuilt(),
+      baseImages: bases({ [baseImageKey('base', 'x86_64', 'us-west-2')]: NEW_BASE_X86 }),
+    });
     expect(summary(westNew)[0]).toBe('base/x86_64:skip:up-to-date');
     // A build region the template does not use: its first region.
     expect(item(plan({ buildRegion: 'eu-west-1' }), 'base/x86_64').buildRegions).toEqual(['us-east-1']);
@@ -379,9 +518,12 @@ describe('planBuilds', () => {
     });
   });
 
-  it('estimates cost: instance-hours × the build instance type\'s price, copied GB, snapshot GB-month', () => {
+  it("estimates cost: instance-hours × the build instance type's price, copied GB, snapshot GB-month", () => {
     const large = templateFromYaml(
-      yaml('Large', `base_ami: {source: ubuntu-22.04-lts, architecture: [x86_64, arm64]}\n${regionsLine}\nbuild: {instance_type: {x86_64: t3.large, arm64: m9.unknown}}`),
+      yaml(
+        'Large',
+        `base_ami: {source: ubuntu-22.04-lts, architecture: [x86_64, arm64]}\n${regionsLine}\nbuild: {instance_type: {x86_64: t3.large, arm64: m9.unknown}}`,
+      ),
       'large',
     );
     // No volume size in the template: the recorded image size (never less than 8 GB).
@@ -419,8 +561,19 @@ describe('planBuilds', () => {
     expect(p.perRegion.estimate.copyUsd).toBe(0);
 
     // Build minutes and prices are inputs.
-    const slow = plan({ templates: [parent], buildMinutes: 90, prices: { instance: { 't3.medium': 1, 't4g.medium': 2 }, snapshotPerGbMonth: 0.1, copyPerGb: 0.5 } });
-    expect(slow.totals.estimate).toEqual({ instanceHours: 3, buildUsd: 1.5 * 1 + 1.5 * 2, copyGb: 120, copyUsd: 60, storageGbMonth: 160, storageUsdPerMonth: 16 });
+    const slow = plan({
+      templates: [parent],
+      buildMinutes: 90,
+      prices: { instance: { 't3.medium': 1, 't4g.medium': 2 }, snapshotPerGbMonth: 0.1, copyPerGb: 0.5 },
+    });
+    expect(slow.totals.estimate).toEqual({
+      instanceHours: 3,
+      buildUsd: 1.5 * 1 + 1.5 * 2,
+      copyGb: 120,
+      copyUsd: 60,
+      storageGbMonth: 160,
+      storageUsdPerMonth: 16,
+    });
 
     // Copying only: no instance time.
     let added = emptyRegistry();

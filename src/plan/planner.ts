@@ -93,7 +93,13 @@ function withParents(templates: readonly Template[]): Template[] {
   return ordered;
 }
 
-function planItem(template: Template, architecture: Architecture, input: PlanInput, done: ReadonlyMap<string, PlanItem>, requested: boolean): PlanItem {
+function planItem(
+  template: Template,
+  architecture: Architecture,
+  input: PlanInput,
+  done: ReadonlyMap<string, PlanItem>,
+  requested: boolean,
+): PlanItem {
   const key = `${template.slug}/${architecture}`;
   const fingerprint = templateFingerprint(template, architecture);
   const regions = [...(input.regions ?? (template.regions.length > 0 ? template.regions : input.defaultRegions))];
@@ -121,34 +127,84 @@ function planItem(template: Template, architecture: Architecture, input: PlanInp
       const origin = entry && upToDate(entry) ? rootSource(input.registry, template.slug, architecture, entry, region) : undefined;
       const now = origin && input.baseImages.get(baseImageKey(template.slug, architecture, origin.region));
       const detail = `base image in ${origin?.region}: ${origin?.source} → ${now}`;
-      if (origin?.source && now && now !== origin.source && !reasons.some((r) => r.detail === detail)) reasons.push({ code: 'base-changed', detail });
+      if (origin?.source && now && now !== origin.source && !reasons.some((r) => r.detail === detail))
+        reasons.push({ code: 'base-changed', detail });
     }
   }
   const any = slots.filter((s) => s.entry);
   if (any.length === 0) reasons.push({ code: 'new', detail: 'no image yet' });
   else if (!slots.some((s) => upToDate(s.entry))) {
     const stale = any.find((s) => s.entry!.fingerprint !== fingerprint);
-    if (stale) reasons.push({ code: 'changed', detail: `${template.parent ? 'template or its parent' : 'template'} changed since ${stale.entry!.version}` });
+    if (stale)
+      reasons.push({
+        code: 'changed',
+        detail: `${template.parent ? 'template or its parent' : 'template'} changed since ${stale.entry!.version}`,
+      });
     else reasons.push({ code: 'not-validated', detail: 'the current image is not validated' });
   }
 
   const volumeGb = template.build.volumeSizeGb ?? Math.max(8, ...any.map((s) => Number(s.entry!.size_gb ?? 0)));
-  const base = { key, template: template.slug, architecture, fingerprint, regions, instanceType, volumeGb, requested, ...(parent ? { parent: parent.key } : {}) };
+  const base = {
+    key,
+    template: template.slug,
+    architecture,
+    fingerprint,
+    regions,
+    instanceType,
+    volumeGb,
+    requested,
+    ...(parent ? { parent: parent.key } : {}),
+  };
   const baseImage = template.parent ? undefined : input.baseImages.get(baseImageKey(template.slug, architecture, buildRegion));
   const withBase = baseImage ? { baseImage } : {};
 
   if (reasons.length > 0) {
     const buildRegions = input.strategy === 'per-region' ? regions : [buildRegion];
     const copyTo = input.strategy === 'per-region' ? [] : regions.filter((r) => r !== buildRegion);
-    return { ...base, ...withBase, action: 'build', reasons, buildRegions, copyTo, estimate: estimate(buildRegions.length, copyTo.length, regions.length, instanceType, volumeGb, input) };
+    return {
+      ...base,
+      ...withBase,
+      action: 'build',
+      reasons,
+      buildRegions,
+      copyTo,
+      estimate: estimate(buildRegions.length, copyTo.length, regions.length, instanceType, volumeGb, input),
+    };
   }
   const missing = slots.filter((s) => !upToDate(s.entry)).map((s) => s.region);
   if (missing.length === 0) {
-    return { ...base, ...withBase, action: 'skip', reasons: [{ code: 'up-to-date', detail: `validated image with this fingerprint in ${regions.length === 1 ? regions[0] : `all ${regions.length} regions`}` }], buildRegions: [], copyTo: [], estimate: estimate(0, 0, regions.length, instanceType, volumeGb, input) };
+    return {
+      ...base,
+      ...withBase,
+      action: 'skip',
+      reasons: [
+        {
+          code: 'up-to-date',
+          detail: `validated image with this fingerprint in ${regions.length === 1 ? regions[0] : `all ${regions.length} regions`}`,
+        },
+      ],
+      buildRegions: [],
+      copyTo: [],
+      estimate: estimate(0, 0, regions.length, instanceType, volumeGb, input),
+    };
   }
-  const reason: PlanReason = { code: 'missing-regions', detail: `up to date in ${slots.filter((s) => upToDate(s.entry)).map((s) => s.region).join(', ')}; missing in ${missing.join(', ')}` };
+  const reason: PlanReason = {
+    code: 'missing-regions',
+    detail: `up to date in ${slots
+      .filter((s) => upToDate(s.entry))
+      .map((s) => s.region)
+      .join(', ')}; missing in ${missing.join(', ')}`,
+  };
   if (input.strategy === 'per-region') {
-    return { ...base, ...withBase, action: 'build', reasons: [reason], buildRegions: missing, copyTo: [], estimate: estimate(missing.length, 0, regions.length, instanceType, volumeGb, input) };
+    return {
+      ...base,
+      ...withBase,
+      action: 'build',
+      reasons: [reason],
+      buildRegions: missing,
+      copyTo: [],
+      estimate: estimate(missing.length, 0, regions.length, instanceType, volumeGb, input),
+    };
   }
   const source = slots.find((s) => s.region === buildRegion && upToDate(s.entry)) ?? slots.find((s) => upToDate(s.entry))!;
   return {
@@ -168,7 +224,13 @@ function planItem(template: Template, architecture: Architecture, input: PlanInp
  * region, or for a region copy (whose source is another image of the same template) that
  * image's, followed back to the build.
  */
-function rootSource(doc: RegistryDocument, template: string, architecture: Architecture, entry: HistoryEntry, region: string): { source?: string; region: string } {
+function rootSource(
+  doc: RegistryDocument,
+  template: string,
+  architecture: Architecture,
+  entry: HistoryEntry,
+  region: string,
+): { source?: string; region: string } {
   let source = entry.source_ami;
   let where = region;
   for (let hops = 0; source && hops < 5; hops++) {

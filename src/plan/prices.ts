@@ -37,7 +37,9 @@ export interface PriceTable {
   copyPerGb: number;
 }
 
-export function priceTable(overrides: { instances?: Record<string, number>; snapshotPerGbMonth?: number; copyPerGb?: number } = {}): PriceTable {
+export function priceTable(
+  overrides: { instances?: Record<string, number>; snapshotPerGbMonth?: number; copyPerGb?: number } = {},
+): PriceTable {
   return {
     instance: { ...INSTANCE_PRICES, ...(overrides.instances ?? {}) },
     snapshotPerGbMonth: overrides.snapshotPerGbMonth ?? SNAPSHOT_USD_PER_GB_MONTH,

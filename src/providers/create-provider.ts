@@ -17,6 +17,10 @@ export async function createProvider(name: ProviderName, options: ProviderOption
     const { LocalProvider } = await import('./local/local-provider.js');
     return new LocalProvider(options.settings.local);
   }
-  const [{ AwsProvider }, { awsSettings }, { AwsClients }] = await Promise.all([import('./aws/aws-provider.js'), import('./aws/aws-settings.js'), import('../core/aws-clients.js')]);
+  const [{ AwsProvider }, { awsSettings }, { AwsClients }] = await Promise.all([
+    import('./aws/aws-provider.js'),
+    import('./aws/aws-settings.js'),
+    import('../core/aws-clients.js'),
+  ]);
   return new AwsProvider(awsSettings(options.settings, options.region), options.awsClients ?? new AwsClients());
 }

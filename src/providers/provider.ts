@@ -125,7 +125,12 @@ export interface Provider {
    * Copies a finished image to another region (AWS). The copy is removed again if it fails or
    * the run is cancelled before `commit`; after `commit` it is kept.
    */
-  copyImage?(image: CreatedImage, region: string, record: ImageRecord, ctx: ProviderContext): Promise<{ image: CreatedImage; commit(): Promise<void> }>;
+  copyImage?(
+    image: CreatedImage,
+    region: string,
+    record: ImageRecord,
+    ctx: ProviderContext,
+  ): Promise<{ image: CreatedImage; commit(): Promise<void> }>;
   /**
    * Leftovers found by scanning (not by journal) must be at least this old before sweep removes
    * them: in the cloud, another machine's build may still be using them.

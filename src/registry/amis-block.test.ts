@@ -5,7 +5,10 @@ import { parse } from 'yaml';
 import { APPENDED_COMMENT, renderAmisBlock, writeAmisBlock } from './amis-block.js';
 
 const COMMENTED = readFileSync(fileURLToPath(new URL('../../test/fixtures/registry/commented-template.yml', import.meta.url)), 'utf8');
-const MAP = { 'us-east-1': { arm64: 'ami-0ccccccccccccccc3', x86_64: 'ami-0ddddddddddddddd4' }, 'eu-west-1': { x86_64: 'ami-0eeeeeeeeeeeeeee5' } };
+const MAP = {
+  'us-east-1': { arm64: 'ami-0ccccccccccccccc3', x86_64: 'ami-0ddddddddddddddd4' },
+  'eu-west-1': { x86_64: 'ami-0eeeeeeeeeeeeeee5' },
+};
 
 /** Lines of `before` and `after` that differ, with the unchanged lines around them checked equal. */
 function changedLines(before: string, after: string): { removed: string[]; added: string[]; prefix: number; suffix: number } {
@@ -29,8 +32,17 @@ describe('writeAmisBlock', () => {
       '    # a comment inside the block goes with it',
       '  us-west-2: {arm64: ami-0bbbbbbbbbbbbbbb2}',
     ]);
-    expect(diff.added).toEqual(['  eu-west-1:', '    x86_64: ami-0eeeeeeeeeeeeeee5', '  us-east-1:', '    x86_64: ami-0ddddddddddddddd4', '    arm64: ami-0ccccccccccccccc3']);
-    expect(COMMENTED.split('\n').slice(diff.prefix - 2, diff.prefix)).toEqual(['# The images currently in use. update-templates rewrites only this block.', 'amis:']);
+    expect(diff.added).toEqual([
+      '  eu-west-1:',
+      '    x86_64: ami-0eeeeeeeeeeeeeee5',
+      '  us-east-1:',
+      '    x86_64: ami-0ddddddddddddddd4',
+      '    arm64: ami-0ccccccccccccccc3',
+    ]);
+    expect(COMMENTED.split('\n').slice(diff.prefix - 2, diff.prefix)).toEqual([
+      '# The images currently in use. update-templates rewrites only this block.',
+      'amis:',
+    ]);
     expect(COMMENTED.split('\n').at(-diff.suffix)).toBe('');
     expect(COMMENTED.split('\n').at(-diff.suffix + 1)).toBe('# This comment belongs to setup_script, which follows.');
     const { amis, ...rest } = parse(after) as Record<string, unknown>;
@@ -45,16 +57,20 @@ describe('writeAmisBlock', () => {
   it('appends a block at the end when the template has none', () => {
     const text = 'name: x\n# last comment\n';
     expect(writeAmisBlock(text, MAP)).toBe(`${text}${APPENDED_COMMENT}\n${renderAmisBlock(MAP)}`);
-    expect(writeAmisBlock('name: x', { 'us-east-1': { x86_64: 'ami-0123456789abcdef0' } })).toBe(`name: x\n${APPENDED_COMMENT}\namis:\n  us-east-1:\n    x86_64: ami-0123456789abcdef0\n`);
+    expect(writeAmisBlock('name: x', { 'us-east-1': { x86_64: 'ami-0123456789abcdef0' } })).toBe(
+      `name: x\n${APPENDED_COMMENT}\namis:\n  us-east-1:\n    x86_64: ami-0123456789abcdef0\n`,
+    );
     expect(writeAmisBlock(text, {})).toBe(text);
   });
 
   it('writes an empty block as amis: {} and keeps what follows', () => {
-    expect(writeAmisBlock('name: x\namis:\n  us-east-1: {x86_64: ami-0123456789abcdef0}\n\ntags: {a: b}\n', {})).toBe('name: x\namis: {}\n\ntags: {a: b}\n');
+    expect(writeAmisBlock('name: x\namis:\n  us-east-1: {x86_64: ami-0123456789abcdef0}\n\ntags: {a: b}\n', {})).toBe(
+      'name: x\namis: {}\n\ntags: {a: b}\n',
+    );
     expect(writeAmisBlock('name: x\namis:\ntags: {}\n', MAP)).toContain('    arm64: ami-0ccccccccccccccc3\ntags: {}\n');
   });
 
-  it('keeps CRLF line ends, a byte order mark and the file\'s indentation step', () => {
+  it("keeps CRLF line ends, a byte order mark and the file's indentation step", () => {
     const text = '\uFEFFname: x\r\nbuild:\r\n    volume_size_gb: 20\r\namis: {}\r\nports: [22]\r\n';
     expect(writeAmisBlock(text, { 'us-east-1': { x86_64: 'ami-0123456789abcdef0' } })).toBe(
       '\uFEFFname: x\r\nbuild:\r\n    volume_size_gb: 20\r\namis:\r\n    us-east-1:\r\n        x86_64: ami-0123456789abcdef0\r\nports: [22]\r\n',

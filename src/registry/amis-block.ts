@@ -20,7 +20,9 @@ export function writeAmisBlock(text: string, map: AmiMap, file = 'template'): st
   const eol = body.includes('\r\n') ? '\r\n' : '\n';
   const doc = parseDocument(body);
   if (doc.errors.length > 0 || !isMap(doc.contents)) {
-    throw new PrismError('TEMPLATE_INVALID', `${file} is not a YAML mapping; cannot write its amis block`, { hint: 'prism ami lint shows the problem' });
+    throw new PrismError('TEMPLATE_INVALID', `${file} is not a YAML mapping; cannot write its amis block`, {
+      hint: 'prism ami lint shows the problem',
+    });
   }
   const indent = indentUnit(body);
   const pair = doc.contents.items.find((item) => isScalar(item.key) && item.key.value === 'amis');
@@ -46,7 +48,9 @@ export function writeAmisBlock(text: string, map: AmiMap, file = 'template'): st
 
 /** `amis:` and the map, regions sorted, x86_64 before arm64, each line ending in `eol`. */
 export function renderAmisBlock(map: AmiMap, indent = 2, eol = '\n', base = ''): string {
-  const regions = Object.keys(map).filter((r) => Object.keys(map[r] ?? {}).length > 0).sort();
+  const regions = Object.keys(map)
+    .filter((r) => Object.keys(map[r] ?? {}).length > 0)
+    .sort();
   if (regions.length === 0) return `${base}amis: {}${eol}`;
   const pad = (n: number) => base + ' '.repeat(indent * n);
   const lines = [`${base}amis:`];

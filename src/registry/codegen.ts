@@ -42,7 +42,13 @@ export function goIdentifier(slug: string): string {
 function sortedEntries(map: AmiMap): [string, [string, string][]][] {
   return Object.keys(map)
     .sort()
-    .map((region) => [region, ARCHITECTURES.flatMap((arch) => (map[region]?.[arch] ? [[arch, map[region][arch]] as [string, string]] : []))] as [string, [string, string][]])
+    .map(
+      (region) =>
+        [region, ARCHITECTURES.flatMap((arch) => (map[region]?.[arch] ? [[arch, map[region][arch]] as [string, string]] : []))] as [
+          string,
+          [string, string][],
+        ],
+    )
     .filter(([, arches]) => arches.length > 0);
 }
 
@@ -52,15 +58,25 @@ function sortedEntries(map: AmiMap): [string, [string, string][]][] {
  * (tabs, aligned values). import-legacy and resolve --fallback read this file back.
  */
 function generateGo(templates: string[], maps: Record<string, AmiMap>, pkg: string): string {
-  if (!/^[a-z_][a-z0-9_]*$/.test(pkg)) throw new PrismError('USAGE', `"${pkg}" is not a Go package name`, { hint: 'use lowercase letters, digits and _' });
+  if (!/^[a-z_][a-z0-9_]*$/.test(pkg))
+    throw new PrismError('USAGE', `"${pkg}" is not a Go package name`, { hint: 'use lowercase letters, digits and _' });
   const names = new Map<string, string>();
   for (const slug of templates) {
     const name = `${goIdentifier(slug)}AMI`;
     const clash = [...names].find(([, n]) => n === name);
-    if (clash || name === 'AMIs') throw new PrismError('USAGE', `template "${slug}" would be named ${name} in Go${clash ? `, like "${clash[0]}"` : ''}`, { hint: 'use another --format, or rename the template' });
+    if (clash || name === 'AMIs')
+      throw new PrismError('USAGE', `template "${slug}" would be named ${name} in Go${clash ? `, like "${clash[0]}"` : ''}`, {
+        hint: 'use another --format, or rename the template',
+      });
     names.set(slug, name);
   }
-  const lines = [`// ${GENERATED_NOTICE}`, '', `// Package ${pkg} holds the current machine image of each template, region and architecture.`, `package ${pkg}`, ''];
+  const lines = [
+    `// ${GENERATED_NOTICE}`,
+    '',
+    `// Package ${pkg} holds the current machine image of each template, region and architecture.`,
+    `package ${pkg}`,
+    '',
+  ];
   lines.push('// AMIs maps template → region → architecture → AMI ID.', 'var AMIs = map[string]map[string]map[string]string{');
   for (const slug of templates) {
     lines.push(`\t"${slug}": {`);
@@ -85,7 +101,9 @@ function generateGo(templates: string[], maps: Record<string, AmiMap>, pkg: stri
 
 function generateTs(templates: string[], maps: Record<string, AmiMap>): string {
   const lines = [`// ${GENERATED_NOTICE}`, '', '/** Template → region → architecture → AMI ID. */'];
-  lines.push("export const AMIS: Readonly<Record<string, Readonly<Record<string, Readonly<Partial<Record<'x86_64' | 'arm64', string>>>>>>> = {");
+  lines.push(
+    "export const AMIS: Readonly<Record<string, Readonly<Record<string, Readonly<Partial<Record<'x86_64' | 'arm64', string>>>>>>> = {",
+  );
   for (const slug of templates) {
     lines.push(`  '${slug}': {`);
     for (const [region, arches] of sortedEntries(maps[slug])) {
@@ -100,6 +118,7 @@ function generateTs(templates: string[], maps: Record<string, AmiMap>): string {
 /** `{template: {region: {arch: ami}}}`: the shape `import-legacy` and `resolve --fallback` read. */
 function generateJson(templates: string[], maps: Record<string, AmiMap>): string {
   const out: Record<string, unknown> = { $comment: GENERATED_NOTICE };
-  for (const slug of templates) out[slug] = Object.fromEntries(sortedEntries(maps[slug]).map(([region, arches]) => [region, Object.fromEntries(arches)]));
+  for (const slug of templates)
+    out[slug] = Object.fromEntries(sortedEntries(maps[slug]).map(([region, arches]) => [region, Object.fromEntries(arches)]));
   return `${JSON.stringify(out, null, 2)}\n`;
 }

@@ -18,7 +18,10 @@ export function consistencyIssues(doc: RegistryDocument): ConsistencyIssue[] {
     for (const [region, byArch] of Object.entries(amis)) {
       for (const [arch, image] of Object.entries(byArch)) {
         if (image && !isImageId(image.ami_id, region)) {
-          issues.push({ path: ['templates', slug, 'amis', region, arch, 'ami_id'], message: `"${image.ami_id}" is not an image ID for region ${region}` });
+          issues.push({
+            path: ['templates', slug, 'amis', region, arch, 'ami_id'],
+            message: `"${image.ami_id}" is not an image ID for region ${region}`,
+          });
         }
       }
     }
@@ -29,13 +32,17 @@ export function consistencyIssues(doc: RegistryDocument): ConsistencyIssue[] {
         list?.forEach((item, i) => {
           if (seen.has(item.ami_id)) issues.push({ path: [...base, i, 'ami_id'], message: `${item.ami_id} is listed twice` });
           seen.add(item.ami_id);
-          if (!isImageId(item.ami_id, region)) issues.push({ path: [...base, i, 'ami_id'], message: `"${item.ami_id}" is not an image ID for region ${region}` });
+          if (!isImageId(item.ami_id, region))
+            issues.push({ path: [...base, i, 'ami_id'], message: `"${item.ami_id}" is not an image ID for region ${region}` });
         });
         const current = (list ?? []).filter((item) => item.status === 'current');
         const mirror = amis[region]?.[arch as Architecture];
         const mirrorPath = ['templates', slug, 'amis', region, arch];
         if (current.length > 1) {
-          issues.push({ path: base, message: `${current.length} images are current (${current.map((c) => c.ami_id).join(', ')}); only one can be` });
+          issues.push({
+            path: base,
+            message: `${current.length} images are current (${current.map((c) => c.ami_id).join(', ')}); only one can be`,
+          });
         } else if (current.length === 1 && mirror?.ami_id !== current[0].ami_id) {
           issues.push({
             path: mirrorPath,

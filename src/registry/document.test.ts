@@ -22,7 +22,7 @@ function parseError(text: string): PrismError {
   throw new Error('expected an error');
 }
 
-describe('the seed\'s example registry (golden)', () => {
+describe("the seed's example registry (golden)", () => {
   it('loads as written and round-trips to the same document', () => {
     const doc = parseRegistry(SEED, 'seed.json');
     expect(JSON.parse(serializeRegistry(doc))).toEqual(JSON.parse(SEED));
@@ -32,7 +32,7 @@ describe('the seed\'s example registry (golden)', () => {
     expect(Object.keys(doc.templates['r-research'])).toEqual(['version', 'description', 'amis', 'ports', 'estimated_cost_per_hour']);
   });
 
-  it('answers queries from the seed\'s entries, which have no history yet', () => {
+  it("answers queries from the seed's entries, which have no history yet", () => {
     const doc = parseRegistry(SEED, 'seed.json');
     expect(current(doc, { template: 'r-research', region: 'us-east-1', architecture: 'arm64' })).toEqual({
       ami_id: 'ami-0efgh5678',
@@ -68,13 +68,20 @@ describe('the seed\'s example registry (golden)', () => {
     const back = parseRegistry(written, 'after.json');
     // The seed's arm64 entry is untouched; x86_64 shows the new image with the old one in its history.
     expect(back.templates['r-research'].amis['us-east-1'].arm64).toEqual(JSON.parse(SEED).templates['r-research'].amis['us-east-1'].arm64);
-    expect(history(back, { template: 'r-research', region: 'us-east-1', architecture: 'x86_64' }).map((h) => [h.ami_id, h.status, h.version])).toEqual([
+    expect(
+      history(back, { template: 'r-research', region: 'us-east-1', architecture: 'x86_64' }).map((h) => [h.ami_id, h.status, h.version]),
+    ).toEqual([
       ['ami-0abcd1234', 'superseded', 'v1.2.3'],
       ['ami-0xyz78900000000ab', 'current', 'v1.2.4'],
     ]);
     // And a rollback returns to the seed's image.
     const rolled = rollback(back, { template: 'r-research', region: 'us-east-1', architecture: 'x86_64' }, clock).document;
-    expect(rolled.templates['r-research'].amis['us-east-1'].x86_64).toMatchObject({ ami_id: 'ami-0abcd1234', created: '2024-06-17T08:30:00Z', validated: true, size_gb: 8 });
+    expect(rolled.templates['r-research'].amis['us-east-1'].x86_64).toMatchObject({
+      ami_id: 'ami-0abcd1234',
+      created: '2024-06-17T08:30:00Z',
+      validated: true,
+      size_gb: 8,
+    });
   });
 
   it('keeps fields other tools add', () => {
@@ -104,12 +111,25 @@ describe('a corrupt or foreign document', () => {
     expect(error.code).toBe('REGISTRY_INVALID');
     expect(error.message).toBe('ami-registry.json has 2 problems');
     expect(error.diagnostics).toEqual([
-      expect.objectContaining({ path: 'templates.r-research.amis.us-east-1.x86_64.validated', line: 13, column: 26, message: 'must be true or false' }),
-      expect.objectContaining({ path: 'templates.r-research.amis.us-east-1.arm64.ami_id', line: 17, column: 23, message: '"ami-XYZ" is not an image ID (AMI IDs look like ami-0123456789abcdef0)' }),
+      expect.objectContaining({
+        path: 'templates.r-research.amis.us-east-1.x86_64.validated',
+        line: 13,
+        column: 26,
+        message: 'must be true or false',
+      }),
+      expect.objectContaining({
+        path: 'templates.r-research.amis.us-east-1.arm64.ami_id',
+        line: 17,
+        column: 23,
+        message: '"ami-XYZ" is not an image ID (AMI IDs look like ami-0123456789abcdef0)',
+      }),
     ]);
     const region = parseError(SEED.replace('"us-east-1": {', '"us-east-1a": {'));
     expect(region.diagnostics).toEqual([
-      expect.objectContaining({ path: 'templates.r-research.amis.us-east-1a', message: '"us-east-1a" is not a region name (e.g. us-east-1, or local)' }),
+      expect.objectContaining({
+        path: 'templates.r-research.amis.us-east-1a',
+        message: '"us-east-1a" is not a region name (e.g. us-east-1, or local)',
+      }),
     ]);
   });
 
@@ -120,10 +140,12 @@ describe('a corrupt or foreign document', () => {
     expect(error.diagnostics[0]).toMatchObject({
       rule: 'registry/consistency',
       path: 'templates.r-research.amis.us-east-1.x86_64',
-      message: 'shows ami-0abcd1234, but the history\'s current image is ami-0xyz78900000000ab',
+      message: "shows ami-0abcd1234, but the history's current image is ami-0xyz78900000000ab",
     });
     doc.templates['r-research'].history['us-east-1'].x86_64[0].status = 'current';
-    expect(parseError(JSON.stringify(doc)).diagnostics.map((d) => d.message)).toContain('2 images are current (ami-0abcd1234, ami-0xyz78900000000ab); only one can be');
+    expect(parseError(JSON.stringify(doc)).diagnostics.map((d) => d.message)).toContain(
+      '2 images are current (ami-0abcd1234, ami-0xyz78900000000ab); only one can be',
+    );
   });
 
   it('refuses a newer schema with its own error', () => {

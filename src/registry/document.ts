@@ -35,7 +35,15 @@ export function parseRegistry(text: string, source: string): RegistryDocument {
     const match = /position (\d+)/.exec((error as Error).message);
     const pos = match ? offsetPosition(text, Number(match[1])) : { line: 1, column: 1 };
     invalid('is not valid JSON', [
-      { severity: 'error', rule: 'registry/json', message: (error as Error).message, file: source, line: pos.line, column: pos.column, path: '' },
+      {
+        severity: 'error',
+        rule: 'registry/json',
+        message: (error as Error).message,
+        file: source,
+        line: pos.line,
+        column: pos.column,
+        path: '',
+      },
     ]);
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {

@@ -8,14 +8,18 @@ import { isImageId, isRegistryRegion } from './schema.js';
 
 export function checkSlug(template: string): string {
   if (!SLUG_PATTERN.test(template)) {
-    throw new PrismError('USAGE', `"${template}" is not a template slug`, { hint: 'a slug is the template file name without .yml: lowercase letters, digits, . _ -' });
+    throw new PrismError('USAGE', `"${template}" is not a template slug`, {
+      hint: 'a slug is the template file name without .yml: lowercase letters, digits, . _ -',
+    });
   }
   return template;
 }
 
 export function checkRegion(region: string): string {
   if (!isRegistryRegion(region)) {
-    throw new PrismError('USAGE', `"${region}" is not a region name`, { hint: 'use an AWS region name such as us-east-1 or eu-west-2 (not an availability zone like us-east-1a)' });
+    throw new PrismError('USAGE', `"${region}" is not a region name`, {
+      hint: 'use an AWS region name such as us-east-1 or eu-west-2 (not an availability zone like us-east-1a)',
+    });
   }
   return region;
 }

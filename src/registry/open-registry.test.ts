@@ -9,7 +9,11 @@ describe('which registry', () => {
     expect(parseRegistryLocation('file:///abs/r.json', cwd)).toEqual({ kind: 'file', path: '/abs/r.json' });
     expect(parseRegistryLocation('file:rel/r.json', cwd)).toEqual({ kind: 'file', path: '/work/project/rel/r.json' });
     expect(parseRegistryLocation('../r.json', cwd)).toEqual({ kind: 'file', path: '/work/r.json' });
-    expect(parseRegistryLocation('s3://my-bucket/team/prism/ami-registry.json', cwd)).toEqual({ kind: 's3', bucket: 'my-bucket', key: 'team/prism/ami-registry.json' });
+    expect(parseRegistryLocation('s3://my-bucket/team/prism/ami-registry.json', cwd)).toEqual({
+      kind: 's3',
+      bucket: 'my-bucket',
+      key: 'team/prism/ami-registry.json',
+    });
   });
 
   it.each([

@@ -10,7 +10,9 @@ const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 /** `file:PATH`, `s3://bucket/key`, or a bare path (a file). */
 export function parseRegistryLocation(value: string, cwd: string): RegistryLocation {
   const usage = (why: string): never => {
-    throw new PrismError('USAGE', `registry "${value}": ${why}`, { hint: 'use file:PATH (or a plain path) or s3://bucket/key, e.g. s3://my-bucket/prism/ami-registry.json' });
+    throw new PrismError('USAGE', `registry "${value}": ${why}`, {
+      hint: 'use file:PATH (or a plain path) or s3://bucket/key, e.g. s3://my-bucket/prism/ami-registry.json',
+    });
   };
   if (value.trim() === '') usage('is empty');
   if (value.startsWith('s3://')) {

@@ -46,7 +46,19 @@ function expectError(fn: () => unknown, code: string, message?: RegExp): void {
 describe('record', () => {
   it('makes the first image current and mirrors it in amis.<region>.<arch>', () => {
     const before = emptyRegistry();
-    const { document, changed, result } = record(before, image(1, { fingerprint: 'sha256:ab', sourceAmi: 'ami-0base0000000000000', buildId: 'build-1', sizeGb: 8, description: 'R', ports: [22, 8787], costs: { x86_64: 0.0464 } }), clock);
+    const { document, changed, result } = record(
+      before,
+      image(1, {
+        fingerprint: 'sha256:ab',
+        sourceAmi: 'ami-0base0000000000000',
+        buildId: 'build-1',
+        sizeGb: 8,
+        description: 'R',
+        ports: [22, 8787],
+        costs: { x86_64: 0.0464 },
+      }),
+      clock,
+    );
     expect(changed).toBe(true);
     expect(result).toEqual({ status: 'recorded' });
     expect(before).toEqual(emptyRegistry());
@@ -179,7 +191,11 @@ describe('rollback', () => {
 
 describe('revoke and markDeleted', () => {
   it('revoking the current image makes the previous valid one current', () => {
-    const { document, result } = revoke(recorded(3, { validated: (i) => i !== 2 }), { template: 'r-research', amiId: ami(3), reason: 'CVE-2025-0001' }, clock);
+    const { document, result } = revoke(
+      recorded(3, { validated: (i) => i !== 2 }),
+      { template: 'r-research', amiId: ami(3), reason: 'CVE-2025-0001' },
+      clock,
+    );
     expect(result).toEqual([{ ...slot, wasCurrent: true, replacedBy: ami(1) }]);
     expect(statuses(document)).toEqual(['01:current', '02:superseded', '03:revoked']);
     expect(history(document, slot)[2]).toMatchObject({ revoked_at: '2025-01-02T03:04:05Z', revoke_reason: 'CVE-2025-0001' });
@@ -216,19 +232,26 @@ describe('revoke and markDeleted', () => {
   });
 
   it('names what it cannot find', () => {
-    expectError(() => revoke(recorded(1), { template: 'r-research', amiId: ami(7) }, clock), 'NOT_FOUND', /not recorded for template "r-research"/);
+    expectError(
+      () => revoke(recorded(1), { template: 'r-research', amiId: ami(7) }, clock),
+      'NOT_FOUND',
+      /not recorded for template "r-research"/,
+    );
     expectError(() => revoke(recorded(1), { template: 'other', amiId: ami(1) }, clock), 'NOT_FOUND', /no template "other"/);
     expectError(() => revoke(recorded(1), { template: 'r-research', amiId: 'ami-nope' }, clock), 'USAGE', /not an AMI ID/);
   });
 });
 
 describe('setValidated', () => {
-  it('sets and clears an image\'s validation, in the history and the mirror', () => {
+  it("sets and clears an image's validation, in the history and the mirror", () => {
     const doc = recorded(2, { validated: () => false });
     const on = setValidated(doc, { template: 'r-research', amiId: ami(2), validated: true }, clock);
     expect(on.result).toEqual([slot]);
     expect(current(on.document, slot)).toMatchObject({ validated: true, validated_at: '2025-01-02T03:04:05Z' });
-    expect(on.document.templates['r-research'].amis['us-east-1'].x86_64).toMatchObject({ validated: true, validated_at: '2025-01-02T03:04:05Z' });
+    expect(on.document.templates['r-research'].amis['us-east-1'].x86_64).toMatchObject({
+      validated: true,
+      validated_at: '2025-01-02T03:04:05Z',
+    });
     const off = setValidated(on.document, { template: 'r-research', amiId: ami(2), validated: false }, clock);
     expect(current(off.document, slot)!.validated_at).toBeUndefined();
     expect(setValidated(off.document, { template: 'r-research', amiId: ami(2), validated: false }, clock).changed).toBe(false);
@@ -251,10 +274,15 @@ describe('prune and history queries', () => {
   it('lists current images, or the whole history newest first with --all', () => {
     let doc = recorded(2);
     doc = record(doc, image(3, { template: 'python-research', architecture: 'arm64' }), clock).document;
-    expect(listImages(doc).map((r) => `${r.template}/${r.architecture}/${r.entry.ami_id.slice(-1)}`)).toEqual(['python-research/arm64/3', 'r-research/x86_64/2']);
+    expect(listImages(doc).map((r) => `${r.template}/${r.architecture}/${r.entry.ami_id.slice(-1)}`)).toEqual([
+      'python-research/arm64/3',
+      'r-research/x86_64/2',
+    ]);
     expect(listImages(doc, { all: true, template: 'r-research' }).map((r) => r.entry.status)).toEqual(['current', 'superseded']);
     expect(listImages(doc, { architecture: 'arm64' })).toHaveLength(1);
     expect(listImages(doc, { region: 'eu-west-1' })).toHaveLength(0);
-    expect(findImage(doc, ami(1))).toEqual([expect.objectContaining({ ...slot, entry: expect.objectContaining({ status: 'superseded' }) })]);
+    expect(findImage(doc, ami(1))).toEqual([
+      expect.objectContaining({ ...slot, entry: expect.objectContaining({ status: 'superseded' }) }),
+    ]);
   });
 });

@@ -117,7 +117,10 @@ export interface RollbackResult {
 export function rollback(doc: RegistryDocument, slot: Slot & { to?: string }, clock: Clock): Change<RollbackResult> {
   checkSlot(slot);
   const history = readHistory(doc.templates[slot.template], slot.region, slot.architecture);
-  if (history.length === 0) throw new PrismError('NOT_FOUND', `${slotLabel(slot)} has no images in the registry`, { hint: 'prism ami list shows what the registry holds' });
+  if (history.length === 0)
+    throw new PrismError('NOT_FOUND', `${slotLabel(slot)} has no images in the registry`, {
+      hint: 'prism ami list shows what the registry holds',
+    });
   const currentIndex = history.findIndex((h) => h.status === 'current');
   let target: HistoryEntry;
   if (slot.to !== undefined) {
@@ -129,7 +132,9 @@ export function rollback(doc: RegistryDocument, slot: Slot & { to?: string }, cl
       });
     }
     if (named.status === 'revoked' || named.status === 'deleted') {
-      throw new PrismError('USAGE', `${slot.to} is ${named.status} and cannot become current again`, { hint: 'record a new image instead' });
+      throw new PrismError('USAGE', `${slot.to} is ${named.status} and cannot become current again`, {
+        hint: 'record a new image instead',
+      });
     }
     target = named;
   } else {
@@ -229,7 +234,8 @@ export interface PruneOptions {
  * as current again).
  */
 export function prune(doc: RegistryDocument, options: PruneOptions, clock: Clock): Change<(Slot & { amiId: string })[]> {
-  if (!Number.isInteger(options.keepLatest) || options.keepLatest < 0) throw new PrismError('USAGE', 'keepLatest must be a whole number, 0 or more');
+  if (!Number.isInteger(options.keepLatest) || options.keepLatest < 0)
+    throw new PrismError('USAGE', 'keepLatest must be a whole number, 0 or more');
   const next = structuredClone(doc);
   const removed: (Slot & { amiId: string })[] = [];
   for (const template of options.template ? [options.template] : Object.keys(next.templates)) {
@@ -263,10 +269,17 @@ export function isRollbackTarget(h: HistoryEntry): boolean {
 function locateImage(doc: RegistryDocument, template: string, amiId: string): Slot[] {
   checkImageId(amiId);
   const entry = doc.templates[template];
-  if (!entry) throw new PrismError('NOT_FOUND', `the registry has no template "${template}"`, { hint: 'prism ami list shows what the registry holds' });
-  const slots = templateSlots(doc, template).filter((slot) => readHistory(entry, slot.region, slot.architecture).some((h) => h.ami_id === amiId));
+  if (!entry)
+    throw new PrismError('NOT_FOUND', `the registry has no template "${template}"`, {
+      hint: 'prism ami list shows what the registry holds',
+    });
+  const slots = templateSlots(doc, template).filter((slot) =>
+    readHistory(entry, slot.region, slot.architecture).some((h) => h.ami_id === amiId),
+  );
   if (slots.length === 0) {
-    throw new PrismError('NOT_FOUND', `${amiId} is not recorded for template "${template}"`, { hint: `prism ami list --template ${template} --all shows its images` });
+    throw new PrismError('NOT_FOUND', `${amiId} is not recorded for template "${template}"`, {
+      hint: `prism ami list --template ${template} --all shows its images`,
+    });
   }
   return slots;
 }

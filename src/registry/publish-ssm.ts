@@ -101,10 +101,14 @@ export class SsmPublisher {
       );
       return { ...base, amiId: desired, action: 'put', ...(put.Version !== undefined ? { version: put.Version } : {}) };
     } catch (error) {
-      throw new PrismError('CLOUD_ERROR', `the registry is updated, but publishing ${name} in ${slot.region} failed: ${(error as Error).name}: ${(error as Error).message}`, {
-        hint: 'fix the cause (credentials need ssm:GetParameter, ssm:PutParameter, ssm:DeleteParameter), then run prism ami publish-ssm to publish again',
-        cause: error,
-      });
+      throw new PrismError(
+        'CLOUD_ERROR',
+        `the registry is updated, but publishing ${name} in ${slot.region} failed: ${(error as Error).name}: ${(error as Error).message}`,
+        {
+          hint: 'fix the cause (credentials need ssm:GetParameter, ssm:PutParameter, ssm:DeleteParameter), then run prism ami publish-ssm to publish again',
+          cause: error,
+        },
+      );
     }
   }
 }

@@ -45,7 +45,11 @@ export function listImages(doc: RegistryDocument, filter: ImageFilter = {}): Ima
 }
 
 /** `{region: {arch: ami}}` of a template's current images (what update-templates writes). */
-export function currentMap(doc: RegistryDocument, template: string, options: { includeLocal?: boolean } = {}): Record<string, Partial<Record<Architecture, string>>> {
+export function currentMap(
+  doc: RegistryDocument,
+  template: string,
+  options: { includeLocal?: boolean } = {},
+): Record<string, Partial<Record<Architecture, string>>> {
   const map: Record<string, Partial<Record<Architecture, string>>> = {};
   const slots = templateSlots(doc, template).filter((s) => options.includeLocal || s.region !== LOCAL_REGION);
   for (const region of [...new Set(slots.map((s) => s.region))].sort()) {

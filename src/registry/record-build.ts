@@ -42,7 +42,11 @@ export interface RecordBuildOptions {
  * copy as it completes. Recording the same image again changes nothing, so a retried build step
  * is safe.
  */
-export async function recordBuildImage(store: RegistryStore, image: BuildImage, options: RecordBuildOptions = {}): Promise<ChangeOutcome<RecordOutcome>> {
+export async function recordBuildImage(
+  store: RegistryStore,
+  image: BuildImage,
+  options: RecordBuildOptions = {},
+): Promise<ChangeOutcome<RecordOutcome>> {
   const input = toRecordInput(image);
   return changeRegistry(store, (doc) => record(doc, input, options.clock ?? systemClock), {
     ...(options.publisher ? { publisher: options.publisher } : {}),

@@ -1,6 +1,13 @@
 import { isoSeconds, type Clock } from '../core/clock.js';
 import type { Architecture } from '../core/types.js';
-import { CURRENT_SCHEMA_VERSION, type CurrentImage, type HistoryEntry, type RegistryDocument, type Slot, type TemplateEntry } from './model.js';
+import {
+  CURRENT_SCHEMA_VERSION,
+  type CurrentImage,
+  type HistoryEntry,
+  type RegistryDocument,
+  type Slot,
+  type TemplateEntry,
+} from './model.js';
 
 /** Internal helpers of the pure operations: history per slot, the `amis` mirror, finishing. */
 
@@ -92,7 +99,12 @@ export function newTemplateEntry(version: string): TemplateEntry {
 export function finish(before: RegistryDocument, after: RegistryDocument, clock: Clock): { document: RegistryDocument; changed: boolean } {
   if (JSON.stringify(before) === JSON.stringify(after)) return { document: before, changed: false };
   // The seed's field order, with schema_version after version; other fields keep theirs.
-  const document: RegistryDocument = { version: after.version, schema_version: CURRENT_SCHEMA_VERSION, last_updated: isoSeconds(clock.now()), templates: after.templates };
+  const document: RegistryDocument = {
+    version: after.version,
+    schema_version: CURRENT_SCHEMA_VERSION,
+    last_updated: isoSeconds(clock.now()),
+    templates: after.templates,
+  };
   for (const [key, value] of Object.entries(after)) if (!(key in document)) document[key] = value;
   return { document, changed: true };
 }

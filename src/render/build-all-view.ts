@@ -43,7 +43,12 @@ class LiveBoard implements Renderer {
     const key = 'target' in event ? `${targetLabel(event.target)}` : '';
     switch (event.type) {
       case 'run-start':
-        this.running.set(key, { target: event.target, started: Date.now(), step: event.kind === 'copy' ? 'copying' : 'starting', stepStarted: Date.now() });
+        this.running.set(key, {
+          target: event.target,
+          started: Date.now(),
+          step: event.kind === 'copy' ? 'copying' : 'starting',
+          stepStarted: Date.now(),
+        });
         break;
       case 'step-start': {
         const r = this.running.get(key);
@@ -51,7 +56,8 @@ class LiveBoard implements Renderer {
         break;
       }
       case 'test-result':
-        if (event.result.status === 'failed') this.permanent(`   ❌ ${targetLabel(event.target)}: test "${event.result.name}": ${event.result.reason ?? 'failed'}`);
+        if (event.result.status === 'failed')
+          this.permanent(`   ❌ ${targetLabel(event.target)}: test "${event.result.name}": ${event.result.reason ?? 'failed'}`);
         break;
       case 'run-end': {
         this.running.delete(key);
@@ -60,7 +66,9 @@ class LiveBoard implements Renderer {
         if (event.status === 'succeeded' || event.status === 'partial') {
           const copies = event.copies?.length ? ` + ${event.copies.length} cop${event.copies.length === 1 ? 'y' : 'ies'}` : '';
           const icon = event.status === 'partial' ? '⚠️ ' : '✅';
-          this.permanent(`${icon} ${label}  ${event.image?.id ?? ''}${copies}  ${this.s.dim(t)}${event.status === 'partial' ? `  ${event.error?.message ?? ''}` : ''}`);
+          this.permanent(
+            `${icon} ${label}  ${event.image?.id ?? ''}${copies}  ${this.s.dim(t)}${event.status === 'partial' ? `  ${event.error?.message ?? ''}` : ''}`,
+          );
         } else if (event.status === 'cancelled') {
           this.permanent(`⚠️  ${label}  cancelled  ${this.s.dim(t)}`);
         } else if (event.status === 'failed') {
@@ -90,7 +98,10 @@ class LiveBoard implements Renderer {
     const frame = SPINNER[this.frame++ % SPINNER.length];
     const lines = [...this.running.values()].map((r) => {
       const head = `${frame} ${targetLabel(r.target).padEnd(34)} ${formatDuration(Date.now() - r.started).padStart(7)}  `;
-      return head + this.s.dim(truncate(`${r.step} (${formatDuration(Date.now() - r.stepStarted)})`, Math.max(10, this.io.columns - head.length - 1)));
+      return (
+        head +
+        this.s.dim(truncate(`${r.step} (${formatDuration(Date.now() - r.stepStarted)})`, Math.max(10, this.io.columns - head.length - 1)))
+      );
     });
     if (lines.length > 0) this.io.out(`${lines.join('\n')}\n`);
     this.drawn = lines.length;
@@ -105,13 +116,23 @@ class LiveBoard implements Renderer {
 /** The end of build-all: a row per template, architecture and region. */
 export function formatBuildAllSummary(result: BuildAllResult, color: boolean): string {
   const s = style(color);
-  const mark = (r: string) => (r === 'built' || r === 'copied' ? s.green(r) : r === 'up to date' ? s.dim(r) : r === 'failed' ? s.red(r) : s.yellow(r));
+  const mark = (r: string) =>
+    r === 'built' || r === 'copied' ? s.green(r) : r === 'up to date' ? s.dim(r) : r === 'failed' ? s.red(r) : s.yellow(r);
   const table = formatTable(
     ['TEMPLATE', 'ARCH', 'REGION', 'RESULT', 'AMI', 'TIME'],
-    result.rows.map((r) => [r.template, r.architecture, r.region, mark(r.result), r.imageId ?? '-', r.result === 'up to date' ? '-' : formatDuration(r.durationMs)]),
+    result.rows.map((r) => [
+      r.template,
+      r.architecture,
+      r.region,
+      mark(r.result),
+      r.imageId ?? '-',
+      r.result === 'up to date' ? '-' : formatDuration(r.durationMs),
+    ]),
   );
   const count = (what: string) => result.rows.filter((r) => r.result === what).length;
   const summary = `${count('built')} built, ${count('copied')} copied, ${count('up to date')} up to date, ${count('failed')} failed, ${count('blocked')} blocked${count('cancelled') ? `, ${count('cancelled')} cancelled` : ''}`;
-  const failures = result.rows.filter((r) => r.error && r.result !== 'blocked').map((r) => `  ${r.template} ${r.architecture} ${r.region}: ${r.error!.split('\n')[0]}`);
+  const failures = result.rows
+    .filter((r) => r.error && r.result !== 'blocked')
+    .map((r) => `  ${r.template} ${r.architecture} ${r.region}: ${r.error!.split('\n')[0]}`);
   return `\n${table}\n${summary}\n${failures.length ? `\nFailures:\n${[...new Set(failures)].join('\n')}\n` : ''}`;
 }

@@ -17,7 +17,8 @@ export function formatStages(report: StagesReport): string {
 /** `prism ami ci init` as text. */
 export function formatCiInit(report: CiInitReport): string {
   const s = report.settings;
-  const install = s.install === 'npm-ci' ? 'npm ci (the version package-lock.json pins)' : `npm install --global prism-ami@${s.toolVersion}`;
+  const install =
+    s.install === 'npm-ci' ? 'npm ci (the version package-lock.json pins)' : `npm install --global prism-ami@${s.toolVersion}`;
   let text = `${report.overwritten ? 'Replaced' : 'Wrote'} ${display(report.file)}\n`;
   text += `  push to ${s.branch} changing ${s.templatesPath || '.'}/${s.sharedPaths.map((p) => `, ${p}/`).join('')}; weekly "${s.schedule}"; on demand\n`;
   text += `  ${s.stages} build stages (a template after the one it extends); prism-ami through ${install}\n`;

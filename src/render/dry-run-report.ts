@@ -5,6 +5,10 @@ export function formatDryRunReport(report: DryRunReport): string {
   for (const c of report.checks) lines.push(`${c.ok ? '✅' : '❌'} ${c.check}: ${c.detail}`);
   lines.push('');
   const failed = report.checks.filter((c) => !c.ok).length;
-  lines.push(failed === 0 ? 'Everything a build needs is in place. Nothing was created.' : `${failed} check${failed === 1 ? '' : 's'} failed. Nothing was created.`);
+  lines.push(
+    failed === 0
+      ? 'Everything a build needs is in place. Nothing was created.'
+      : `${failed} check${failed === 1 ? '' : 's'} failed. Nothing was created.`,
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -39,14 +39,24 @@ export function formatRevoke(r: RevokeReport): string {
   const lines = r.slots.map((s) => {
     const label = `${s.template}.${s.region}.${s.architecture}`;
     if (!s.wasCurrent) return `Revoked ${r.amiId} (${label}, not current)\n`;
-    return s.replacedBy ? `Revoked ${r.amiId}: ${label} is now ${s.replacedBy}\n` : `Revoked ${r.amiId}: ${label} has no current image now\n`;
+    return s.replacedBy
+      ? `Revoked ${r.amiId}: ${label} is now ${s.replacedBy}\n`
+      : `Revoked ${r.amiId}: ${label} has no current image now\n`;
   });
   return lines.join('') + formatPublished(r.published);
 }
 
 export function formatImport(r: ImportReport): string {
-  const words = { imported: 'imported', 'already-recorded': 'already recorded', 'kept-current': 'kept the current image', revoked: 'revoked in the registry: not imported' } as const;
-  const lines = r.images.map((i) => `  ${i.template}.${i.region}.${i.architecture} = ${i.amiId}  ${words[i.status]}${i.current ? ` ${i.current} (--replace makes the legacy image current)` : ''}\n`);
+  const words = {
+    imported: 'imported',
+    'already-recorded': 'already recorded',
+    'kept-current': 'kept the current image',
+    revoked: 'revoked in the registry: not imported',
+  } as const;
+  const lines = r.images.map(
+    (i) =>
+      `  ${i.template}.${i.region}.${i.architecture} = ${i.amiId}  ${words[i.status]}${i.current ? ` ${i.current} (--replace makes the legacy image current)` : ''}\n`,
+  );
   const count = r.images.filter((i) => i.status === 'imported').length;
   return `Imported ${count} of ${r.images.length} images from ${r.file} (${r.format}) as version legacy\n${lines.join('')}${formatPublished(r.published)}`;
 }
@@ -62,7 +72,12 @@ export function formatUpdateTemplates(r: UpdateTemplatesReport, check: boolean):
   let out = '';
   let err = '';
   for (const t of r.templates) {
-    const word = { updated: 'updated', 'up-to-date': 'up to date', 'out-of-date': check ? 'out of date' : 'would change', skipped: 'skipped' }[t.status];
+    const word = {
+      updated: 'updated',
+      'up-to-date': 'up to date',
+      'out-of-date': check ? 'out of date' : 'would change',
+      skipped: 'skipped',
+    }[t.status];
     err += `${t.file}: ${word}${t.reason ? ` (${t.reason})` : ''}\n`;
     if (t.status !== 'skipped') out += t.lines.map((l) => `${l}\n`).join('');
   }

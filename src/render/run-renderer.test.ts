@@ -33,9 +33,32 @@ const ok = (step: string, title: string, durationMs: number, detail?: string): B
   durationMs,
   ...(detail ? { detail } : {}),
 });
-const failedEnd = (step: string, title: string, durationMs: number, error: string): BuildEvent => ({ type: 'step-end', target: T, step, title, status: 'failed', durationMs, error });
-const passed = (name: string, attempts = 1): TestResult => ({ name, status: 'passed', attempts, durationMs: 5, exitCode: 0, excerpt: 'ok' });
-const failedTest = (name: string, reason: string, excerpt: string): TestResult => ({ name, status: 'failed', attempts: 1, durationMs: 5, exitCode: 0, reason, excerpt });
+const failedEnd = (step: string, title: string, durationMs: number, error: string): BuildEvent => ({
+  type: 'step-end',
+  target: T,
+  step,
+  title,
+  status: 'failed',
+  durationMs,
+  error,
+});
+const passed = (name: string, attempts = 1): TestResult => ({
+  name,
+  status: 'passed',
+  attempts,
+  durationMs: 5,
+  exitCode: 0,
+  excerpt: 'ok',
+});
+const failedTest = (name: string, reason: string, excerpt: string): TestResult => ({
+  name,
+  status: 'failed',
+  attempts: 1,
+  durationMs: 5,
+  exitCode: 0,
+  reason,
+  excerpt,
+});
 const testResult = (result: TestResult): BuildEvent => ({ type: 'test-result', target: T, result });
 
 /** A successful local build of hello-web, as the engine emits it. */
@@ -79,7 +102,10 @@ function successEvents(): BuildEvent[] {
 
 /** A build whose second test failed. */
 function failureEvents(): BuildEvent[] {
-  const tests = [passed('nginx is active'), failedTest('Page is served', 'output does not contain "Hello"', 'line one\n<h1>Welcome to nginx!</h1>')];
+  const tests = [
+    passed('nginx is active'),
+    failedTest('Page is served', 'output does not contain "Hello"', 'line one\n<h1>Welcome to nginx!</h1>'),
+  ];
   const message = '1 of 2 validation tests failed: Page is served';
   return [
     runStart(),
@@ -265,8 +291,23 @@ describe('plain renderer', () => {
     const io = render('plain', [
       runStart(),
       start('setup-1', 'Executing setup script'),
-      { type: 'step-end', target: T, step: 'setup-1', title: 'Executing setup script', status: 'cancelled', durationMs: 1500, error: 'Cancelled' },
-      { type: 'run-end', kind: 'build', target: T, status: 'cancelled', durationMs: 4000, error: { code: 'CANCELLED', message: 'Cancelled' } },
+      {
+        type: 'step-end',
+        target: T,
+        step: 'setup-1',
+        title: 'Executing setup script',
+        status: 'cancelled',
+        durationMs: 1500,
+        error: 'Cancelled',
+      },
+      {
+        type: 'run-end',
+        kind: 'build',
+        target: T,
+        status: 'cancelled',
+        durationMs: 4000,
+        error: { code: 'CANCELLED', message: 'Cancelled' },
+      },
     ]);
     expect(io.stdout).toContain('⚠️  Executing setup script: cancelled (1.5s)\n');
     expect(io.stdout).toContain('⚠️  Build cancelled after 4.0s\n');
@@ -275,7 +316,14 @@ describe('plain renderer', () => {
 
   it('prints "is up to date" for a skipped build', () => {
     const io = render('plain', [
-      { type: 'run-end', kind: 'build', target: T, status: 'skipped', durationMs: 0, image: { id: 'limg-1', name: 'hello-web-1.0.0-x86_64-20261126T111011Z', region: 'local' } },
+      {
+        type: 'run-end',
+        kind: 'build',
+        target: T,
+        status: 'skipped',
+        durationMs: 0,
+        image: { id: 'limg-1', name: 'hello-web-1.0.0-x86_64-20261126T111011Z', region: 'local' },
+      },
     ]);
     expect(io.stdout).toBe(
       '✅ hello-web (x86_64) is up to date: limg-1 (hello-web-1.0.0-x86_64-20261126T111011Z)\n' +
@@ -284,7 +332,10 @@ describe('plain renderer', () => {
   });
 
   it('prints a passed validation', () => {
-    const io = render('plain', [runStart('validate'), { type: 'run-end', kind: 'validate', target: T, status: 'succeeded', durationMs: 5000, tests: [passed('a'), passed('b')] }]);
+    const io = render('plain', [
+      runStart('validate'),
+      { type: 'run-end', kind: 'validate', target: T, status: 'succeeded', durationMs: 5000, tests: [passed('a'), passed('b')] },
+    ]);
     expect(io.stdout).toContain('🏗️  Validating image for template: hello-web\n');
     expect(io.stdout).toContain('🎉 Validation passed: 2 tests on a fresh container\n   Total time: 5.0s\n');
   });
@@ -302,7 +353,9 @@ describe('plain renderer', () => {
     const dir = await tempDir();
     const io = memoryIo();
     const renderer = createRenderer('plain', io);
-    const cloud = new MemoryCloud({ exec: { 'page served': { stdout: 'Hello\n' }, Install: { chunks: [['==> installing\n', 'stdout']] } } });
+    const cloud = new MemoryCloud({
+      exec: { 'page served': { stdout: 'Hello\n' }, Install: { chunks: [['==> installing\n', 'stdout']] } },
+    });
     await runBuild({
       provider: cloud,
       template: templateFromYaml(
@@ -370,7 +423,9 @@ describe('live renderer (terminal)', () => {
     renderer.close();
     expect(io.stdout).toMatch(ANSI);
     const shown = screen(io.stdout).map(stripAnsi);
-    const plain = render('plain', successEvents()).stdout.split('\n').filter((l) => !l.startsWith('⏳'));
+    const plain = render('plain', successEvents())
+      .stdout.split('\n')
+      .filter((l) => !l.startsWith('⏳'));
     // Live mode also confirms preflight; plain mode only announces it.
     expect(shown).toEqual([...plain.slice(0, 7), '✅ Prerequisites checked (0.0s)', ...plain.slice(7, -1)]);
     expect(shown).toContain('✅ Base image: lbase-1 (debian-12 bookworm) (0.0s)');

@@ -46,7 +46,8 @@ function doneHeading(step: string, title: string, noun: string): string {
   if (step === 'create-image') return 'Image created';
   if (step === 'record') return 'Image recorded';
   if (step.startsWith('copy-')) return `Copied to ${step.slice(5)}`;
-  if (step.startsWith('setup-')) return title === 'Executing setup script' ? 'Setup complete' : `${title.replace(/^Setup (\d+\/\d+): /, '')} done`;
+  if (step.startsWith('setup-'))
+    return title === 'Executing setup script' ? 'Setup complete' : `${title.replace(/^Setup (\d+\/\d+): /, '')} done`;
   return title;
 }
 
@@ -145,7 +146,8 @@ class RunRenderer implements Renderer {
           this.print(event.target, `   ✅ ${r.name}${tries}`);
         } else {
           this.print(event.target, `   ❌ ${r.name}: ${r.reason ?? 'failed'}${tries}`);
-          for (const line of r.excerpt.split('\n').slice(-4)) if (line.trim()) this.print(event.target, s.dim(`      │ ${truncate(line, this.io.columns - 10)}`));
+          for (const line of r.excerpt.split('\n').slice(-4))
+            if (line.trim()) this.print(event.target, s.dim(`      │ ${truncate(line, this.io.columns - 10)}`));
         }
         return;
       }

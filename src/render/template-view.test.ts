@@ -25,7 +25,11 @@ describe('summarizeTemplate (what show prints)', () => {
     });
     // "Page is served" is replaced by the child, so it is the child's own test now.
     expect(summary.inheritedTests).toEqual(['nginx is active', 'nginx version', 'Unknown page is a 404']);
-    expect(summary.template).toMatchObject({ name: 'Hello Web with status', extends: 'hello-web', base_ami: { architecture: ['x86_64', 'arm64'] } });
+    expect(summary.template).toMatchObject({
+      name: 'Hello Web with status',
+      extends: 'hello-web',
+      base_ami: { architecture: ['x86_64', 'arm64'] },
+    });
     expect(summary.template).not.toHaveProperty('base_ami.source');
   });
 

@@ -6,7 +6,9 @@ export function formatTemplateSummary(summary: TemplateSummary): string {
   const inherited = new Set(summary.inheritedTests);
   const header = [
     `# ${summary.slug}  (${summary.file}, ${summary.format} format)`,
-    ...(summary.chain.length > 1 ? [`# extends: ${summary.chain.join(' → ')} (built on the parent's image; only this template's setup runs)`] : []),
+    ...(summary.chain.length > 1
+      ? [`# extends: ${summary.chain.join(' → ')} (built on the parent's image; only this template's setup runs)`]
+      : []),
     ...Object.entries(summary.fingerprints).map(([arch, fp]) => `# fingerprint ${arch.padEnd(6)} ${fp}`),
   ];
   const doc = new Document(summary.template, { aliasDuplicateObjects: false });

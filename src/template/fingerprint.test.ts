@@ -150,7 +150,11 @@ describe('templateFingerprint', () => {
   it.each([
     ['a setup script (one character)', '      echo one', '      echo One'],
     ['a setup script (a line added)', '      echo one', '      echo one\n      echo more'],
-    ['the order of the setup steps', '  - name: one\n    timeout_seconds: 600\n    script: |\n      set -euo pipefail\n      echo one\n  - name: two\n    script: echo two', '  - name: two\n    script: echo two\n  - name: one\n    script: |\n      set -euo pipefail\n      echo one'],
+    [
+      'the order of the setup steps',
+      '  - name: one\n    timeout_seconds: 600\n    script: |\n      set -euo pipefail\n      echo one\n  - name: two\n    script: echo two',
+      '  - name: two\n    script: echo two\n  - name: one\n    script: |\n      set -euo pipefail\n      echo one',
+    ],
     ['a test command', '    command: echo hi', '    command: echo hello'],
     ['a test expectation value', '    expected: hi', '    expected: hello'],
     ['a test expectation kind', '    expected: hi', '    expected_contains: hi'],
@@ -211,7 +215,7 @@ describe('templateFingerprint', () => {
     expect(fingerprint(legacy.replace('min_disk_size: 20', 'min_disk_size: 30'))).not.toBe(fingerprint(modern));
   });
 
-  it('changes with the parent\'s setup and tests, but not with the parent\'s description', async () => {
+  it("changes with the parent's setup and tests, but not with the parent's description", async () => {
     const parent = yamlLines(
       'name: Parent',
       'description: the parent',
@@ -220,7 +224,13 @@ describe('templateFingerprint', () => {
       'validation_tests:',
       '  - {name: p, command: echo p, expected: p}',
     );
-    const child = yamlLines('name: Child', 'extends: parent', 'setup_script: echo child', 'validation_tests:', '  - {name: c, command: echo c, expected: c}');
+    const child = yamlLines(
+      'name: Child',
+      'extends: parent',
+      'setup_script: echo child',
+      'validation_tests:',
+      '  - {name: c, command: echo c, expected: c}',
+    );
     const dir = await tempDir();
     await writeFiles(dir, { 'parent.yml': parent, 'child.yml': child });
     const childPrint = async () => templateFingerprint(await new TemplateLibrary(dir).resolve('child'), 'x86_64');

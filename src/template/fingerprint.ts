@@ -16,13 +16,9 @@ export function templateFingerprint(template: Template, arch: Architecture): str
   const canonical = {
     v: 1,
     arch,
-    ...(template.parent
-      ? { parent: templateFingerprint(template.parent, arch) }
-      : { base: canonicalBase(template.base) }),
+    ...(template.parent ? { parent: templateFingerprint(template.parent, arch) } : { base: canonicalBase(template.base) }),
     setup: template.setup.map((step) => step.script.trimEnd()),
-    tests: template.tests
-      .map((t) => stableJson({ command: t.command, output: t.output ?? null, exitCode: t.exitCode }))
-      .sort(),
+    tests: template.tests.map((t) => stableJson({ command: t.command, output: t.output ?? null, exitCode: t.exitCode })).sort(),
     instanceType: template.build.instanceType[arch] ?? null,
     volumeSizeGb: template.build.volumeSizeGb ?? null,
   };

@@ -132,7 +132,7 @@ describe('TemplateLibrary: extends', () => {
     expect(d.file).toBe(lib.display(join(lib.dir, 'child.yml')));
   });
 
-  it('rejects a child whose disk is smaller than its parent\'s', async () => {
+  it("rejects a child whose disk is smaller than its parent's", async () => {
     const child = yamlLines('name: Child', 'extends: root', 'setup_script: echo child', 'build:', '  volume_size_gb: 10');
     const { lib } = await library({ 'root.yml': ROOT, 'child.yml': child });
     const error = await prismError(lib.resolve('child'));
@@ -193,7 +193,7 @@ describe('TemplateLibrary: extends', () => {
     expect(far.message).not.toContain('Did you mean');
   });
 
-  it('resolves the parents of a template named by path in the path\'s own folder', async () => {
+  it("resolves the parents of a template named by path in the path's own folder", async () => {
     const dir = await tempDir();
     await writeFiles(dir, {
       // The configured folder has a different "root"; a path reference must not use it.
@@ -211,7 +211,14 @@ describe('TemplateLibrary: extends', () => {
   });
 
   it('lists .yml and .yaml files by slug and refuses a slug that exists twice', async () => {
-    const { lib } = await library({ 'b.yaml': ROOT, 'a.yml': ROOT, 'notes.txt': 'x', '.hidden.yml': ROOT, 'dup.yml': ROOT, 'dup.yaml': ROOT });
+    const { lib } = await library({
+      'b.yaml': ROOT,
+      'a.yml': ROOT,
+      'notes.txt': 'x',
+      '.hidden.yml': ROOT,
+      'dup.yml': ROOT,
+      'dup.yaml': ROOT,
+    });
     expect((await lib.list()).map((t) => t.slug)).toEqual(['a', 'b', 'dup', 'dup']);
     const error = await prismError(lib.resolve('dup'));
     expect(error.code).toBe('TEMPLATE_INVALID');
@@ -249,7 +256,10 @@ describe('TemplateLibrary: hostile files on disk', () => {
 
   it('refuses a file that is not UTF-8, naming its line', async () => {
     const dir = await tempDir();
-    await writeFile(join(dir, 'latin.yml'), Buffer.concat([Buffer.from('name: x\ndescription: caf'), Buffer.from([0xe9]), Buffer.from('\n')]));
+    await writeFile(
+      join(dir, 'latin.yml'),
+      Buffer.concat([Buffer.from('name: x\ndescription: caf'), Buffer.from([0xe9]), Buffer.from('\n')]),
+    );
     const error = await prismError(new TemplateLibrary(dir).resolve('latin'));
     expect(error.code).toBe('TEMPLATE_INVALID');
     expect(error.diagnostics.map((d) => [d.rule, d.line])).toEqual([['input/encoding', 2]]);

@@ -64,11 +64,18 @@ export class TemplateLibrary {
     const matches = all.filter((t) => t.slug === slug);
     if (matches.length === 1) return matches[0];
     if (matches.length > 1) {
-      throw new PrismError('TEMPLATE_INVALID', `template "${slug}" exists twice: ${matches.map((m) => this.display(m.file)).join(' and ')}`, {
-        hint: 'keep one of the two files',
-      });
+      throw new PrismError(
+        'TEMPLATE_INVALID',
+        `template "${slug}" exists twice: ${matches.map((m) => this.display(m.file)).join(' and ')}`,
+        {
+          hint: 'keep one of the two files',
+        },
+      );
     }
-    const suggestion = didYouMean(slug, all.map((t) => t.slug));
+    const suggestion = didYouMean(
+      slug,
+      all.map((t) => t.slug),
+    );
     if (referrer) {
       throw new PrismError(
         'EXTENDS_MISSING',
@@ -136,7 +143,16 @@ export class TemplateLibrary {
 
     const at = (path: (string | number)[], rule: string, message: string, fix?: string): Diagnostic => {
       const pos = locate(parsed.source, path);
-      return { severity: 'error', rule, message, file: parsed.source.file, line: pos.line, column: pos.column, path: formatKeyPath(path), ...(fix ? { fix } : {}) };
+      return {
+        severity: 'error',
+        rule,
+        message,
+        file: parsed.source.file,
+        line: pos.line,
+        column: pos.column,
+        path: formatKeyPath(path),
+        ...(fix ? { fix } : {}),
+      };
     };
     await this.find(definition.extends, {
       file: ref.file,
@@ -163,7 +179,7 @@ export class TemplateLibrary {
           ['base_ami', 'architecture'],
           'extends/architecture',
           `${extra.join(', ')} is not built by the parent "${parent.slug}" (it builds ${parent.architectures.join(', ')})`,
-          'a child can only narrow its parent\'s architectures',
+          "a child can only narrow its parent's architectures",
         ),
       );
     }

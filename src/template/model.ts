@@ -3,9 +3,7 @@ import type { KeyPath } from './yaml-source.js';
 
 /** Where the build machine's operating system comes from. */
 export type BaseSource =
-  | { kind: 'alias'; alias: string }
-  | { kind: 'image'; imageId: string }
-  | { kind: 'filter'; owners: string[]; namePattern: string };
+  { kind: 'alias'; alias: string } | { kind: 'image'; imageId: string } | { kind: 'filter'; owners: string[]; namePattern: string };
 
 export interface SetupStep {
   name: string;

@@ -76,7 +76,12 @@ describe('legacy Prism format', () => {
     expect(d.build).toEqual({ instanceType: {}, volumeSizeGb: 40 });
     expect(d.tags).toEqual({ team: 'research', tier: '2' });
     expect(d.setup).toEqual([
-      { name: 'install', script: 'set -euo pipefail\napt-get install -y r-base\n', timeoutSeconds: 600, sourcePath: ['build_steps', 0, 'script'] },
+      {
+        name: 'install',
+        script: 'set -euo pipefail\napt-get install -y r-base\n',
+        timeoutSeconds: 600,
+        sourcePath: ['build_steps', 0, 'script'],
+      },
       { name: 'configure', script: 'echo configured', timeoutSeconds: 120, sourcePath: ['build_steps', 1, 'script'] },
     ]);
     expect(d.tests.map((t) => [t.name, t.command, t.output ?? null, t.exitCode, t.sourcePath])).toEqual([
@@ -163,7 +168,11 @@ describe('legacy Prism format', () => {
   it('rejects empty build steps, duplicate names and unknown keys, all at once', () => {
     const list = problems(legacy({ 9: '  - name: install', 10: '    script: "  "', 25: 'min_disk_sise: 40' }));
     expect(summary(list).sort()).toEqual(
-      ['schema/duplicate-step@9:11 build_steps[1].name', 'schema/empty-setup@10:13 build_steps[1].script', 'schema/unknown-key@25:1 min_disk_sise'].sort(),
+      [
+        'schema/duplicate-step@9:11 build_steps[1].name',
+        'schema/empty-setup@10:13 build_steps[1].script',
+        'schema/unknown-key@25:1 min_disk_sise',
+      ].sort(),
     );
     expect(list.find((d) => d.rule === 'schema/unknown-key')!.message).toContain('Did you mean "min_disk_size"?');
 

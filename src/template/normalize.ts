@@ -1,14 +1,7 @@
 import { isArchitecture, type Architecture } from '../core/types.js';
 import { AMI_ID_PATTERN } from '../core/ids.js';
 import { canonicalBaseAlias } from './base-sources.js';
-import {
-  DEFAULTS,
-  type AmiMap,
-  type BaseSource,
-  type OutputCheck,
-  type TemplateDefinition,
-  type ValidationTest,
-} from './model.js';
+import { DEFAULTS, type AmiMap, type BaseSource, type OutputCheck, type TemplateDefinition, type ValidationTest } from './model.js';
 import type { RawLegacyTemplate, RawTemplate } from './schema.js';
 
 interface Origin {

@@ -51,7 +51,10 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({
     kind: fc.constant('insert' as const),
     pick: fc.nat(),
-    key: fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('name', 'base', 'extends', 'validation', 'setup_script', 'expected', 'build_steps', 'architecture')),
+    key: fc.oneof(
+      fc.string({ maxLength: 12 }),
+      fc.constantFrom('name', 'base', 'extends', 'validation', 'setup_script', 'expected', 'build_steps', 'architecture'),
+    ),
     value: fc.jsonValue({ maxDepth: 2 }),
   }),
   fc.record({ kind: fc.constant('duplicate' as const), pick: fc.nat() }),
@@ -94,7 +97,8 @@ function mutate(text: string, mutations: Mutation[]): string | Uint8Array {
         else (target.parent as Record<string | number, unknown>)[target.key] = m.value;
         break;
       case 'insert': {
-        const containers = all.map((p) => ({ p, node: p.reduce<unknown>((n, k) => (n as Record<string | number, unknown>)[k], data) }))
+        const containers = all
+          .map((p) => ({ p, node: p.reduce<unknown>((n, k) => (n as Record<string | number, unknown>)[k], data) }))
           .filter(({ node }) => node !== null && typeof node === 'object');
         if (containers.length === 0) break;
         const { node } = containers[m.pick % containers.length];

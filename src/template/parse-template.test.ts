@@ -45,7 +45,10 @@ function variant(changes: Record<number, string | string[]>, append: string[] = 
 
 function parseOk(text: string | Uint8Array, slug = 'demo'): TemplateDefinition {
   const result = parseTemplate(text, `${slug}.yml`, slug);
-  if (!result.ok) throw new Error(`expected a valid template, got:\n${result.diagnostics.map((d) => `${d.line}:${d.column} [${d.rule}] ${d.message}`).join('\n')}`);
+  if (!result.ok)
+    throw new Error(
+      `expected a valid template, got:\n${result.diagnostics.map((d) => `${d.line}:${d.column} [${d.rule}] ${d.message}`).join('\n')}`,
+    );
   return result.parsed.definition;
 }
 
@@ -96,8 +99,18 @@ describe('parseTemplate: the seed example', () => {
     expect(step.script.split('\n')).toHaveLength(45);
 
     expect(definition.tests.map((t) => ({ name: t.name, command: t.command, output: t.output, exitCode: t.exitCode }))).toEqual([
-      { name: 'RStudio Server running', command: 'systemctl is-active rstudio-server', output: { kind: 'equals', value: 'active' }, exitCode: 0 },
-      { name: 'R packages installed', command: `R -e 'packageVersion("tidyverse")'`, output: { kind: 'contains', value: 'ℹ' }, exitCode: 0 },
+      {
+        name: 'RStudio Server running',
+        command: 'systemctl is-active rstudio-server',
+        output: { kind: 'equals', value: 'active' },
+        exitCode: 0,
+      },
+      {
+        name: 'R packages installed',
+        command: `R -e 'packageVersion("tidyverse")'`,
+        output: { kind: 'contains', value: 'ℹ' },
+        exitCode: 0,
+      },
       { name: 'User can login', command: 'id ubuntu', output: { kind: 'contains', value: 'ubuntu' }, exitCode: 0 },
     ]);
     for (const test of definition.tests) {

@@ -13,9 +13,7 @@ export interface ParsedTemplate {
   source: YamlSource;
 }
 
-export type TemplateParseResult =
-  | { ok: true; parsed: ParsedTemplate }
-  | { ok: false; diagnostics: Diagnostic[]; source?: YamlSource };
+export type TemplateParseResult = { ok: true; parsed: ParsedTemplate } | { ok: false; diagnostics: Diagnostic[]; source?: YamlSource };
 
 /**
  * Parses one template file (either format) into its definition. Pure: no file system. Every
@@ -49,12 +47,9 @@ export function parseTemplate(input: string | Uint8Array, file: string, slug: st
   if (diagnostics.length > 0 || !result.success) return { ok: false, diagnostics: dedupe(diagnostics), source };
 
   const origin = { slug, file };
-  const definition = legacy
-    ? normalizeLegacyTemplate(result.data as never, origin)
-    : normalizeTemplate(result.data as never, origin);
+  const definition = legacy ? normalizeLegacyTemplate(result.data as never, origin) : normalizeTemplate(result.data as never, origin);
   return { ok: true, parsed: { definition, source } };
 }
-
 
 /** Keys whose values are text even when YAML reads a number (`version: 1.10`, `expected: 22.10`). */
 const TEXT_KEYS: readonly (readonly (string | number)[])[] = [

@@ -28,14 +28,7 @@ export function schemaDiagnostics(issues: readonly unknown[], context: SchemaCon
   return issues.flatMap((issue) => issueDiagnostics(issue, [], context));
 }
 
-export function diagnostic(
-  source: YamlSource,
-  path: KeyPath,
-  rule: string,
-  message: string,
-  fix?: string,
-  atKey = false,
-): Diagnostic {
+export function diagnostic(source: YamlSource, path: KeyPath, rule: string, message: string, fix?: string, atKey = false): Diagnostic {
   const pos = locate(source, path, { key: atKey });
   return {
     severity: 'error',
@@ -83,8 +76,7 @@ function issueDiagnostics(raw: unknown, prefix: KeyPath, context: SchemaContext)
       // Report the branch that matches the value's kind (text vs mapping), not every branch.
       const branches = issue.errors ?? [];
       const best =
-        branches.find((b) => b.length > 0 && !(b[0].code === 'invalid_type' && b[0].path.length === 0)) ??
-        branches[branches.length - 1];
+        branches.find((b) => b.length > 0 && !(b[0].code === 'invalid_type' && b[0].path.length === 0)) ?? branches[branches.length - 1];
       if (!best || best.length === 0) return [diagnostic(source, path, 'schema/type', 'has the wrong form')];
       if (best.every((b) => b.code === 'invalid_type' && b.path.length === 0)) {
         const kinds = branches.map((b) => typeName(b[0]?.expected)).filter(Boolean);

@@ -33,19 +33,19 @@ function rule(ctx: z.RefinementCtx, message: string, params: IssueParams): void 
 const nonEmpty = z.string().min(1, { error: 'must not be empty' });
 
 /** YAML reads `expected: 3` as a number; an expectation is compared as text. */
-const scalarText = z.preprocess(
-  (v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v),
-  z.string(),
-);
+const scalarText = z.preprocess((v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v), z.string());
 
-export const architecture = z.string().superRefine((value, ctx) => {
-  if (isArchitecture(value)) return;
-  const synonym = ARCH_SYNONYMS[value.toLowerCase()];
-  rule(ctx, `"${value}" is not an architecture; the architectures are x86_64 and arm64`, {
-    rule: 'schema/architecture',
-    fix: synonym ? `write ${synonym} (AWS's name for ${value})` : 'use x86_64 or arm64',
-  });
-}).transform((value) => value as Architecture);
+export const architecture = z
+  .string()
+  .superRefine((value, ctx) => {
+    if (isArchitecture(value)) return;
+    const synonym = ARCH_SYNONYMS[value.toLowerCase()];
+    rule(ctx, `"${value}" is not an architecture; the architectures are x86_64 and arm64`, {
+      rule: 'schema/architecture',
+      fix: synonym ? `write ${synonym} (AWS's name for ${value})` : 'use x86_64 or arm64',
+    });
+  })
+  .transform((value) => value as Architecture);
 
 /** One architecture or a list; a single string is accepted for convenience. */
 const architectureList = z.preprocess(
@@ -122,10 +122,7 @@ export const templateSchema = z.strictObject({
   name: nonEmpty,
   description: z.string().optional(),
   version: scalarText.optional(),
-  extends: z
-    .string()
-    .regex(SLUG_PATTERN, { error: 'must be the slug of another template (its file name without .yml)' })
-    .optional(),
+  extends: z.string().regex(SLUG_PATTERN, { error: 'must be the slug of another template (its file name without .yml)' }).optional(),
   base_ami: z
     .strictObject({
       source: z.union([nonEmpty, baseFilterSchema]).optional(),

@@ -60,16 +60,31 @@ function checkSetup(root: Dict, issues: RuleIssue[]): void {
     });
   }
   if (typeof root.setup_script === 'string' && root.setup_script.trim() === '') {
-    issues.push({ path: ['setup_script'], rule: 'schema/empty-setup', message: 'setup_script is empty', fix: 'write the commands that build the image' });
+    issues.push({
+      path: ['setup_script'],
+      rule: 'schema/empty-setup',
+      message: 'setup_script is empty',
+      fix: 'write the commands that build the image',
+    });
   }
   if (Array.isArray(root.setup_steps)) {
     if (root.setup_steps.length === 0) {
-      issues.push({ path: ['setup_steps'], rule: 'schema/empty-setup', message: 'setup_steps is empty', fix: 'add at least one step with a name and a script' });
+      issues.push({
+        path: ['setup_steps'],
+        rule: 'schema/empty-setup',
+        message: 'setup_steps is empty',
+        fix: 'add at least one step with a name and a script',
+      });
     }
     root.setup_steps.forEach((step, i) => {
       const script = asDict(step)?.script;
       if (typeof script === 'string' && script.trim() === '') {
-        issues.push({ path: ['setup_steps', i, 'script'], rule: 'schema/empty-setup', message: 'the step script is empty', fix: 'write its commands, or remove the step' });
+        issues.push({
+          path: ['setup_steps', i, 'script'],
+          rule: 'schema/empty-setup',
+          message: 'the step script is empty',
+          fix: 'write its commands, or remove the step',
+        });
       }
     });
     checkDuplicates(root.setup_steps, ['setup_steps'], 'schema/duplicate-step', 'step name', issues, (s) => asDict(s)?.name, 'name');
@@ -184,12 +199,22 @@ export function checkLegacyRules(data: unknown): RuleIssue[] {
   if (typeof root.base === 'string') checkBaseName(root.base, ['base'], issues);
   const steps = asList(root.build_steps);
   if (Array.isArray(root.build_steps) && steps.length === 0) {
-    issues.push({ path: ['build_steps'], rule: 'schema/empty-setup', message: 'build_steps is empty', fix: 'add at least one step with a name and a script' });
+    issues.push({
+      path: ['build_steps'],
+      rule: 'schema/empty-setup',
+      message: 'build_steps is empty',
+      fix: 'add at least one step with a name and a script',
+    });
   }
   steps.forEach((step, i) => {
     const script = asDict(step)?.script;
     if (typeof script === 'string' && script.trim() === '') {
-      issues.push({ path: ['build_steps', i, 'script'], rule: 'schema/empty-setup', message: 'the step script is empty', fix: 'write its commands, or remove the step' });
+      issues.push({
+        path: ['build_steps', i, 'script'],
+        rule: 'schema/empty-setup',
+        message: 'the step script is empty',
+        fix: 'write its commands, or remove the step',
+      });
     }
   });
   checkDuplicates(steps, ['build_steps'], 'schema/duplicate-step', 'step name', issues, (s) => asDict(s)?.name, 'name');

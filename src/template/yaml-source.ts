@@ -1,16 +1,4 @@
-import {
-  Composer,
-  isMap,
-  isPair,
-  isScalar,
-  isSeq,
-  Lexer,
-  LineCounter,
-  Parser,
-  type CST,
-  type Document,
-  type Node,
-} from 'yaml';
+import { Composer, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, Parser, type CST, type Document, type Node } from 'yaml';
 import type { Diagnostic } from '../core/diagnostic.js';
 
 /** Limits that keep hostile input from crashing or hanging the tool. */
@@ -37,9 +25,7 @@ export interface Position {
 
 export type KeyPath = readonly (string | number)[];
 
-export type YamlParseResult =
-  | { ok: true; source: YamlSource }
-  | { ok: false; diagnostics: Diagnostic[] };
+export type YamlParseResult = { ok: true; source: YamlSource } | { ok: false; diagnostics: Diagnostic[] };
 
 /**
  * Parses one YAML document from bytes or text, refusing what a template file never is: more than

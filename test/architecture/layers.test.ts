@@ -53,7 +53,10 @@ export function upwardImports(files: readonly string[]): string[] {
     for (const target of importsOf(file)) {
       const to = rank(target);
       if (from === undefined || to === undefined) continue;
-      if (to < from) problems.push(`${relative(SRC, file)} imports ${relative(SRC, target)} (${LAYERS[to].join('/')} is above ${LAYERS[from].join('/')})`);
+      if (to < from)
+        problems.push(
+          `${relative(SRC, file)} imports ${relative(SRC, target)} (${LAYERS[to].join('/')} is above ${LAYERS[from].join('/')})`,
+        );
     }
   }
   return problems;

@@ -186,7 +186,9 @@ describe('prism ami changed: what a commit touches', () => {
 
     const text = await prism(repo);
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/^child {7}changed; does not parse: templates\/child\.yml has \d+ problems? \(the build will report its errors\)$/m);
+    expect(text.stdout).toMatch(
+      /^child {7}changed; does not parse: templates\/child\.yml has \d+ problems? \(the build will report its errors\)$/m,
+    );
   });
 
   it('ignores a change that only rewrote the amis: block (update-templates), but not one beside it', async () => {
@@ -196,7 +198,9 @@ describe('prism ami changed: what a commit touches', () => {
     await repo.commit('update-templates');
     const json = await changedJson(repo);
     expect(json.templates).toEqual([]);
-    expect(json.ignored).toEqual([{ template: 'base', path: 'templates/base.yml', why: 'only its amis: block changed (written by update-templates)' }]);
+    expect(json.ignored).toEqual([
+      { template: 'base', path: 'templates/base.yml', why: 'only its amis: block changed (written by update-templates)' },
+    ]);
 
     await repo.write({ 'templates/base.yml': `# a comment\n${base}amis:\n  us-east-1:\n    x86_64: ami-0fedcba9876543210\n` });
     await repo.commit('update-templates and a comment');
@@ -222,12 +226,14 @@ describe('prism ami changed: what HEAD is compared with', () => {
     expect((await changedJson(repo)).templates).toEqual(['child', 'grandchild']);
   });
 
-  it('on a feature branch: everything since the merge base with main, not main\'s own later changes', async () => {
+  it("on a feature branch: everything since the merge base with main, not main's own later changes", async () => {
     const repo = await family();
     await repo.git('checkout', '--quiet', '-b', 'feature');
     await repo.write({ 'templates/other.yml': templateYaml('other', { architectures: ['x86_64'], setup: 'echo feature 1' }) });
     await repo.commit('feature: other');
-    await repo.write({ 'templates/grandchild.yml': templateYaml('grandchild', { parent: 'child', architectures: ['arm64'], setup: 'echo feature 2' }) });
+    await repo.write({
+      'templates/grandchild.yml': templateYaml('grandchild', { parent: 'child', architectures: ['arm64'], setup: 'echo feature 2' }),
+    });
     await repo.commit('feature: grandchild');
     const mergeBase = await repo.git('rev-parse', 'main');
     // main moves on after the branch was made: its change is not the branch's.
@@ -238,10 +244,14 @@ describe('prism ami changed: what HEAD is compared with', () => {
 
     const json = await changedJson(repo);
     expect(json.templates).toEqual(['other', 'grandchild']);
-    expect(json.since).toEqual({ commit: mergeBase, ref: 'merge-base HEAD main', why: 'merge base of feature with the default branch main' });
+    expect(json.since).toEqual({
+      commit: mergeBase,
+      ref: 'merge-base HEAD main',
+      why: 'merge base of feature with the default branch main',
+    });
   });
 
-  it('in a clone: the default branch is origin/HEAD\'s target, whatever its name', async () => {
+  it("in a clone: the default branch is origin/HEAD's target, whatever its name", async () => {
     const upstream = await TestRepo.create('trunk');
     await upstream.write({ 'templates/a.yml': templateYaml('a'), 'templates/b.yml': templateYaml('b') });
     await upstream.commit('templates');
@@ -300,7 +310,7 @@ describe('prism ami changed: what HEAD is compared with', () => {
   });
 });
 
-describe('prism ami changed --templates (the workflow\'s manual trigger)', () => {
+describe("prism ami changed --templates (the workflow's manual trigger)", () => {
   it('selects the named templates with what extends them, or all; unknown names are exit 2', async () => {
     const repo = await family();
     expect((await changedJson(repo, '--templates', 'child')).templates).toEqual(['child', 'grandchild']);
@@ -321,7 +331,11 @@ describe('prism ami changed --templates (the workflow\'s manual trigger)', () =>
     await writeFiles(dir, { 'templates/a.yml': templateYaml('a', { architectures: ['arm64'] }) });
     const result = await prism(dir, '--templates', 'all', '--json');
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ templates: ['a'], removed: [], matrix: { include: [{ template: 'a', architecture: 'arm64' }] } });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      templates: ['a'],
+      removed: [],
+      matrix: { include: [{ template: 'a', architecture: 'arm64' }] },
+    });
   });
 });
 

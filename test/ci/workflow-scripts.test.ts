@@ -25,9 +25,14 @@ function bash(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<Ran>
   return new Promise((resolve) => {
     // Git without this machine's configuration; names come from the script's own git config.
     const gitEnv = { GIT_CONFIG_NOSYSTEM: GIT_ENV.GIT_CONFIG_NOSYSTEM, GIT_CONFIG_GLOBAL: GIT_ENV.GIT_CONFIG_GLOBAL };
-    execFile('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], { cwd, env: { ...process.env, ...gitEnv, ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      'bash',
+      ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script],
+      { cwd, env: { ...process.env, ...gitEnv, ...env } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -61,10 +66,20 @@ function step(workflow: Workflow, job: string, id: string): string {
 }
 
 /** Runs detect's two steps as GitHub would and returns what the job outputs. */
-async function detect(repo: TestRepo, workflow: Workflow, env: NodeJS.ProcessEnv, plan?: string): Promise<{ outputs: Record<string, string>; summary: string; select: Ran }> {
+async function detect(
+  repo: TestRepo,
+  workflow: Workflow,
+  env: NodeJS.ProcessEnv,
+  plan?: string,
+): Promise<{ outputs: Record<string, string>; summary: string; select: Ran }> {
   const prism = await prismOnPath(plan);
   const files = await tempDir('prism-ami-gh-');
-  const githubEnv = { PATH: prism.path, GITHUB_OUTPUT: join(files, 'output'), GITHUB_STEP_SUMMARY: join(files, 'summary'), ...workflow.env };
+  const githubEnv = {
+    PATH: prism.path,
+    GITHUB_OUTPUT: join(files, 'output'),
+    GITHUB_STEP_SUMMARY: join(files, 'summary'),
+    ...workflow.env,
+  };
   const select = await bash(step(workflow, 'detect', 'select'), repo.dir, { ...githubEnv, ...env });
   expect(select.code, select.stderr).toBe(0);
   const order = await bash(step(workflow, 'detect', 'order'), repo.dir, githubEnv);
@@ -81,13 +96,22 @@ async function detect(repo: TestRepo, workflow: Workflow, env: NodeJS.ProcessEnv
 async function setup(): Promise<{ repo: TestRepo; workflow: Workflow; first: string }> {
   const repo = await templateRepo();
   const first = await repo.git('rev-parse', 'HEAD');
-  const init = await ciInit(repo, '--role-arn', 'arn:aws:iam::123456789012:role/ci', '--registry', 's3://bucket/r.json', '--regions', 'us-east-1,us-west-2');
+  const init = await ciInit(
+    repo,
+    '--role-arn',
+    'arn:aws:iam::123456789012:role/ci',
+    '--registry',
+    's3://bucket/r.json',
+    '--regions',
+    'us-east-1,us-west-2',
+  );
   expect(init.code).toBe(0);
   await repo.commit('workflow');
   return { repo, workflow: (await readWorkflow(repo.dir)).workflow, first };
 }
 
-const stage = (outputs: Record<string, string>, n: number) => JSON.parse(outputs[`stage${n}`]) as { include: { template: string; architecture: string }[] };
+const stage = (outputs: Record<string, string>, n: number) =>
+  JSON.parse(outputs[`stage${n}`]) as { include: { template: string; architecture: string }[] };
 
 describe.skipIf(!hasCommand('jq'))('the generated workflow, run', () => {
   it('on a push: builds what changed since the commit before it, parents in stage 1 and children in stage 2', async () => {
@@ -123,7 +147,9 @@ describe.skipIf(!hasCommand('jq'))('the generated workflow, run', () => {
 
   it('on a new branch (all-zero before) or an unknown before: compares with the previous commit', async () => {
     const { repo, workflow } = await setup();
-    await repo.write({ 'templates/solo.yml': templateYaml('solo', { architectures: ['x86_64'], regions: ['eu-west-1'], setup: 'echo x' }) });
+    await repo.write({
+      'templates/solo.yml': templateYaml('solo', { architectures: ['x86_64'], regions: ['eu-west-1'], setup: 'echo x' }),
+    });
     await repo.commit('solo');
     const zero = await detect(repo, workflow, { EVENT: 'push', BEFORE: '0000000000000000000000000000000000000000' });
     expect(stage(zero.outputs, 1).include).toEqual([{ template: 'solo', architecture: 'x86_64' }]);
@@ -141,21 +167,40 @@ describe.skipIf(!hasCommand('jq'))('the generated workflow, run', () => {
     expect(all.outputs.total).toBe('5');
   });
 
-  it('on the schedule: the plan\'s matrix, ordered into stages', async () => {
+  it("on the schedule: the plan's matrix, ordered into stages", async () => {
     const { repo, workflow } = await setup();
-    const plan = JSON.stringify({ items: [], matrix: { include: [{ template: 'child', architecture: 'arm64' }, { template: 'base', architecture: 'arm64' }] } });
+    const plan = JSON.stringify({
+      items: [],
+      matrix: {
+        include: [
+          { template: 'child', architecture: 'arm64' },
+          { template: 'base', architecture: 'arm64' },
+        ],
+      },
+    });
     const { outputs } = await detect(repo, workflow, { EVENT: 'schedule' }, plan);
     expect(stage(outputs, 1).include).toEqual([{ template: 'base', architecture: 'arm64' }]);
     expect(stage(outputs, 2).include).toEqual([{ template: 'child', architecture: 'arm64' }]);
   });
 
-  it('builds in the template\'s first region and copies to the others (else AMI_REGIONS); --force on the schedule', async () => {
+  it("builds in the template's first region and copies to the others (else AMI_REGIONS); --force on the schedule", async () => {
     const { repo, workflow } = await setup();
     const prism = await prismOnPath();
     const script = step(workflow, 'build-1', 'Build');
     const run = (template: string, architecture: string, force: string, regions = workflow.env.AMI_REGIONS) =>
-      bash(script, repo.dir, { ...workflow.env, AMI_REGIONS: regions, PATH: prism.path, TEMPLATE: template, ARCHITECTURE: architecture, FORCE: force });
-    for (const r of [await run('solo', 'x86_64', 'false'), await run('base', 'arm64', 'true'), await run('child', 'x86_64', 'false', 'eu-north-1')]) {
+      bash(script, repo.dir, {
+        ...workflow.env,
+        AMI_REGIONS: regions,
+        PATH: prism.path,
+        TEMPLATE: template,
+        ARCHITECTURE: architecture,
+        FORCE: force,
+      });
+    for (const r of [
+      await run('solo', 'x86_64', 'false'),
+      await run('base', 'arm64', 'true'),
+      await run('child', 'x86_64', 'false', 'eu-north-1'),
+    ]) {
       expect(r.code, r.stderr).toBe(0);
     }
     expect(await prism.builds()).toEqual([

@@ -92,7 +92,9 @@ describe('templates folder: --templates-dir and prism-ami.config.yaml', () => {
     const result = await runPrism(['ami', 'lint'], { cwd: join(root, 'project') });
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toContain(`${file}:2:1: error [schema/unknown-key] templatesdir: unknown key "templatesdir". Did you mean "templatesDir"?`);
+    expect(result.stderr).toContain(
+      `${file}:2:1: error [schema/unknown-key] templatesdir: unknown key "templatesdir". Did you mean "templatesDir"?`,
+    );
     expect(result.stderr).toContain(`${file}:3:14: error [schema/type] concurrency: must be a number, not the text "many"`);
     expect(result.stderr).toContain(`error [CONFIG_INVALID]: ${file} has 2 problems`);
     expectNoStackTrace(result);

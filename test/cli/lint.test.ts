@@ -52,7 +52,16 @@ async function project(files: Record<string, string>): Promise<string> {
 
 interface JsonReport {
   templates: { slug: string; file: string; errors: number; warnings: number }[];
-  diagnostics: { severity: string; rule: string; message: string; file: string; line: number; column: number; path: string; fix?: string }[];
+  diagnostics: {
+    severity: string;
+    rule: string;
+    message: string;
+    file: string;
+    line: number;
+    column: number;
+    path: string;
+    fix?: string;
+  }[];
   errors: number;
   warnings: number;
   shellcheck: boolean;
@@ -96,10 +105,17 @@ describe('prism ami lint', () => {
   });
 
   it('exits 2 for a template with schema errors, at their lines', async () => {
-    const cwd = await project({ 'bad.yml': CLEAN.replace('architecture: [x86_64]', 'architecture: [amd64]').replace('name: Clean', 'name: Clean\nregoins: [us-east-1]') });
+    const cwd = await project({
+      'bad.yml': CLEAN.replace('architecture: [x86_64]', 'architecture: [amd64]').replace(
+        'name: Clean',
+        'name: Clean\nregoins: [us-east-1]',
+      ),
+    });
     const result = await runPrism(['ami', 'lint'], { cwd });
     expect(result.code).toBe(2);
-    expect(result.stdout).toContain('templates/bad.yml:2:1: error [schema/unknown-key] regoins: unknown key "regoins". Did you mean "regions"?');
+    expect(result.stdout).toContain(
+      'templates/bad.yml:2:1: error [schema/unknown-key] regoins: unknown key "regoins". Did you mean "regions"?',
+    );
     expect(result.stdout).toContain('templates/bad.yml:3:46: error [schema/architecture]');
     expectNoStackTrace(result);
   });
@@ -139,7 +155,7 @@ describe('prism ami lint', () => {
     expect(report.diagnostics.map((d) => `${d.file}:${d.line}:${d.column}`)).toEqual([`${join('elsewhere', 'warns.yml')}:5:26`]);
   });
 
-  it('reports the seed example\'s literal password, exit 2', async () => {
+  it("reports the seed example's literal password, exit 2", async () => {
     const cwd = await tempDir();
     const result = await runPrism(['ami', 'lint', '--json', join(REPO_ROOT, 'test/fixtures/seed/r-research.yml')], { cwd });
     expect(result.code).toBe(2);
@@ -181,7 +197,13 @@ describe('prism ami lint', () => {
     const cwd = await project({
       'big.yml': `name: big\ndescription: "${'x'.repeat(1024 * 1024)}"\n`,
       'deep.yml': `${'- '.repeat(100_000)}x\n`,
-      'bomb.yml': ['a: &a [x,x,x,x,x,x,x,x,x]', 'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]', 'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]', 'd: [*c,*c,*c,*c,*c,*c,*c,*c,*c]', ''].join('\n'),
+      'bomb.yml': [
+        'a: &a [x,x,x,x,x,x,x,x,x]',
+        'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]',
+        'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]',
+        'd: [*c,*c,*c,*c,*c,*c,*c,*c,*c]',
+        '',
+      ].join('\n'),
       'empty.yml': '',
       'two.yml': 'name: a\n---\nname: b\n',
     });

@@ -13,7 +13,7 @@ function listedCommands(help: string): string[] {
 }
 
 describe('prism (the program)', () => {
-  it('prints package.json\'s version with --version and -V', async () => {
+  it("prints package.json's version with --version and -V", async () => {
     const { version } = JSON.parse(await readFile(`${REPO_ROOT}package.json`, 'utf8')) as { version: string };
     const cwd = await tempDir();
     for (const result of await Promise.all(['--version', '-V'].map((flag) => runPrism([flag], { cwd })))) {
@@ -56,7 +56,10 @@ describe('prism (the program)', () => {
       runPrism(['ami', 'show', '--help'], { cwd }),
       runPrism(['ami', 'help', 'lint'], { cwd }),
     ]);
-    for (const [verb, help] of [['lint', lintHelp], ['show', showHelp]] as const) {
+    for (const [verb, help] of [
+      ['lint', lintHelp],
+      ['show', showHelp],
+    ] as const) {
       expect(help.code, `prism ami ${verb} --help`).toBe(0);
       expect(help.stdout).toContain(`Usage: prism ami ${verb}`);
     }

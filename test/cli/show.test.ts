@@ -133,7 +133,9 @@ describe('prism ami show', () => {
 
     const orphan = await runPrism(['ami', 'show', '--json', 'orphan'], { cwd });
     expect(orphan.code).toBe(2);
-    const body = JSON.parse(orphan.stdout) as { error: { code: string; message: string; diagnostics: { file: string; line: number; column: number }[] } };
+    const body = JSON.parse(orphan.stdout) as {
+      error: { code: string; message: string; diagnostics: { file: string; line: number; column: number }[] };
+    };
     expect(body.error.code).toBe('EXTENDS_MISSING');
     expect(body.error.message).toContain(join('templates', 'orphan.yml'));
     expect(body.error.diagnostics.map((d) => `${d.file}:${d.line}:${d.column}`)).toEqual([`${join('templates', 'orphan.yml')}:2:10`]);

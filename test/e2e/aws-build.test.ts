@@ -44,7 +44,14 @@ validation_tests:
     command: "true"
     expected_exit_code: 0
 ${extra}`;
-    await writeFile(join(templates, 'tiny.yml'), tiny('Tiny', 'base_ami: {source: ubuntu-22.04-lts, architecture: [x86_64, arm64]}', 'build: {volume_size_gb: 20}\ntags: {team: research}\n'));
+    await writeFile(
+      join(templates, 'tiny.yml'),
+      tiny(
+        'Tiny',
+        'base_ami: {source: ubuntu-22.04-lts, architecture: [x86_64, arm64]}',
+        'build: {volume_size_gb: 20}\ntags: {team: research}\n',
+      ),
+    );
     await writeFile(join(templates, 'amazon.yml'), tiny('Amazon', 'base_ami: {source: al2023, architecture: [x86_64]}'));
     await writeFile(join(templates, 'child.yml'), tiny('Child', 'extends: tiny'));
     await writeFile(
@@ -72,14 +79,30 @@ ${extra}`;
     for (const state of await cloudState(moto.endpoint, REGIONS)) {
       expect(state.liveInstances, `instances left in ${state.region}`).toEqual([]);
       expect(state.buildGroups, `security groups left in ${state.region}`).toEqual([]);
-      expect(state.images.filter((i) => i.tags['prism:status'] !== 'complete'), `unfinished images in ${state.region}`).toEqual([]);
+      expect(
+        state.images.filter((i) => i.tags['prism:status'] !== 'complete'),
+        `unfinished images in ${state.region}`,
+      ).toEqual([]);
     }
   };
   const imagesOf = async (buildId: string) =>
-    (await cloudState(moto.endpoint, REGIONS)).flatMap((s) => s.images.filter((i) => i.tags['prism:build-id'] === buildId).map((i) => ({ ...i, region: s.region })));
+    (await cloudState(moto.endpoint, REGIONS)).flatMap((s) =>
+      s.images.filter((i) => i.tags['prism:build-id'] === buildId).map((i) => ({ ...i, region: s.region })),
+    );
 
   test('a full build: base found, instance launched as specified, image tagged with its snapshots, nothing left', async () => {
-    const result = await prism(['ami', 'build', 'tiny', '--architecture', 'x86_64', '--region', 'us-east-1', '--version', 'v1.2.3', '--json']);
+    const result = await prism([
+      'ami',
+      'build',
+      'tiny',
+      '--architecture',
+      'x86_64',
+      '--region',
+      'us-east-1',
+      '--version',
+      'v1.2.3',
+      '--json',
+    ]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const all = events(result.stdout);
@@ -99,13 +122,26 @@ ${extra}`;
     expect(param('RunInstances', 'ClientToken')).toMatch(/^build-[0-9a-f]{12}-ami-/);
     expect(param('RunInstances', 'InstanceType')).toBe('t3.medium');
     expect(param('RunInstances', 'InstanceInitiatedShutdownBehavior')).toBe('terminate');
-    expect([param('RunInstances', 'TagSpecification.1.ResourceType'), param('RunInstances', 'TagSpecification.2.ResourceType')]).toEqual(['instance', 'volume']);
-    expect(proxy.calls.filter((c) => c.action === 'RunInstances').flatMap((c) => Object.entries(c.params).filter(([k]) => /^TagSpecification\.1\.Tag\.\d+\.Key$/.test(k)).map(([, v]) => v))).toEqual(
-      expect.arrayContaining(['prism:managed', 'prism:build-id', 'prism:template', 'Name']),
-    );
+    expect([param('RunInstances', 'TagSpecification.1.ResourceType'), param('RunInstances', 'TagSpecification.2.ResourceType')]).toEqual([
+      'instance',
+      'volume',
+    ]);
+    expect(
+      proxy.calls
+        .filter((c) => c.action === 'RunInstances')
+        .flatMap((c) =>
+          Object.entries(c.params)
+            .filter(([k]) => /^TagSpecification\.1\.Tag\.\d+\.Key$/.test(k))
+            .map(([, v]) => v),
+        ),
+    ).toEqual(expect.arrayContaining(['prism:managed', 'prism:build-id', 'prism:template', 'Name']));
     expect(param('CreateSecurityGroup', 'GroupName')).toMatch(/^prism-build-/);
     expect(proxy.calls.filter((c) => c.action === 'AuthorizeSecurityGroupIngress')).toEqual([]);
-    expect(proxy.calls.filter((c) => c.action === 'SendCommand').every((c) => (c.params as { DocumentName?: string }).DocumentName === 'AWS-RunShellScript')).toBe(true);
+    expect(
+      proxy.calls
+        .filter((c) => c.action === 'SendCommand')
+        .every((c) => (c.params as { DocumentName?: string }).DocumentName === 'AWS-RunShellScript'),
+    ).toBe(true);
     expect(param('ModifyImageAttribute', 'ImdsSupport.Value')).toBe('v2.0');
     expect(proxy.count('TerminateInstances')).toBe(1);
     expect(proxy.count('DeleteSecurityGroup')).toBeGreaterThanOrEqual(1);
@@ -125,7 +161,13 @@ ${extra}`;
     });
     expect(image.tags['prism:fingerprint']).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(image.tags['prism:build-id']).toMatch(/^build-/);
-    const tagged = proxy.calls.filter((c) => c.action === 'CreateTags').flatMap((c) => Object.entries(c.params).filter(([k]) => k.startsWith('ResourceId.')).map(([, v]) => v));
+    const tagged = proxy.calls
+      .filter((c) => c.action === 'CreateTags')
+      .flatMap((c) =>
+        Object.entries(c.params)
+          .filter(([k]) => k.startsWith('ResourceId.'))
+          .map(([, v]) => v),
+      );
     expect(tagged.some((id) => String(id).startsWith('snap-'))).toBe(true);
     await clean();
   });
@@ -138,7 +180,18 @@ ${extra}`;
   });
 
   test('copies to 3 regions: all at once, encrypted, idempotency tokens, tagged in every region', async () => {
-    const result = await prism(['ami', 'build', 'tiny', '--arch', 'arm64', '--region', 'us-east-1', '--copy-to', 'us-east-2,us-west-1,us-west-2', '--json']);
+    const result = await prism([
+      'ami',
+      'build',
+      'tiny',
+      '--arch',
+      'arm64',
+      '--region',
+      'us-east-1',
+      '--copy-to',
+      'us-east-2,us-west-1,us-west-2',
+      '--json',
+    ]);
     expect(result.code).toBe(0);
     const end = events(result.stdout).at(-1) as { image: { id: string }; copies: { region: string; id: string }[] };
     expect(end.copies.map((c) => c.region).sort()).toEqual(['us-east-2', 'us-west-1', 'us-west-2']);
@@ -146,11 +199,18 @@ ${extra}`;
     expect(copies.map((c) => c.region).sort()).toEqual(['us-east-2', 'us-west-1', 'us-west-2']);
     expect(copies.every((c) => c.params.Encrypted === 'true' && String(c.params.ClientToken).endsWith(`-${c.region}`))).toBe(true);
     expect(param('RunInstances', 'InstanceType')).toBe('t4g.medium');
-    const buildId = (await imagesOf('')).length === 0 ? String(proxy.calls.find((c) => c.action === 'CopyImage')!.params.ClientToken).replace(/-us-.*$/, '') : '';
+    const buildId =
+      (await imagesOf('')).length === 0
+        ? String(proxy.calls.find((c) => c.action === 'CopyImage')!.params.ClientToken).replace(/-us-.*$/, '')
+        : '';
     const made = await imagesOf(buildId);
     expect(made.map((i) => i.region).sort()).toEqual(['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2']);
     for (const copy of made.filter((i) => i.region !== 'us-east-1')) {
-      expect(copy.tags).toMatchObject({ 'prism:template': 'tiny', 'prism:status': 'complete', 'prism:copied-from': `us-east-1/${end.image.id}` });
+      expect(copy.tags).toMatchObject({
+        'prism:template': 'tiny',
+        'prism:status': 'complete',
+        'prism:copied-from': `us-east-1/${end.image.id}`,
+      });
     }
     await clean();
   });
@@ -164,7 +224,9 @@ ${extra}`;
     proxy.reset();
     const ubuntu = await prism(['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-east-2', '--json']);
     expect(ubuntu.code).toBe(0);
-    expect(proxy.calls.find((c) => c.action === 'GetParameter')!.params.Name).toBe('/aws/service/canonical/ubuntu/server/22.04/stable/current/amd64/hvm/ebs-gp2/ami-id');
+    expect(proxy.calls.find((c) => c.action === 'GetParameter')!.params.Name).toBe(
+      '/aws/service/canonical/ubuntu/server/22.04/stable/current/amd64/hvm/ebs-gp2/ami-id',
+    );
     const fallback = proxy.calls.find((c) => c.action === 'DescribeImages' && c.params['Owner.1'] !== 'self' && 'Owner.1' in c.params)!;
     expect(fallback.params['Owner.1']).toBe('099720109477');
     expect(param('RunInstances', 'ImageId')).toBe(SEEDED.jammyAmd64);
@@ -204,7 +266,19 @@ ${extra}`;
 
   test('a failed copy keeps the image and the other copies, removes its own half, and exits 3', async () => {
     proxy.setRules([{ action: 'CopyImage', region: 'us-west-1', error: { status: 400, code: 'InjectedFailure' } }]);
-    const result = await prism(['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-east-1', '--force', '--copy-to', 'us-east-2,us-west-1', '--json']);
+    const result = await prism([
+      'ami',
+      'build',
+      'tiny',
+      '--arch',
+      'x86_64',
+      '--region',
+      'us-east-1',
+      '--force',
+      '--copy-to',
+      'us-east-2,us-west-1',
+      '--json',
+    ]);
     expect(result.code).toBe(3);
     const end = events(result.stdout).at(-1) as { status: string; copies: { region: string }[] };
     expect(end.status).toBe('partial');
@@ -213,17 +287,28 @@ ${extra}`;
   });
 
   test('throttling is retried by the SDK and the build succeeds', async () => {
-    proxy.setRules([{ action: 'RunInstances', times: 2, error: { status: 503, code: 'RequestLimitExceeded', message: 'Request limit exceeded.' } }]);
+    proxy.setRules([
+      { action: 'RunInstances', times: 2, error: { status: 503, code: 'RequestLimitExceeded', message: 'Request limit exceeded.' } },
+    ]);
     const result = await prism(['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-west-1', '--force']);
     expect(result.code, result.stdout).toBe(0);
     expect(proxy.count('RunInstances')).toBe(3);
-    expect(proxy.calls.filter((c) => c.action === 'RunInstances').map((c) => c.params.ClientToken).every((t, _i, all) => t === all[0])).toBe(true);
+    expect(
+      proxy.calls
+        .filter((c) => c.action === 'RunInstances')
+        .map((c) => c.params.ClientToken)
+        .every((t, _i, all) => t === all[0]),
+    ).toBe(true);
     await clean();
   });
 
   test('SIGINT while waiting for the instance: cleanup runs, exit 130, nothing left', async () => {
     proxy.setRules([{ action: 'DescribeInstanceStatus', delayMs: 60_000 }]);
-    const { code, stdout } = await runAndSignal(['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-east-2', '--force'], 'Waiting for instance ready', 'SIGINT');
+    const { code, stdout } = await runAndSignal(
+      ['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-east-2', '--force'],
+      'Waiting for instance ready',
+      'SIGINT',
+    );
     expect(code).toBe(130);
     expect(stdout).toContain('Build cancelled');
     await clean();
@@ -233,7 +318,11 @@ ${extra}`;
     // The security group is made at once, but its answer comes late: an aborted request would
     // lose it. Create calls are never aborted half-way.
     proxy.setRules([{ action: 'CreateSecurityGroup', delayResponseMs: 3000 }]);
-    const { code, stdout } = await runAndSignal(['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-west-2', '--force'], 'Launching build instance', 'SIGINT');
+    const { code, stdout } = await runAndSignal(
+      ['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-west-2', '--force'],
+      'Launching build instance',
+      'SIGINT',
+    );
     expect(code).toBe(130);
     expect(stdout).toContain('Build cancelled');
     expect(proxy.count('DeleteSecurityGroup')).toBeGreaterThanOrEqual(1);
@@ -242,7 +331,11 @@ ${extra}`;
 
   test('sweep removes what a killed run left, from its journal and by tags', async () => {
     proxy.setRules([{ action: 'DescribeInstanceStatus', delayMs: 60_000 }]);
-    const killed = await runAndSignal(['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-east-2', '--force'], 'Waiting for instance ready', 'SIGKILL');
+    const killed = await runAndSignal(
+      ['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-east-2', '--force'],
+      'Waiting for instance ready',
+      'SIGKILL',
+    );
     expect(killed.code).toBe(null);
     const [left] = await cloudState(moto.endpoint, ['us-east-2']);
     expect(left.liveInstances.length).toBe(1);
@@ -259,7 +352,11 @@ ${extra}`;
 
     // No journal (another machine's run): found by the prism:managed tag once old enough.
     proxy.setRules([{ action: 'DescribeInstanceStatus', delayMs: 60_000 }]);
-    await runAndSignal(['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-west-1', '--force'], 'Waiting for instance ready', 'SIGKILL');
+    await runAndSignal(
+      ['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-west-1', '--force'],
+      'Waiting for instance ready',
+      'SIGKILL',
+    );
     for (const file of await readdir(join(dir, 'state', 'runs'))) await rm(join(dir, 'state', 'runs', file));
     proxy.reset();
     const young = await prism(['ami', 'sweep', '--provider', 'aws']);
@@ -270,19 +367,44 @@ ${extra}`;
   });
 
   test('--dry-run proves permissions with EC2 DryRun and creates nothing', async () => {
-    const result = await prism(['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-east-1', '--dry-run', '--copy-to', 'us-west-2']);
+    const result = await prism([
+      'ami',
+      'build',
+      'tiny',
+      '--arch',
+      'x86_64',
+      '--region',
+      'us-east-1',
+      '--dry-run',
+      '--copy-to',
+      'us-west-2',
+    ]);
     expect(result.code, result.stdout).toBe(0);
     expect(result.stdout).toContain('✅ ec2:RunInstances (t3.medium): allowed (DryRun)');
     expect(result.stdout).toContain('✅ ec2:CopyImage to us-west-2: allowed (DryRun)');
     expect(result.stdout).toContain('Nothing was created.');
-    expect(proxy.calls.filter((c) => ['RunInstances', 'CreateSecurityGroup', 'CopyImage'].includes(c.action)).every((c) => c.params.DryRun === 'true')).toBe(true);
+    expect(
+      proxy.calls
+        .filter((c) => ['RunInstances', 'CreateSecurityGroup', 'CopyImage'].includes(c.action))
+        .every((c) => c.params.DryRun === 'true'),
+    ).toBe(true);
     await clean();
   });
 
   test('no credentials is a clear error naming the ways to provide them', async () => {
     const result = await runPrism(['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-east-1', '--force'], {
       cwd: dir,
-      env: { AWS_ENDPOINT_URL: proxy.endpoint, PRISM_AMI_STATE_DIR: join(dir, 'state'), AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', HOME: dir, AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: join(dir, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none') },
+      env: {
+        AWS_ENDPOINT_URL: proxy.endpoint,
+        PRISM_AMI_STATE_DIR: join(dir, 'state'),
+        AWS_ACCESS_KEY_ID: '',
+        AWS_SECRET_ACCESS_KEY: '',
+        AWS_PROFILE: '',
+        HOME: dir,
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_CONFIG_FILE: join(dir, 'none'),
+        AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none'),
+      },
     });
     expect(result.code).toBe(2);
     expect(result.stdout).toContain('no usable AWS credentials');
@@ -290,21 +412,40 @@ ${extra}`;
   });
 
   test('a missing instance profile is a clear error after a short retry, and nothing is left', async () => {
-    const result = await prism(['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-east-1', '--force', '--instance-profile', 'no-such-profile']);
+    const result = await prism([
+      'ami',
+      'build',
+      'tiny',
+      '--arch',
+      'x86_64',
+      '--region',
+      'us-east-1',
+      '--force',
+      '--instance-profile',
+      'no-such-profile',
+    ]);
     expect(result.code).toBe(2);
     expect(result.stdout).toContain('the instance profile "no-such-profile" does not exist or cannot be used');
     expect(result.stdout).toContain('prism ami iam-policy');
     await clean();
   });
 
-  test('an extends child is launched from its parent\'s image', async () => {
-    const parent = (await cloudState(moto.endpoint, ['us-east-1']))[0].images.find((i) => i.tags['prism:template'] === 'tiny' && i.tags['prism:architecture'] === 'x86_64' && i.tags['prism:status'] === 'complete' && !i.tags['prism:copied-from'])!;
+  test("an extends child is launched from its parent's image", async () => {
+    const parent = (await cloudState(moto.endpoint, ['us-east-1']))[0].images.find(
+      (i) =>
+        i.tags['prism:template'] === 'tiny' &&
+        i.tags['prism:architecture'] === 'x86_64' &&
+        i.tags['prism:status'] === 'complete' &&
+        !i.tags['prism:copied-from'],
+    )!;
     const result = await prism(['ami', 'build', 'child', '--arch', 'x86_64', '--region', 'us-east-1', '--json']);
     expect(result.code, result.stdout.slice(-1500)).toBe(0);
     const fingerprintOfParent = parent.tags['prism:fingerprint'];
     expect(proxy.calls.some((c) => c.action === 'DescribeImages' && Object.values(c.params).includes(fingerprintOfParent))).toBe(true);
     const launchedFrom = param('RunInstances', 'ImageId');
-    const parentIds = (await cloudState(moto.endpoint, ['us-east-1']))[0].images.filter((i) => i.tags['prism:fingerprint'] === fingerprintOfParent).map((i) => i.id);
+    const parentIds = (await cloudState(moto.endpoint, ['us-east-1']))[0].images
+      .filter((i) => i.tags['prism:fingerprint'] === fingerprintOfParent)
+      .map((i) => i.id);
     expect(parentIds).toContain(launchedFrom);
     await clean();
   });
@@ -313,7 +454,10 @@ ${extra}`;
     for (const call of proxy.calls) seenActions.add(`${call.service}:${call.action}`);
     const result = await prism(['ami', 'iam-policy', '--role-name', 'prism-builder']);
     expect(result.code).toBe(0);
-    const { builder, instanceProfile } = JSON.parse(result.stdout) as { builder: { Statement: { Action: string[] }[] }; instanceProfile: { managedPolicyArns: string[] } };
+    const { builder, instanceProfile } = JSON.parse(result.stdout) as {
+      builder: { Statement: { Action: string[] }[] };
+      instanceProfile: { managedPolicyArns: string[] };
+    };
     const allowed = new Set(builder.Statement.flatMap((s) => s.Action));
     const used = [...seenActions];
     expect(used.length).toBeGreaterThan(15);
@@ -323,7 +467,11 @@ ${extra}`;
 
   /** Starts a build, waits for a line, sends a signal, returns when it exits. */
   async function runAndSignal(args: string[], waitFor: string, signal: NodeJS.Signals): Promise<{ code: number | null; stdout: string }> {
-    const child = spawn(process.execPath, [PRISM_BIN, ...args], { cwd: dir, env: { ...process.env, ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [PRISM_BIN, ...args], {
+      cwd: dir,
+      env: { ...process.env, ...env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
     child.stderr.resume();

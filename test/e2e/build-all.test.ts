@@ -35,7 +35,15 @@ interface Summary {
 }
 interface PlanJson {
   strategy: string;
-  items: { key: string; template: string; architecture: string; action: string; reasons: { code: string; detail: string }[]; buildRegions: string[]; copyTo: string[] }[];
+  items: {
+    key: string;
+    template: string;
+    architecture: string;
+    action: string;
+    reasons: { code: string; detail: string }[];
+    buildRegions: string[];
+    copyTo: string[];
+  }[];
   totals: { builds: number; copies: number; skips: number; estimate: { instanceHours: number } };
   perRegion: { builds: number };
   matrix: { include: { template: string; architecture: string }[] };
@@ -111,23 +119,38 @@ describe.sequential('build-all, plan, validate and cleanup against moto_server',
   beforeEach(() => proxy.reset());
 
   const writeBase = (setup: string) =>
-    writeFile(join(dir, 'templates', 'base.yml'), template('Base', `base_ami: {source: ubuntu-22.04-lts, architecture: [x86_64, arm64]}\nregions: [${REGIONS.join(', ')}]`, setup));
+    writeFile(
+      join(dir, 'templates', 'base.yml'),
+      template('Base', `base_ami: {source: ubuntu-22.04-lts, architecture: [x86_64, arm64]}\nregions: [${REGIONS.join(', ')}]`, setup),
+    );
   const prism = (args: string[]) => runPrism(args, { cwd: dir, env });
   const summaryOf = (stdout: string) => events(stdout).find((e) => e.type === 'summary') as unknown as Summary;
-  const cell = (rows: Row[], slug: string, arch: string, region: string) => rows.find((r) => r.template === slug && r.architecture === arch && r.region === region)!;
+  const cell = (rows: Row[], slug: string, arch: string, region: string) =>
+    rows.find((r) => r.template === slug && r.architecture === arch && r.region === region)!;
   const list = async (all = false): Promise<Listed[]> => {
     const result = await prism(['ami', 'list', '--json', ...(all ? ['--all'] : [])]);
     expect(result.code, result.stdout).toBe(0);
     return JSON.parse(result.stdout) as Listed[];
   };
-  const made = () => ({ RunInstances: proxy.count('RunInstances'), CreateImage: proxy.count('CreateImage'), CopyImage: proxy.count('CopyImage') });
-  const launchedTemplates = () => proxy.calls.filter((c) => c.action === 'RunInstances' && !c.faulted).map((c) => `${runTags(c)['prism:template']}/${runTags(c)['prism:architecture']}`).sort();
+  const made = () => ({
+    RunInstances: proxy.count('RunInstances'),
+    CreateImage: proxy.count('CreateImage'),
+    CopyImage: proxy.count('CopyImage'),
+  });
+  const launchedTemplates = () =>
+    proxy.calls
+      .filter((c) => c.action === 'RunInstances' && !c.faulted)
+      .map((c) => `${runTags(c)['prism:template']}/${runTags(c)['prism:architecture']}`)
+      .sort();
   /** After every run: no live instance, no build security group, no unfinished image. */
   const clean = async () => {
     for (const state of await cloudState(moto.endpoint, ALL_REGIONS)) {
       expect(state.liveInstances, `instances left in ${state.region}`).toEqual([]);
       expect(state.buildGroups, `security groups left in ${state.region}`).toEqual([]);
-      expect(state.images.filter((i) => i.tags['prism:status'] !== 'complete'), `unfinished images in ${state.region}`).toEqual([]);
+      expect(
+        state.images.filter((i) => i.tags['prism:status'] !== 'complete'),
+        `unfinished images in ${state.region}`,
+      ).toEqual([]);
     }
   };
 
@@ -137,7 +160,12 @@ describe.sequential('build-all, plan, validate and cleanup against moto_server',
     expect(result.code, result.stdout).toBe(0);
     const plan = JSON.parse(result.stdout) as PlanJson;
     expect(plan.totals).toMatchObject({ builds: 4, copies: 12, skips: 0 });
-    expect(plan.items.map((i) => `${i.key}:${i.action}`)).toEqual(['base/x86_64:build', 'base/arm64:build', 'app/x86_64:build', 'app/arm64:build']);
+    expect(plan.items.map((i) => `${i.key}:${i.action}`)).toEqual([
+      'base/x86_64:build',
+      'base/arm64:build',
+      'app/x86_64:build',
+      'app/arm64:build',
+    ]);
     for (const item of plan.items) {
       expect(item.buildRegions).toEqual(['us-east-1']);
       expect(item.copyTo).toEqual(['us-east-2', 'us-west-1', 'us-west-2']);
@@ -152,7 +180,9 @@ describe.sequential('build-all, plan, validate and cleanup against moto_server',
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/^TEMPLATE\s+ARCH\s+ACTION\s+BUILD IN\s+COPY TO\s+WHY$/m);
     expect(human.stdout).toContain('4 builds, 12 copies, 0 up to date (strategy: copy)');
-    expect(human.stdout).toMatch(/Building in every region instead: 16 builds, 8\.0 instance-hours .*Copying uses 4\.0× less instance time/);
+    expect(human.stdout).toMatch(
+      /Building in every region instead: 16 builds, 8\.0 instance-hours .*Copying uses 4\.0× less instance time/,
+    );
   });
 
   test('build-all makes exactly the plan: 4 builds, 12 copies, 16 current registry entries; parents first', async () => {
@@ -163,7 +193,9 @@ describe.sequential('build-all, plan, validate and cleanup against moto_server',
     // Each child is launched only after its parent's image (and copies) exist.
     for (const arch of ['x86_64', 'arm64']) {
       const childLaunch = proxy.calls.find((c) => c.action === 'RunInstances' && isBuildOf('app', arch)(c))!;
-      const parentImages = proxy.calls.filter((c) => c.action === 'CreateImage' && String(c.params.Name).startsWith(`base-`) && String(c.params.Name).includes(`-${arch}-`));
+      const parentImages = proxy.calls.filter(
+        (c) => c.action === 'CreateImage' && String(c.params.Name).startsWith(`base-`) && String(c.params.Name).includes(`-${arch}-`),
+      );
       expect(parentImages).toHaveLength(1);
       expect(childLaunch.at).toBeGreaterThan(parentImages[0].done ?? parentImages[0].at);
     }
@@ -204,8 +236,11 @@ describe.sequential('build-all, plan, validate and cleanup against moto_server',
     await clean();
   });
 
-  test('changing the parent\'s setup rebuilds the parent and the child only; an unrelated template stays skipped', async () => {
-    await writeFile(join(dir, 'templates', 'other.yml'), template('Other', `base_ami: {source: al2023, architecture: [x86_64]}\nregions: [${REGIONS.join(', ')}]`, 'echo other'));
+  test("changing the parent's setup rebuilds the parent and the child only; an unrelated template stays skipped", async () => {
+    await writeFile(
+      join(dir, 'templates', 'other.yml'),
+      template('Other', `base_ami: {source: al2023, architecture: [x86_64]}\nregions: [${REGIONS.join(', ')}]`, 'echo other'),
+    );
     const first = await prism(['ami', 'build-all', 'other']);
     expect(first.code, first.stdout.slice(-2000)).toBe(0);
     expect(made()).toEqual({ RunInstances: 1, CreateImage: 1, CopyImage: 3 });
@@ -227,28 +262,47 @@ describe.sequential('build-all, plan, validate and cleanup against moto_server',
     expect(made()).toEqual({ RunInstances: 4, CreateImage: 4, CopyImage: 12 });
     // --concurrency 1: each build (with its copies) is over before the next one launches.
     const launches = proxy.calls.filter((c) => c.action === 'RunInstances');
-    launches.forEach((launch, i) => expect(proxy.calls.filter((c) => c.action === 'TerminateInstances' && (c.done ?? Infinity) <= launch.at)).toHaveLength(i));
+    launches.forEach((launch, i) =>
+      expect(proxy.calls.filter((c) => c.action === 'TerminateInstances' && (c.done ?? Infinity) <= launch.at)).toHaveLength(i),
+    );
     expect(launchedTemplates()).toEqual(['app/arm64', 'app/x86_64', 'base/arm64', 'base/x86_64']);
     const rows = summaryOf(result.stdout).rows;
-    expect(rows.filter((r) => r.template === 'other').map((r) => r.result)).toEqual(['up to date', 'up to date', 'up to date', 'up to date']);
-    expect(rows.filter((r) => r.template !== 'other').every((r) => r.result === (r.region === 'us-east-1' ? 'built' : 'copied'))).toBe(true);
+    expect(rows.filter((r) => r.template === 'other').map((r) => r.result)).toEqual([
+      'up to date',
+      'up to date',
+      'up to date',
+      'up to date',
+    ]);
+    expect(rows.filter((r) => r.template !== 'other').every((r) => r.result === (r.region === 'us-east-1' ? 'built' : 'copied'))).toBe(
+      true,
+    );
     const current = await list();
     expect(current).toHaveLength(20);
-    for (const row of rows) expect(cell(rows, row.template, row.architecture, row.region).imageId).toBe(current.find((i) => i.template === row.template && i.architecture === row.architecture && i.region === row.region)!.ami_id);
+    for (const row of rows)
+      expect(cell(rows, row.template, row.architecture, row.region).imageId).toBe(
+        current.find((i) => i.template === row.template && i.architecture === row.architecture && i.region === row.region)!.ami_id,
+      );
     await clean();
   });
 
   test('a failed build of one architecture of the child: the other architecture and the parent complete, exit 3', async () => {
     await writeBase('echo "==> base v3"');
     const before = await list();
-    proxy.setRules([{ action: 'RunInstances', when: isBuildOf('app', 'arm64'), error: { status: 400, code: 'InjectedFailure', message: 'injected launch failure' } }]);
+    proxy.setRules([
+      {
+        action: 'RunInstances',
+        when: isBuildOf('app', 'arm64'),
+        error: { status: 400, code: 'InjectedFailure', message: 'injected launch failure' },
+      },
+    ]);
     const result = await prism(['ami', 'build-all']);
     expect(result.code, result.stdout.slice(-3000)).toBe(3);
     expect(proxy.calls.filter((c) => c.faulted).length).toBeGreaterThanOrEqual(1);
     // base: both architectures; app: x86_64 only.
     expect(made()).toEqual({ RunInstances: 3 + proxy.calls.filter((c) => c.faulted).length, CreateImage: 3, CopyImage: 9 });
     expect(result.stdout).toMatch(/^app\s+arm64\s+us-east-1\s+failed\s+-/m);
-    for (const region of ['us-east-2', 'us-west-1', 'us-west-2']) expect(result.stdout).toMatch(new RegExp(`^app\\s+arm64\\s+${region}\\s+blocked\\s+-`, 'm'));
+    for (const region of ['us-east-2', 'us-west-1', 'us-west-2'])
+      expect(result.stdout).toMatch(new RegExp(`^app\\s+arm64\\s+${region}\\s+blocked\\s+-`, 'm'));
     expect(result.stdout).toMatch(/^app\s+x86_64\s+us-west-1\s+copied\s+ami-/m);
     expect(result.stdout).toMatch(/^base\s+arm64\s+us-east-1\s+built\s+ami-/m);
     expect(result.stdout).toContain('3 built, 9 copied, 4 up to date, 1 failed, 3 blocked');
@@ -256,7 +310,11 @@ describe.sequential('build-all, plan, validate and cleanup against moto_server',
 
     const after = await list();
     const changed = (slug: string, arch: string) =>
-      REGIONS.filter((region) => after.find((i) => i.template === slug && i.architecture === arch && i.region === region)!.ami_id !== before.find((i) => i.template === slug && i.architecture === arch && i.region === region)!.ami_id);
+      REGIONS.filter(
+        (region) =>
+          after.find((i) => i.template === slug && i.architecture === arch && i.region === region)!.ami_id !==
+          before.find((i) => i.template === slug && i.architecture === arch && i.region === region)!.ami_id,
+      );
     expect(changed('base', 'x86_64')).toEqual(REGIONS);
     expect(changed('base', 'arm64')).toEqual(REGIONS);
     expect(changed('app', 'x86_64')).toEqual(REGIONS);
@@ -274,7 +332,11 @@ describe.sequential('build-all, plan, validate and cleanup against moto_server',
 
   test('--fail-fast: the first failure cancels the builds still running, and nothing more is made', async () => {
     proxy.setRules([
-      { action: 'RunInstances', when: isBuildOf('app', 'arm64'), error: { status: 400, code: 'InjectedFailure', message: 'injected launch failure' } },
+      {
+        action: 'RunInstances',
+        when: isBuildOf('app', 'arm64'),
+        error: { status: 400, code: 'InjectedFailure', message: 'injected launch failure' },
+      },
       // Keeps the x86_64 build waiting on its launch until the arm64 failure has stopped the run.
       { action: 'RunInstances', when: isBuildOf('app', 'x86_64'), delayMs: 5_000 },
     ]);
@@ -291,11 +353,22 @@ describe.sequential('build-all, plan, validate and cleanup against moto_server',
 
     // Without --fail-fast the same failure leaves the other architecture to finish.
     proxy.reset();
-    proxy.setRules([{ action: 'RunInstances', when: isBuildOf('app', 'arm64'), error: { status: 400, code: 'InjectedFailure', message: 'injected launch failure' } }]);
+    proxy.setRules([
+      {
+        action: 'RunInstances',
+        when: isBuildOf('app', 'arm64'),
+        error: { status: 400, code: 'InjectedFailure', message: 'injected launch failure' },
+      },
+    ]);
     const onward = await prism(['ami', 'build-all', 'app', '--force', 'app', '--json']);
     expect(onward.code, onward.stdout.slice(-2000)).toBe(3);
     expect(summaryOf(onward.stdout).status).toBe('partial');
-    expect(REGIONS.map((r) => cell(summaryOf(onward.stdout).rows, 'app', 'x86_64', r).result)).toEqual(['built', 'copied', 'copied', 'copied']);
+    expect(REGIONS.map((r) => cell(summaryOf(onward.stdout).rows, 'app', 'x86_64', r).result)).toEqual([
+      'built',
+      'copied',
+      'copied',
+      'copied',
+    ]);
     await clean();
     // The failed forced rebuild left app/arm64's images as they were: nothing to do now.
     proxy.reset();
@@ -305,8 +378,25 @@ describe.sequential('build-all, plan, validate and cleanup against moto_server',
     // --concurrency 1: base/x86_64 fails; base/arm64, which took the free slot, is stopped at
     // once; other/x86_64, still waiting for a slot, never starts. Each is reported in every region.
     proxy.reset();
-    proxy.setRules([{ action: 'RunInstances', when: isBuildOf('base', 'x86_64'), error: { status: 400, code: 'InjectedFailure', message: 'injected launch failure' } }]);
-    const queued = await prism(['ami', 'build-all', 'base', 'other', '--force', 'base,other', '--fail-fast', '--concurrency', '1', '--json']);
+    proxy.setRules([
+      {
+        action: 'RunInstances',
+        when: isBuildOf('base', 'x86_64'),
+        error: { status: 400, code: 'InjectedFailure', message: 'injected launch failure' },
+      },
+    ]);
+    const queued = await prism([
+      'ami',
+      'build-all',
+      'base',
+      'other',
+      '--force',
+      'base,other',
+      '--fail-fast',
+      '--concurrency',
+      '1',
+      '--json',
+    ]);
     expect(queued.code, queued.stdout.slice(-3000)).toBe(1);
     expect(proxy.count('CreateImage')).toBe(0);
     expect(launchedTemplates().filter((t) => t.startsWith('other/'))).toEqual([]);
@@ -315,7 +405,9 @@ describe.sequential('build-all, plan, validate and cleanup against moto_server',
     expect(REGIONS.map((r) => cell(rows, 'base', 'x86_64', r).result)).toEqual(['failed', 'blocked', 'blocked', 'blocked']);
     expect(REGIONS.map((r) => cell(rows, 'base', 'arm64', r).result)).toEqual(['cancelled', 'cancelled', 'cancelled', 'cancelled']);
     expect(REGIONS.map((r) => cell(rows, 'other', 'x86_64', r)?.result)).toEqual(['cancelled', 'cancelled', 'cancelled', 'cancelled']);
-    expect(events(queued.stdout).filter((ev) => ev.type === 'run-start' && (ev.target as { template: string }).template === 'other')).toEqual([]);
+    expect(
+      events(queued.stdout).filter((ev) => ev.type === 'run-start' && (ev.target as { template: string }).template === 'other'),
+    ).toEqual([]);
     await clean();
   });
 
@@ -324,10 +416,18 @@ describe.sequential('build-all, plan, validate and cleanup against moto_server',
     const planned = await prism(['ami', 'plan', '--regions', regions, '--json']);
     expect(planned.code, planned.stdout.slice(-2000)).toBe(0);
     const plan = JSON.parse(planned.stdout) as PlanJson;
-    expect(plan.items.map((i) => `${i.key}:${i.action}:${i.copyTo.join()}`)).toEqual(['base/x86_64:copy:eu-west-1', 'base/arm64:copy:eu-west-1', 'app/x86_64:copy:eu-west-1', 'app/arm64:copy:eu-west-1', 'other/x86_64:copy:eu-west-1']);
+    expect(plan.items.map((i) => `${i.key}:${i.action}:${i.copyTo.join()}`)).toEqual([
+      'base/x86_64:copy:eu-west-1',
+      'base/arm64:copy:eu-west-1',
+      'app/x86_64:copy:eu-west-1',
+      'app/arm64:copy:eu-west-1',
+      'other/x86_64:copy:eu-west-1',
+    ]);
     expect(plan.totals).toMatchObject({ builds: 0, copies: 5, estimate: { instanceHours: 0 } });
     const human = await prism(['ami', 'plan', '--regions', regions]);
-    expect(human.stdout).toMatch(/^base\s+x86_64\s+copy\s+\(us-east-1\)\s+eu-west-1\s+up to date in us-east-1, us-east-2, us-west-1, us-west-2; missing in eu-west-1$/m);
+    expect(human.stdout).toMatch(
+      /^base\s+x86_64\s+copy\s+\(us-east-1\)\s+eu-west-1\s+up to date in us-east-1, us-east-2, us-west-1, us-west-2; missing in eu-west-1$/m,
+    );
     expect(human.stdout).toContain('Copying needs no build instance and makes identical images everywhere');
 
     const before = await list();
@@ -340,7 +440,16 @@ describe.sequential('build-all, plan, validate and cleanup against moto_server',
     const rows = summaryOf(result.stdout).rows;
     expect(rows).toHaveLength(25);
     expect(rows.filter((r) => r.region === 'eu-west-1').every((r) => r.result === 'copied')).toBe(true);
-    expect(rows.filter((r) => r.region !== 'eu-west-1').every((r) => r.result === 'up to date' && r.imageId === before.find((i) => i.template === r.template && i.architecture === r.architecture && i.region === r.region)!.ami_id)).toBe(true);
+    expect(
+      rows
+        .filter((r) => r.region !== 'eu-west-1')
+        .every(
+          (r) =>
+            r.result === 'up to date' &&
+            r.imageId ===
+              before.find((i) => i.template === r.template && i.architecture === r.architecture && i.region === r.region)!.ami_id,
+        ),
+    ).toBe(true);
     const after = await list();
     expect(after).toHaveLength(25);
     for (const copy of after.filter((i) => i.region === 'eu-west-1')) {
@@ -349,7 +458,12 @@ describe.sequential('build-all, plan, validate and cleanup against moto_server',
     }
     for (const state of await cloudState(moto.endpoint, ['eu-west-1'])) {
       expect(state.liveInstances).toEqual([]);
-      expect(state.images.map((i) => i.id).sort()).toEqual(after.filter((i) => i.region === 'eu-west-1').map((i) => i.ami_id).sort());
+      expect(state.images.map((i) => i.id).sort()).toEqual(
+        after
+          .filter((i) => i.region === 'eu-west-1')
+          .map((i) => i.ami_id)
+          .sort(),
+      );
     }
     await clean();
 
@@ -368,24 +482,34 @@ describe.sequential('build-all, plan, validate and cleanup against moto_server',
     expect(proxy.calls.filter((c) => c.action === 'RunInstances').every((c) => c.region === 'eu-central-1')).toBe(true);
     const perRegionRows = summaryOf(perRegion.stdout).rows;
     expect(perRegionRows).toHaveLength(2 * 2 * 6);
-    expect(perRegionRows.filter((r) => r.result === 'built').map((r) => `${r.template}/${r.architecture}/${r.region}`).sort()).toEqual([
-      'app/arm64/eu-central-1',
-      'app/x86_64/eu-central-1',
-      'base/arm64/eu-central-1',
-      'base/x86_64/eu-central-1',
-    ]);
+    expect(
+      perRegionRows
+        .filter((r) => r.result === 'built')
+        .map((r) => `${r.template}/${r.architecture}/${r.region}`)
+        .sort(),
+    ).toEqual(['app/arm64/eu-central-1', 'app/x86_64/eu-central-1', 'base/arm64/eu-central-1', 'base/x86_64/eu-central-1']);
     expect(perRegionRows.filter((r) => r.region !== 'eu-central-1').every((r) => r.result === 'up to date')).toBe(true);
     // The child in the new region is built on the parent's image built there.
     const central = (await list()).filter((i) => i.region === 'eu-central-1');
     for (const arch of ['x86_64', 'arm64']) {
-      expect(central.find((i) => i.template === 'app' && i.architecture === arch)!.source_ami).toBe(central.find((i) => i.template === 'base' && i.architecture === arch)!.ami_id);
+      expect(central.find((i) => i.template === 'app' && i.architecture === arch)!.source_ami).toBe(
+        central.find((i) => i.template === 'base' && i.architecture === arch)!.ami_id,
+      );
     }
     await clean();
   });
 
   test('validate on AWS records validated and validated_at in the registry', async () => {
     const file = join(dir, 'ami-registry.json');
-    const doc = JSON.parse(await readFile(file, 'utf8')) as { templates: Record<string, { amis: Record<string, Record<string, Record<string, unknown>>>; history: Record<string, Record<string, Record<string, unknown>[]>> }> };
+    const doc = JSON.parse(await readFile(file, 'utf8')) as {
+      templates: Record<
+        string,
+        {
+          amis: Record<string, Record<string, Record<string, unknown>>>;
+          history: Record<string, Record<string, Record<string, unknown>[]>>;
+        }
+      >;
+    };
     const entry = doc.templates.app;
     const id = entry.amis['us-east-2'].x86_64.ami_id as string;
     // Take its validation away, as if it had never been validated.
@@ -416,7 +540,8 @@ describe.sequential('build-all, plan, validate and cleanup against moto_server',
 
   describe.sequential('cleanup --keep-latest 1', () => {
     let ec2m: typeof Ec2Module;
-    const ec2 = (region: string) => new ec2m.EC2Client({ region, endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const ec2 = (region: string) =>
+      new ec2m.EC2Client({ region, endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
     let instanceId: string;
     let byInstance: string;
     let byLaunchTemplate: string;
@@ -426,7 +551,11 @@ describe.sequential('build-all, plan, validate and cleanup against moto_server',
       for (const region of ALL_REGIONS) {
         const client = ec2(region);
         const images = await client.send(new ec2m.DescribeImagesCommand({ Owners: ['self'] }));
-        for (const image of images.Images ?? []) map.set(image.ImageId!, { region, snapshots: (image.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId).filter((x): x is string => Boolean(x)) });
+        for (const image of images.Images ?? [])
+          map.set(image.ImageId!, {
+            region,
+            snapshots: (image.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId).filter((x): x is string => Boolean(x)),
+          });
         client.destroy();
       }
       return map;
@@ -453,14 +582,34 @@ describe.sequential('build-all, plan, validate and cleanup against moto_server',
       byInstance = superseded('base', 'x86_64', 'us-east-1').at(-1)!.ami_id;
       byLaunchTemplate = superseded('app', 'arm64', 'us-west-2').at(-1)!.ami_id;
       const east = ec2('us-east-1');
-      const launched = await east.send(new ec2m.RunInstancesCommand({ ImageId: byInstance, MinCount: 1, MaxCount: 1, InstanceType: 't3.micro' }));
+      const launched = await east.send(
+        new ec2m.RunInstancesCommand({ ImageId: byInstance, MinCount: 1, MaxCount: 1, InstanceType: 't3.micro' }),
+      );
       instanceId = launched.Instances![0].InstanceId!;
       east.destroy();
       const west = ec2('us-west-2');
-      const lt = await west.send(new ec2m.CreateLaunchTemplateCommand({ LaunchTemplateName: 'web-fleet', LaunchTemplateData: { ImageId: all.find((i) => i.template === 'app' && i.architecture === 'arm64' && i.region === 'us-west-2' && i.status === 'current')!.ami_id, InstanceType: 't4g.micro' } }));
-      await west.send(new ec2m.CreateLaunchTemplateVersionCommand({ LaunchTemplateId: lt.LaunchTemplate!.LaunchTemplateId, LaunchTemplateData: { ImageId: byLaunchTemplate, InstanceType: 't4g.micro' } }));
+      const lt = await west.send(
+        new ec2m.CreateLaunchTemplateCommand({
+          LaunchTemplateName: 'web-fleet',
+          LaunchTemplateData: {
+            ImageId: all.find(
+              (i) => i.template === 'app' && i.architecture === 'arm64' && i.region === 'us-west-2' && i.status === 'current',
+            )!.ami_id,
+            InstanceType: 't4g.micro',
+          },
+        }),
+      );
+      await west.send(
+        new ec2m.CreateLaunchTemplateVersionCommand({
+          LaunchTemplateId: lt.LaunchTemplate!.LaunchTemplateId,
+          LaunchTemplateData: { ImageId: byLaunchTemplate, InstanceType: 't4g.micro' },
+        }),
+      );
       west.destroy();
-      expectedDeleted = all.filter((i) => i.status === 'superseded' && i.ami_id !== byInstance && i.ami_id !== byLaunchTemplate).map((i) => i.ami_id).sort();
+      expectedDeleted = all
+        .filter((i) => i.status === 'superseded' && i.ami_id !== byInstance && i.ami_id !== byLaunchTemplate)
+        .map((i) => i.ami_id)
+        .sort();
       before = await ownImages();
     });
 
@@ -469,11 +618,20 @@ describe.sequential('build-all, plan, validate and cleanup against moto_server',
       expect(result.code, result.stdout.slice(-2000)).toBe(0);
       const report = JSON.parse(result.stdout) as Report;
       expect(report.confirmed).toBe(false);
-      expect(report.items.filter((i) => i.status === 'would-delete').map((i) => i.imageId).sort()).toEqual(expectedDeleted);
+      expect(
+        report.items
+          .filter((i) => i.status === 'would-delete')
+          .map((i) => i.imageId)
+          .sort(),
+      ).toEqual(expectedDeleted);
       expect(expectedDeleted.length).toBeGreaterThanOrEqual(30);
       const kept = (id: string) => report.items.find((i) => i.imageId === id)!;
       expect(kept(byInstance)).toMatchObject({ decision: 'keep', status: 'kept', why: `used by instance ${instanceId} (running)` });
-      expect(kept(byLaunchTemplate)).toMatchObject({ decision: 'keep', status: 'kept', why: 'used by launch template web-fleet version 2' });
+      expect(kept(byLaunchTemplate)).toMatchObject({
+        decision: 'keep',
+        status: 'kept',
+        why: 'used by launch template web-fleet version 2',
+      });
       const current = await list();
       for (const image of current) expect(kept(image.ami_id)).toMatchObject({ decision: 'keep', why: 'the current image' });
       expect(proxy.count('DeregisterImage') + proxy.count('DeleteSnapshot')).toBe(0);
@@ -500,18 +658,31 @@ describe.sequential('build-all, plan, validate and cleanup against moto_server',
       expect(result.code, result.stdout.slice(-2000)).toBe(0);
       expect(result.stdout).toContain(`${expectedDeleted.length} deleted (with their snapshots).`);
       expect(result.stdout).toMatch(new RegExp(`${byLaunchTemplate}\\s+\\S+\\s+keep\\s+used by launch template web-fleet version 2`));
-      expect(proxy.calls.filter((c) => c.action === 'DeregisterImage').map((c) => c.params.ImageId).sort()).toEqual(expectedDeleted);
+      expect(
+        proxy.calls
+          .filter((c) => c.action === 'DeregisterImage')
+          .map((c) => c.params.ImageId)
+          .sort(),
+      ).toEqual(expectedDeleted);
 
       const after = await ownImages();
       for (const id of expectedDeleted) expect(after.has(id), `${id} still registered`).toBe(false);
-      for (const id of [byInstance, byLaunchTemplate, ...(await list()).map((i) => i.ami_id)]) expect(after.has(id), `${id} was deleted`).toBe(true);
+      for (const id of [byInstance, byLaunchTemplate, ...(await list()).map((i) => i.ami_id)])
+        expect(after.has(id), `${id} was deleted`).toBe(true);
       // The deleted images' snapshots are gone; the kept images' snapshots are not.
-      const deletedSnapshots = expectedDeleted.flatMap((id) => before.get(id)!.snapshots.map((snap) => [before.get(id)!.region, snap] as const));
+      const deletedSnapshots = expectedDeleted.flatMap((id) =>
+        before.get(id)!.snapshots.map((snap) => [before.get(id)!.region, snap] as const),
+      );
       expect(deletedSnapshots.length).toBeGreaterThanOrEqual(expectedDeleted.length);
       for (const region of ALL_REGIONS) {
         const left = await snapshotsIn(region);
-        expect(deletedSnapshots.filter(([r, snap]) => r === region && left.has(snap)), `snapshots left in ${region}`).toEqual([]);
-        for (const [id, image] of after) if (image.region === region) for (const snap of image.snapshots) expect(left.has(snap), `snapshot ${snap} of kept ${id}`).toBe(true);
+        expect(
+          deletedSnapshots.filter(([r, snap]) => r === region && left.has(snap)),
+          `snapshots left in ${region}`,
+        ).toEqual([]);
+        for (const [id, image] of after)
+          if (image.region === region)
+            for (const snap of image.snapshots) expect(left.has(snap), `snapshot ${snap} of kept ${id}`).toBe(true);
       }
 
       const registry = await list(true);
@@ -519,8 +690,12 @@ describe.sequential('build-all, plan, validate and cleanup against moto_server',
       expect(registry.filter((i) => i.status === 'current')).toHaveLength(29);
       expect(registry.find((i) => i.ami_id === byInstance)!.status).toBe('superseded');
       expect(registry.find((i) => i.ami_id === byLaunchTemplate)!.status).toBe('superseded');
-      const file = JSON.parse(await readFile(join(dir, 'ami-registry.json'), 'utf8')) as { templates: Record<string, { history: Record<string, Record<string, { ami_id: string; deleted_at?: string }[]>> }> };
-      const deletedEntry = Object.values(file.templates).flatMap((t) => Object.values(t.history).flatMap((byArch) => Object.values(byArch).flat())).find((h) => h.ami_id === expectedDeleted[0]);
+      const file = JSON.parse(await readFile(join(dir, 'ami-registry.json'), 'utf8')) as {
+        templates: Record<string, { history: Record<string, Record<string, { ami_id: string; deleted_at?: string }[]>> }>;
+      };
+      const deletedEntry = Object.values(file.templates)
+        .flatMap((t) => Object.values(t.history).flatMap((byArch) => Object.values(byArch).flat()))
+        .find((h) => h.ami_id === expectedDeleted[0]);
       expect(deletedEntry?.deleted_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
 
       // Once the instance is gone, its image goes on the next cleanup.

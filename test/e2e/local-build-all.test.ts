@@ -63,11 +63,12 @@ validation_tests:
   });
 
   const prism = (args: string[]) => runPrism(args, { env: e.env, cwd: root });
-  const images = async (): Promise<LocalImage[]> => JSON.parse((await prism(['ami', 'list', '--provider', 'local', '--json'])).stdout) as LocalImage[];
+  const images = async (): Promise<LocalImage[]> =>
+    JSON.parse((await prism(['ami', 'list', '--provider', 'local', '--json'])).stdout) as LocalImage[];
   const metadata = async (id: string) => JSON.parse(await readFile(join(e.imageDir, id, 'metadata.json'), 'utf8')) as LocalImage;
   const summary = (stdout: string) => events(stdout).find((ev) => ev.type === 'summary') as { status: string; rows: Row[] };
 
-  test('build-all builds the parent, then the child on the parent\'s image; a second run skips both', async () => {
+  test("build-all builds the parent, then the child on the parent's image; a second run skips both", async () => {
     const result = await prism(['ami', 'build-all', '--provider', 'local', '--templates-dir', templates, '--json']);
     expect(result.code, result.stdout.slice(-3000)).toBe(0);
     const all = events(result.stdout);

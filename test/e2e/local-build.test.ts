@@ -143,12 +143,18 @@ validation_tests:
     expect(await leftovers(e)).toEqual(CLEAN);
   });
 
-  test('an extends child is built on its parent\'s image and validates on a fresh container', async () => {
+  test("an extends child is built on its parent's image and validates on a fresh container", async () => {
     const parent = JSON.parse((await prism(['ami', 'list', '--provider', 'local', '--json', '--template', 'hello-web'])).stdout)[0];
     const result = await prism(['ami', 'build', 'hello-web-status', '--provider', 'local', '--templates-dir', TEMPLATES, '--json']);
     expect(result.code).toBe(0);
     const end = events(result.stdout).at(-1) as { image: { id: string }; tests: { name: string; status: string }[] };
-    expect(end.tests.map((t) => t.name)).toEqual(['nginx is active', 'Page is served', 'nginx version', 'Unknown page is a 404', 'Status page']);
+    expect(end.tests.map((t) => t.name)).toEqual([
+      'nginx is active',
+      'Page is served',
+      'nginx version',
+      'Unknown page is a 404',
+      'Status page',
+    ]);
     const metadata = JSON.parse(await readFile(join(e.imageDir, end.image.id, 'metadata.json'), 'utf8'));
     expect(metadata.parentImage).toBe(parent.id);
     // Only the child's changes are in its layer: nginx itself is in the parent's.
@@ -187,7 +193,17 @@ validation_tests:
   test('an unreachable Ubuntu mirror is a clear error naming the mirror and the setting', async () => {
     await writeFile(join(root, 'prism-ami.config.yaml'), 'local:\n  ubuntuMirror: http://127.0.0.1:9/ubuntu\n');
     try {
-      const result = await prism(['ami', 'build', 'basic-ubuntu', '--provider', 'local', '--architecture', 'x86_64', '--templates-dir', TEMPLATES]);
+      const result = await prism([
+        'ami',
+        'build',
+        'basic-ubuntu',
+        '--provider',
+        'local',
+        '--architecture',
+        'x86_64',
+        '--templates-dir',
+        TEMPLATES,
+      ]);
       expect(result.code).toBe(1);
       expect(result.stdout).toContain('cannot reach the ubuntu mirror http://127.0.0.1:9/ubuntu for ubuntu-22.04-lts');
       expect(result.stdout).toContain('local.ubuntuMirror in prism-ami.config.yaml (or PRISM_AMI_UBUNTU_MIRROR)');
@@ -197,12 +213,25 @@ validation_tests:
     }
   });
 
-  test.skipIf(existsSync('/proc/sys/fs/binfmt_misc/qemu-aarch64'))('the other architecture without qemu is a clear error naming the packages', async () => {
-    const result = await prism(['ami', 'build', 'hello-web', '--provider', 'local', '--architecture', 'arm64', '--templates-dir', TEMPLATES]);
-    expect(result.code).toBe(2);
-    expect(result.stdout).toContain('apt-get install -y qemu-user-static binfmt-support');
-    expect(await leftovers(e)).toEqual(CLEAN);
-  });
+  test.skipIf(existsSync('/proc/sys/fs/binfmt_misc/qemu-aarch64'))(
+    'the other architecture without qemu is a clear error naming the packages',
+    async () => {
+      const result = await prism([
+        'ami',
+        'build',
+        'hello-web',
+        '--provider',
+        'local',
+        '--architecture',
+        'arm64',
+        '--templates-dir',
+        TEMPLATES,
+      ]);
+      expect(result.code).toBe(2);
+      expect(result.stdout).toContain('apt-get install -y qemu-user-static binfmt-support');
+      expect(await leftovers(e)).toEqual(CLEAN);
+    },
+  );
 
   test('--keep-on-failure keeps the container for inspection; sweep --include-kept removes it', async () => {
     const result = await prism(['ami', 'build', 'bad-test', '--provider', 'local', '--templates-dir', extraTemplates, '--keep-on-failure']);

@@ -12,7 +12,21 @@ import { writeFiles } from '../support/files.js';
 describe("the library: import { … } from 'prism-ami'", () => {
   it('exports every verb the README lists, as functions', async () => {
     requireBuild();
-    for (const name of ['build', 'buildAll', 'plan', 'validate', 'cleanup', 'resolve', 'rollback', 'revoke', 'updateTemplates', 'updateRegistry', 'sweep', 'lintTemplate', 'loadTemplate']) {
+    for (const name of [
+      'build',
+      'buildAll',
+      'plan',
+      'validate',
+      'cleanup',
+      'resolve',
+      'rollback',
+      'revoke',
+      'updateTemplates',
+      'updateRegistry',
+      'sweep',
+      'lintTemplate',
+      'loadTemplate',
+    ]) {
       expect(typeof (prismAmi as Record<string, unknown>)[name], name).toBe('function');
     }
   });
@@ -20,8 +34,10 @@ describe("the library: import { … } from 'prism-ami'", () => {
   it('runs build-all from code with its own event sink and provider, and records the images', async () => {
     const dir = await tempDir();
     await writeFiles(dir, {
-      'templates/base.yml': 'name: Base\nbase_ami: {source: debian-12, architecture: [x86_64]}\nregions: [us-east-1, us-west-2]\nsetup_script: "echo base"\nvalidation_tests: [{name: ok, command: "true", expected_exit_code: 0}]\n',
-      'templates/child.yml': 'name: Child\nextends: base\nsetup_script: "echo child"\nvalidation_tests: [{name: ok2, command: "true", expected_exit_code: 0}]\n',
+      'templates/base.yml':
+        'name: Base\nbase_ami: {source: debian-12, architecture: [x86_64]}\nregions: [us-east-1, us-west-2]\nsetup_script: "echo base"\nvalidation_tests: [{name: ok, command: "true", expected_exit_code: 0}]\n',
+      'templates/child.yml':
+        'name: Child\nextends: base\nsetup_script: "echo child"\nvalidation_tests: [{name: ok2, command: "true", expected_exit_code: 0}]\n',
     });
     const templatesDir = join(dir, 'templates');
     expect((await loadTemplate('child', { templatesDir })).parent?.slug).toBe('base');
@@ -30,7 +46,15 @@ describe("the library: import { … } from 'prism-ami'", () => {
     const events: BuildEvent[] = [];
     const clouds = new Map<string, MemoryCloud>();
     const registry = join(dir, 'registry.json');
-    const options = { templatesDir, registry, logDir: join(dir, 'logs'), provider: 'aws' as const, checkBases: false, signal: new AbortController().signal, env: { PRISM_AMI_STATE_DIR: join(dir, 'state') } };
+    const options = {
+      templatesDir,
+      registry,
+      logDir: join(dir, 'logs'),
+      provider: 'aws' as const,
+      checkBases: false,
+      signal: new AbortController().signal,
+      env: { PRISM_AMI_STATE_DIR: join(dir, 'state') },
+    };
     const planned = await plan(options);
     expect(planned.plan.items.map((i) => `${i.key} ${i.action}`)).toEqual(['base/x86_64 build', 'child/x86_64 build']);
     const result = await buildAll({
@@ -44,13 +68,18 @@ describe("the library: import { … } from 'prism-ami'", () => {
     });
     expect(result.rows.filter((r) => r.error).map((r) => r.error)).toEqual([]);
     expect(result.status).toBe('succeeded');
-    expect(result.rows.map((r) => `${r.template} ${r.region} ${r.result}`)).toEqual(['base us-east-1 built', 'base us-west-2 copied', 'child us-east-1 built', 'child us-west-2 copied']);
-    expect(events.filter((e) => e.type === 'run-end').map((e) => `${e.kind} ${e.target.template} ${e.target.region}`).sort()).toEqual([
-      'build base us-east-1',
-      'build child us-east-1',
-      'copy base us-west-2',
-      'copy child us-west-2',
+    expect(result.rows.map((r) => `${r.template} ${r.region} ${r.result}`)).toEqual([
+      'base us-east-1 built',
+      'base us-west-2 copied',
+      'child us-east-1 built',
+      'child us-west-2 copied',
     ]);
+    expect(
+      events
+        .filter((e) => e.type === 'run-end')
+        .map((e) => `${e.kind} ${e.target.template} ${e.target.region}`)
+        .sort(),
+    ).toEqual(['build base us-east-1', 'build child us-east-1', 'copy base us-west-2', 'copy child us-west-2']);
     const doc = JSON.parse(await readFile(registry, 'utf8')) as { templates: Record<string, { amis: Record<string, unknown> }> };
     expect(Object.keys(doc.templates.child.amis).sort()).toEqual(['us-east-1', 'us-west-2']);
   });

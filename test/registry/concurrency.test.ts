@@ -29,7 +29,9 @@ interface WorkerReport {
 async function recordConcurrently(registry: string, env: Record<string, string> = {}): Promise<{ reports: WorkerReport[]; ms: number }> {
   const startAt = Date.now() + 1500; // every process loaded and waiting before the first write
   const results = await Promise.all(
-    Array.from({ length: PROCESSES }, (_, worker) => runNodeScript('record-many.mjs', [registry, String(worker), String(IMAGES_EACH), String(startAt)], env)),
+    Array.from({ length: PROCESSES }, (_, worker) =>
+      runNodeScript('record-many.mjs', [registry, String(worker), String(IMAGES_EACH), String(startAt)], env),
+    ),
   );
   const ms = Date.now() - startAt;
   for (const result of results) expect(result.code, result.stderr).toBe(0);
@@ -64,7 +66,9 @@ describe('16 processes × 5 images at once', () => {
     expect((await readdir(dir)).sort()).toEqual(['ami-registry.json', 'ami-registry.json.bak']);
     const bak = parseRegistry(await readFile(`${file}.bak`, 'utf8'), 'bak');
     expect(history(bak, slot)).toHaveLength(PROCESSES * IMAGES_EACH - 1);
-    console.log(`[concurrency] file: ${history(doc, slot).length} entries from ${PROCESSES} processes in ${ms} ms (slowest process ${Math.max(...reports.map((r) => r.ms))} ms)`);
+    console.log(
+      `[concurrency] file: ${history(doc, slot).length} entries from ${PROCESSES} processes in ${ms} ms (slowest process ${Math.max(...reports.map((r) => r.ms))} ms)`,
+    );
   }, 60_000);
 
   // moto serialised: the stock threaded moto_server checks a conditional write and stores the
@@ -85,14 +89,17 @@ describe('16 processes × 5 images at once', () => {
     it('all 80 entries, via conditional writes retried on 412', async () => {
       const { reports, ms } = await recordConcurrently('s3://prism-registry/team/ami-registry.json', moto.env);
       const s3 = await clients.s3('us-east-1');
-      const read = async (key: string) => (await (await s3.send(new GetObjectCommand({ Bucket: 'prism-registry', Key: key }))).Body!.transformToString());
+      const read = async (key: string) =>
+        await (await s3.send(new GetObjectCommand({ Bucket: 'prism-registry', Key: key }))).Body!.transformToString();
       const doc = parseRegistry(await read('team/ami-registry.json'), 's3');
       expectAllRecorded(doc);
       expect(history(parseRegistry(await read('team/ami-registry.json.bak'), 'bak'), slot)).toHaveLength(PROCESSES * IMAGES_EACH - 1);
       const conflicts = reports.reduce((n, r) => n + r.conflicts, 0);
       const attempts = reports.reduce((n, r) => n + r.attempts, 0);
       expect(attempts).toBe(PROCESSES * IMAGES_EACH + conflicts);
-      console.log(`[concurrency] s3: ${history(doc, slot).length} entries from ${PROCESSES} processes in ${ms} ms; ${conflicts} conditional writes refused (412/409) and retried, ${attempts} attempts for ${PROCESSES * IMAGES_EACH} records`);
+      console.log(
+        `[concurrency] s3: ${history(doc, slot).length} entries from ${PROCESSES} processes in ${ms} ms; ${conflicts} conditional writes refused (412/409) and retried, ${attempts} attempts for ${PROCESSES * IMAGES_EACH} records`,
+      );
     }, 60_000);
   });
 });

@@ -44,9 +44,14 @@ describe('file registry', () => {
 
   it('a corrupt file is a clear error (exit 2) and stays untouched', async () => {
     const { cwd, file, importArgs } = await project();
-    const corrupt = '{\n  "version": "1.0",\n  "templates": {\n    "r-research": {"amis": {"us-east-1": {"x86_64": {"ami_id": "ami-0123456789abcdef0", "created": "yesterday", "validated": true}}}}\n  }\n';
+    const corrupt =
+      '{\n  "version": "1.0",\n  "templates": {\n    "r-research": {"amis": {"us-east-1": {"x86_64": {"ami_id": "ami-0123456789abcdef0", "created": "yesterday", "validated": true}}}}\n  }\n';
     await writeFile(file, corrupt);
-    for (const args of [await importArgs('ami-0123456789abcdef1'), ['ami', 'list'], ['ami', 'resolve', 'r-research', '--region', 'us-east-1', '--arch', 'x86_64']]) {
+    for (const args of [
+      await importArgs('ami-0123456789abcdef1'),
+      ['ami', 'list'],
+      ['ami', 'resolve', 'r-research', '--region', 'us-east-1', '--arch', 'x86_64'],
+    ]) {
       const result = await runPrism(args, { cwd });
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr).toContain('ami-registry.json');
@@ -57,7 +62,10 @@ describe('file registry', () => {
     expect(await readFile(file, 'utf8')).toBe(corrupt);
     expect(await readdir(cwd)).not.toContain('ami-registry.json.bak');
 
-    await writeFile(file, corrupt.replace('"yesterday"', '"2024-06-17T08:30:00Z"').replace(/\n$/, '\n}\n').replace('"validated": true', '"validated": "yes"'));
+    await writeFile(
+      file,
+      corrupt.replace('"yesterday"', '"2024-06-17T08:30:00Z"').replace(/\n$/, '\n}\n').replace('"validated": true', '"validated": "yes"'),
+    );
     const located = await runPrism(['ami', 'list'], { cwd });
     expect(located.code).toBe(2);
     expect(located.stderr).toContain('ami-registry.json:4:');
@@ -101,7 +109,10 @@ describe('file registry', () => {
       await stopProcess(holder);
     }
     // The lock of a process that died without releasing it is taken over.
-    await writeFile(`${file}.lock`, JSON.stringify({ pid: holder.pid, host: (await import('node:os')).hostname(), since: '', purpose: 'dead' }));
+    await writeFile(
+      `${file}.lock`,
+      JSON.stringify({ pid: holder.pid, host: (await import('node:os')).hostname(), since: '', purpose: 'dead' }),
+    );
     const after = await runPrism(await importArgs('ami-0123456789abcdef1'), { cwd });
     expect(after.code, after.stderr).toBe(0);
   });
@@ -129,7 +140,9 @@ describe('file registry', () => {
     await writeFile(join(cwd, 'prism-ami.config.yaml'), 'registry: from-config.json\n');
     const args = await importArgs('ami-0123456789abcdef0');
     expect((await runPrism(args, { cwd })).code).toBe(0);
-    expect((await runPrism([...args, '--registry', 'from-flag.json'], { cwd, env: { PRISM_AMI_REGISTRY: 'file:from-env.json' } })).code).toBe(0);
+    expect(
+      (await runPrism([...args, '--registry', 'from-flag.json'], { cwd, env: { PRISM_AMI_REGISTRY: 'file:from-env.json' } })).code,
+    ).toBe(0);
     expect((await runPrism(args, { cwd, env: { PRISM_AMI_REGISTRY: 'file:from-env.json' } })).code).toBe(0);
     const names = await readdir(cwd);
     expect(names).toEqual(expect.arrayContaining(['from-config.json', 'from-flag.json', 'from-env.json']));

@@ -10,7 +10,10 @@ export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 /** Runs `node <fixture script> ...args` as a real process. */
 export function runNodeScript(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [`${FIXTURES}${script}`, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [`${FIXTURES}${script}`, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -60,5 +63,7 @@ export async function createBucket(clients: AwsClients, bucket: string): Promise
  * test only. Same environment and API as startMoto().
  */
 export function startSerialMoto(): Promise<Moto> {
-  return startMoto({ command: (port) => [process.env.PRISM_TEST_PYTHON ?? 'python3', [`${FIXTURES}serial_moto.py`, '127.0.0.1', String(port)]] });
+  return startMoto({
+    command: (port) => [process.env.PRISM_TEST_PYTHON ?? 'python3', [`${FIXTURES}serial_moto.py`, '127.0.0.1', String(port)]],
+  });
 }

@@ -44,16 +44,28 @@ async function history(region: string, name: string): Promise<string[]> {
 const ami = (n: number) => `ami-0${String(n).padStart(16, '0')}`;
 
 describe('SSM publication (moto)', () => {
-  it('recordBuildImage publishes <prefix>/<slug>/<arch> in the image\'s region as an aws:ec2:image String', async () => {
+  it("recordBuildImage publishes <prefix>/<slug>/<arch> in the image's region as an aws:ec2:image String", async () => {
     const dir = await tempDir();
     const store = new FileRegistryStore(join(dir, 'r.json'));
     const publisher = new SsmPublisher('/lib/ami', clients);
-    const base = { template: 'r-research', architecture: 'x86_64' as const, created: '2025-01-01T00:00:00Z', version: '1.0.0', validated: true };
+    const base = {
+      template: 'r-research',
+      architecture: 'x86_64' as const,
+      created: '2025-01-01T00:00:00Z',
+      version: '1.0.0',
+      validated: true,
+    };
     const first = await recordBuildImage(store, { ...base, region: 'eu-west-1', imageId: ami(1) }, { publisher });
-    expect(first.published).toEqual([{ region: 'eu-west-1', name: '/lib/ami/r-research/x86_64', amiId: ami(1), action: 'put', version: 1 }]);
+    expect(first.published).toEqual([
+      { region: 'eu-west-1', name: '/lib/ami/r-research/x86_64', amiId: ami(1), action: 'put', version: 1 },
+    ]);
     // A region copy, recorded as it completes, is published in its own region.
     await recordBuildImage(store, { ...base, region: 'us-west-2', imageId: ami(2) }, { publisher });
-    expect(await parameter('eu-west-1', '/lib/ami/r-research/x86_64')).toMatchObject({ Value: ami(1), Type: 'String', DataType: 'aws:ec2:image' });
+    expect(await parameter('eu-west-1', '/lib/ami/r-research/x86_64')).toMatchObject({
+      Value: ami(1),
+      Type: 'String',
+      DataType: 'aws:ec2:image',
+    });
     expect((await parameter('us-west-2', '/lib/ami/r-research/x86_64'))?.Value).toBe(ami(2));
     // Recording the same image again adds no parameter version.
     const again = await recordBuildImage(store, { ...base, region: 'eu-west-1', imageId: ami(1) }, { publisher });
@@ -68,7 +80,20 @@ describe('SSM publication (moto)', () => {
     const put = async (id: string) => {
       const file = join(cwd, `${id}.json`);
       await writeFile(file, JSON.stringify({ 'ap-southeast-2': { arm64: id } }));
-      return runPrism(['ami', 'import-legacy', file, '--template', 'r-research', '--validated', '--replace', '--allow-unknown-templates', '--publish-ssm'], { cwd, env });
+      return runPrism(
+        [
+          'ami',
+          'import-legacy',
+          file,
+          '--template',
+          'r-research',
+          '--validated',
+          '--replace',
+          '--allow-unknown-templates',
+          '--publish-ssm',
+        ],
+        { cwd, env },
+      );
     };
     for (const n of [11, 12]) {
       const result = await put(ami(n));
@@ -78,9 +103,15 @@ describe('SSM publication (moto)', () => {
     const args = ['--region', 'ap-southeast-2', '--architecture', 'arm64'];
     const rolled = await runPrism(['ami', 'rollback', 'r-research', ...args, '--publish-ssm'], { cwd, env });
     expect(rolled.code, rolled.stderr).toBe(0);
-    expect(rolled.stdout).toBe(`Rolled back r-research.ap-southeast-2.arm64: ${ami(12)} → ${ami(11)}\n  ssm ap-southeast-2 ${name} = ${ami(11)} (version 3)\n`);
+    expect(rolled.stdout).toBe(
+      `Rolled back r-research.ap-southeast-2.arm64: ${ami(12)} → ${ami(11)}\n  ssm ap-southeast-2 ${name} = ${ami(11)} (version 3)\n`,
+    );
     expect(await parameter('ap-southeast-2', name)).toMatchObject({ Value: ami(11), DataType: 'aws:ec2:image', Version: 3 });
-    expect(await history('ap-southeast-2', name)).toEqual([`1:${ami(11)}:aws:ec2:image`, `2:${ami(12)}:aws:ec2:image`, `3:${ami(11)}:aws:ec2:image`]);
+    expect(await history('ap-southeast-2', name)).toEqual([
+      `1:${ami(11)}:aws:ec2:image`,
+      `2:${ami(12)}:aws:ec2:image`,
+      `3:${ami(11)}:aws:ec2:image`,
+    ]);
 
     // Publication comes from the flag or from publishSsm in the config; --no-publish-ssm turns it off.
     await writeFile(join(cwd, 'prism-ami.config.yaml'), 'publishSsm: true\n');
@@ -93,7 +124,14 @@ describe('SSM publication (moto)', () => {
     // publish-ssm repairs: a parameter changed behind prism's back is put back.
     const file = join(cwd, 'again.json');
     await writeFile(file, JSON.stringify({ 'ap-southeast-2': { arm64: ami(13) } }));
-    expect((await runPrism(['ami', 'import-legacy', file, '--template', 'r-research', '--validated', '--allow-unknown-templates', '--no-publish-ssm'], { cwd, env })).code).toBe(0);
+    expect(
+      (
+        await runPrism(
+          ['ami', 'import-legacy', file, '--template', 'r-research', '--validated', '--allow-unknown-templates', '--no-publish-ssm'],
+          { cwd, env },
+        )
+      ).code,
+    ).toBe(0);
     expect(await parameter('ap-southeast-2', name)).toBeUndefined();
     const repaired = await runPrism(['ami', 'publish-ssm'], { cwd, env });
     expect(repaired.code, repaired.stderr).toBe(0);
@@ -108,7 +146,10 @@ describe('SSM publication (moto)', () => {
       ['--publish-ssm=/prism/ami/', 'must not end with /'],
       ['--publish-ssm=/prism ami', 'may only hold'],
     ] as const) {
-      const result = await runPrism(['ami', 'rollback', 'r-research', '--region', 'us-east-1', '--arch', 'x86_64', flag], { cwd, env: moto.env });
+      const result = await runPrism(['ami', 'rollback', 'r-research', '--region', 'us-east-1', '--arch', 'x86_64', flag], {
+        cwd,
+        env: moto.env,
+      });
       expect(result.code, flag).toBe(2);
       expect(result.stderr).toContain(message);
       expectNoStackTrace(result);

@@ -9,7 +9,10 @@ beforeAll(requireBuild);
 
 const FIXTURES = join(REPO_ROOT, 'test/fixtures');
 const IMAGES = {
-  'r-research': { 'us-east-1': { x86_64: 'ami-0aaaaaaaaaaaaaaa1', arm64: 'ami-0aaaaaaaaaaaaaaa2' }, 'eu-west-1': { x86_64: 'ami-0aaaaaaaaaaaaaaa3' } },
+  'r-research': {
+    'us-east-1': { x86_64: 'ami-0aaaaaaaaaaaaaaa1', arm64: 'ami-0aaaaaaaaaaaaaaa2' },
+    'eu-west-1': { x86_64: 'ami-0aaaaaaaaaaaaaaa3' },
+  },
   'python-research': { 'us-west-2': { arm64: 'ami-0bbbbbbbbbbbbbbb1' } },
 };
 
@@ -36,7 +39,7 @@ function diff(before: string, after: string): { removed: string[]; added: string
 }
 
 describe('prism ami update-templates', () => {
-  it('changes only the amis block of a template full of comments, appends one where there is none, prints the seed\'s lines', async () => {
+  it("changes only the amis block of a template full of comments, appends one where there is none, prints the seed's lines", async () => {
     const cwd = await project();
     const read = (slug: string) => readFile(join(cwd, 'templates', `${slug}.yml`), 'utf8');
     const before = { r: await read('r-research'), py: await read('python-research'), basic: await read('basic-ubuntu') };
@@ -64,11 +67,19 @@ describe('prism ami update-templates', () => {
       '    # a comment inside the block goes with it',
       '  us-west-2: {arm64: ami-0bbbbbbbbbbbbbbb2}',
     ]);
-    expect(r.added).toEqual(['  eu-west-1:', '    x86_64: ami-0aaaaaaaaaaaaaaa3', '  us-east-1:', '    x86_64: ami-0aaaaaaaaaaaaaaa1', '    arm64: ami-0aaaaaaaaaaaaaaa2']);
+    expect(r.added).toEqual([
+      '  eu-west-1:',
+      '    x86_64: ami-0aaaaaaaaaaaaaaa3',
+      '  us-east-1:',
+      '    x86_64: ami-0aaaaaaaaaaaaaaa1',
+      '    arm64: ami-0aaaaaaaaaaaaaaa2',
+    ]);
     // python-research had no block: the file is the same up to its end, then the block.
     const py = await read('python-research');
     expect(py.startsWith(before.py)).toBe(true);
-    expect(py.slice(before.py.length)).toBe('# Current images from the registry; written by `prism ami update-templates`, do not edit.\namis:\n  us-west-2:\n    arm64: ami-0bbbbbbbbbbbbbbb1\n');
+    expect(py.slice(before.py.length)).toBe(
+      '# Current images from the registry; written by `prism ami update-templates`, do not edit.\namis:\n  us-west-2:\n    arm64: ami-0bbbbbbbbbbbbbbb1\n',
+    );
     expect(await read('basic-ubuntu')).toBe(before.basic);
 
     // The templates are still valid, and running again changes nothing.
@@ -97,7 +108,11 @@ describe('prism ami update-templates', () => {
     expect((await runPrism(['ami', 'import-legacy', 'newer.json', '--replace', '--validated'], { cwd })).code).toBe(0);
     const json = await runPrism(['ami', 'update-templates', 'r-research', '--check', '--json'], { cwd });
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout).templates[0]).toMatchObject({ template: 'r-research', status: 'out-of-date', amis: { 'us-east-1': { arm64: 'ami-0aaaaaaaaaaaaaaa9' } } });
+    expect(JSON.parse(json.stdout).templates[0]).toMatchObject({
+      template: 'r-research',
+      status: 'out-of-date',
+      amis: { 'us-east-1': { arm64: 'ami-0aaaaaaaaaaaaaaa9' } },
+    });
   });
 
   it('--format go writes the generated Go map (golden), and --check compares it', async () => {
@@ -118,7 +133,22 @@ describe('prism ami update-templates', () => {
     const json = await runPrism(['ami', 'update-templates', '--format', 'json', 'r-research'], { cwd });
     expect(JSON.parse(json.stdout)).toEqual({ $comment: expect.stringContaining('DO NOT EDIT'), 'r-research': IMAGES['r-research'] });
     await writeFile(join(cwd, 'fallback.json'), json.stdout);
-    const resolved = await runPrism(['ami', 'resolve', 'r-research', '--region', 'eu-west-1', '--arch', 'x86_64', '--fallback', 'fallback.json', '--registry', 'empty.json'], { cwd });
+    const resolved = await runPrism(
+      [
+        'ami',
+        'resolve',
+        'r-research',
+        '--region',
+        'eu-west-1',
+        '--arch',
+        'x86_64',
+        '--fallback',
+        'fallback.json',
+        '--registry',
+        'empty.json',
+      ],
+      { cwd },
+    );
     expect(resolved.stdout).toBe('ami-0aaaaaaaaaaaaaaa3\n');
   });
 

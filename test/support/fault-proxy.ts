@@ -122,7 +122,10 @@ export class FaultProxy {
   }
 }
 
-function describe(req: IncomingMessage, body: Buffer): { action: string; service: string; region: string; params: Record<string, string> | Record<string, unknown> } {
+function describe(
+  req: IncomingMessage,
+  body: Buffer,
+): { action: string; service: string; region: string; params: Record<string, string> | Record<string, unknown> } {
   const auth = String(req.headers.authorization ?? '');
   const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\//.exec(auth);
   const region = scope?.[1] ?? 'us-east-1';
@@ -148,10 +151,19 @@ function errorBody(service: string, code: string, message: string, req: Incoming
     return { contentType: 'application/x-amz-json-1.1', text: JSON.stringify({ __type: code, message }) };
   }
   if (service === 'ec2') {
-    return { contentType: 'text/xml', text: `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>${code}</Code><Message>${message}</Message></Error></Errors><RequestID>injected</RequestID></Response>` };
+    return {
+      contentType: 'text/xml',
+      text: `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>${code}</Code><Message>${message}</Message></Error></Errors><RequestID>injected</RequestID></Response>`,
+    };
   }
   if (service === 's3') {
-    return { contentType: 'application/xml', text: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message><RequestId>injected</RequestId></Error>` };
+    return {
+      contentType: 'application/xml',
+      text: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message><RequestId>injected</RequestId></Error>`,
+    };
   }
-  return { contentType: 'text/xml', text: `<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>injected</RequestId></ErrorResponse>` };
+  return {
+    contentType: 'text/xml',
+    text: `<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>injected</RequestId></ErrorResponse>`,
+  };
 }

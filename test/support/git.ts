@@ -59,21 +59,24 @@ export class TestRepo {
 }
 
 /** A small valid template; `parent` makes it extend another. */
-export function templateYaml(name: string, options: { parent?: string; setup?: string; architectures?: string[]; regions?: string[] } = {}): string {
+export function templateYaml(
+  name: string,
+  options: { parent?: string; setup?: string; architectures?: string[]; regions?: string[] } = {},
+): string {
   const arch = options.architectures ?? (options.parent ? undefined : ['x86_64', 'arm64']);
   return [
     `name: "${name}"`,
     `description: "The ${name} template"`,
     ...(options.parent ? [`extends: ${options.parent}`] : []),
-    ...(options.parent && !arch ? [] : ['base_ami:', ...(options.parent ? [] : ['  source: ubuntu-22.04-lts']), `  architecture: [${arch!.join(', ')}]`]),
+    ...(options.parent && !arch
+      ? []
+      : ['base_ami:', ...(options.parent ? [] : ['  source: ubuntu-22.04-lts']), `  architecture: [${arch!.join(', ')}]`]),
     ...(options.regions ? [`regions: [${options.regions.join(', ')}]`] : []),
     'setup_script: |',
     '  #!/bin/bash',
     '  set -euo pipefail',
     `  ${options.setup ?? `echo ${name}`}`,
-    ...(options.parent
-      ? []
-      : ['validation_tests:', '  - name: "ok"', '    command: "true"', '    expected_exit_code: 0']),
+    ...(options.parent ? [] : ['validation_tests:', '  - name: "ok"', '    command: "true"', '    expected_exit_code: 0']),
     '',
   ].join('\n');
 }

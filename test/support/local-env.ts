@@ -51,7 +51,9 @@ export async function localEnv(root: string): Promise<LocalEnv> {
 }
 
 /** What a build left on the machine: processes, mounts, folders, journals. All empty when clean. */
-export async function leftovers(e: LocalEnv): Promise<{ processes: string[]; mounts: string[]; workEntries: string[]; partialImages: string[]; journals: string[] }> {
+export async function leftovers(
+  e: LocalEnv,
+): Promise<{ processes: string[]; mounts: string[]; workEntries: string[]; partialImages: string[]; journals: string[] }> {
   const processes: string[] = [];
   for (const pid of await readdir('/proc')) {
     if (!/^\d+$/.test(pid)) continue;

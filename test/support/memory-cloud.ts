@@ -91,7 +91,12 @@ export class MemoryCloud implements Provider {
     if (error) throw error;
   }
 
-  private async create(kind: string, id: string, ctx: ProviderContext, options: { keepOnFailure?: boolean; product?: boolean } = {}): Promise<Resource> {
+  private async create(
+    kind: string,
+    id: string,
+    ctx: ProviderContext,
+    options: { keepOnFailure?: boolean; product?: boolean } = {},
+  ): Promise<Resource> {
     const resource: Resource = { kind, id, provider: this.name, region: this.region, label: `${kind} ${id}` };
     this.resources.set(id, resource);
     await ctx.cleanups.add(
@@ -183,7 +188,12 @@ export class MemoryCloud implements Provider {
     this.records.push(record);
   }
 
-  async copyImage(image: CreatedImage, region: string, record: ImageRecord, ctx: ProviderContext): Promise<{ image: CreatedImage; commit(): Promise<void> }> {
+  async copyImage(
+    image: CreatedImage,
+    region: string,
+    record: ImageRecord,
+    ctx: ProviderContext,
+  ): Promise<{ image: CreatedImage; commit(): Promise<void> }> {
     this.calls.push(`copyImage ${image.id} ${region}`);
     this.copyRequests.push({ image, region, record });
     const id = this.imageId(`${image.id}-${region}`);
@@ -203,7 +213,9 @@ export class MemoryCloud implements Provider {
 
   async describeImage(imageId: string): Promise<ExistingImage | undefined> {
     const resource = this.resources.get(imageId);
-    return resource?.kind === 'image' ? { id: imageId, name: this.imageSpecs.at(-1)?.name ?? imageId, region: resource.region, created: '', validated: true } : undefined;
+    return resource?.kind === 'image'
+      ? { id: imageId, name: this.imageSpecs.at(-1)?.name ?? imageId, region: resource.region, created: '', validated: true }
+      : undefined;
   }
 
   async latestImage(): Promise<ExistingImage | undefined> {

@@ -9,7 +9,9 @@ import { parseTemplate } from '../../src/template/parse-template.js';
 export function templateFromYaml(yaml: string, slug = 'demo', parent?: Template): Template {
   const result = parseTemplate(yaml, `${slug}.yml`, slug);
   if (!result.ok) {
-    throw new Error(`invalid test template ${slug}:\n${result.diagnostics.map((d) => `${d.line}:${d.column} [${d.rule}] ${d.message}`).join('\n')}`);
+    throw new Error(
+      `invalid test template ${slug}:\n${result.diagnostics.map((d) => `${d.line}:${d.column} [${d.rule}] ${d.message}`).join('\n')}`,
+    );
   }
   return mergeTemplate(result.parsed.definition, parent);
 }

@@ -13,7 +13,9 @@ interface BuildAllFlags extends PlanFlags {
 export function registerBuildAll(ami: Command, ctx: CliContext): void {
   const command = ami
     .command('build-all')
-    .description('build every template that needs it: once per architecture, copied to every region, parents first, skipping what is up to date')
+    .description(
+      'build every template that needs it: once per architecture, copied to every region, parents first, skipping what is up to date',
+    )
     .option('--concurrency <n>', 'builds at once (default 4)')
     .option('--copy-concurrency <n>', 'copies at once into each region (default 8)')
     .option('--fail-fast', 'stop everything at the first failure')
@@ -45,7 +47,11 @@ export function registerBuildAll(ami: Command, ctx: CliContext): void {
         ...(flags.version ? { version: flags.version } : {}),
       });
       ui.close();
-      ctx.io.out(flags.json ? `${JSON.stringify({ type: 'summary', status: result.status, rows: result.rows })}\n` : formatBuildAllSummary(result, ctx.io.color));
+      ctx.io.out(
+        flags.json
+          ? `${JSON.stringify({ type: 'summary', status: result.status, rows: result.rows })}\n`
+          : formatBuildAllSummary(result, ctx.io.color),
+      );
       ctx.setExitCode(exitCodeOfRun(result.status));
     });
   });

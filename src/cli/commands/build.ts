@@ -49,8 +49,16 @@ export function registerBuild(ami: Command, ctx: CliContext): void {
     const input = await settingsInput(ctx, flags);
     const architecture = architectureFlag(flags);
     if (flags.dryRun) {
-      const [{ dryRunBuild }, { formatDryRunReport }] = await Promise.all([import('../../actions/dry-run.js'), import('../../render/dry-run-report.js')]);
-      const report = await dryRunBuild({ ...input, template: ref, signal: new AbortController().signal, ...(architecture ? { architecture } : {}) });
+      const [{ dryRunBuild }, { formatDryRunReport }] = await Promise.all([
+        import('../../actions/dry-run.js'),
+        import('../../render/dry-run-report.js'),
+      ]);
+      const report = await dryRunBuild({
+        ...input,
+        template: ref,
+        signal: new AbortController().signal,
+        ...(architecture ? { architecture } : {}),
+      });
       await printResult(ctx, flags.json, report, formatDryRunReport);
       ctx.setExitCode(report.checks.every((c) => c.ok) ? ExitCode.ok : ExitCode.badInput);
       return;

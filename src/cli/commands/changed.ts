@@ -13,10 +13,15 @@ interface ChangedFlags extends CommonFlags {
 export function registerChanged(ami: Command, ctx: CliContext): void {
   const command = ami
     .command('changed')
-    .description('the templates to build after a change: those whose files changed since REF, every template that extends one of them, all of them when a shared folder changed')
-    .option('--since <ref>', 'compare HEAD with this commit, tag or branch (default: the merge base with the default branch; on the default branch, the previous commit)')
+    .description(
+      'the templates to build after a change: those whose files changed since REF, every template that extends one of them, all of them when a shared folder changed',
+    )
+    .option(
+      '--since <ref>',
+      'compare HEAD with this commit, tag or branch (default: the merge base with the default branch; on the default branch, the previous commit)',
+    )
     .option('--templates <list>', 'select these templates (comma-separated) or all, with those that extend them, instead of asking git')
-    .option('--architectures <list>', 'only these architectures in the matrix, e.g. x86_64 (default: each template\'s own)');
+    .option('--architectures <list>', "only these architectures in the matrix, e.g. x86_64 (default: each template's own)");
   addJsonOption(command, 'print {templates, removed, matrix: {include: [{template, architecture}]}, ...} for a GitHub Actions matrix');
   addTemplatesDirOption(command);
   addConfigOption(command);
@@ -26,7 +31,8 @@ export function registerChanged(ami: Command, ctx: CliContext): void {
       import('../../render/changed-report.js'),
     ]);
     const settings = resolveSettings(await settingsInput(ctx, flags));
-    const architectures = flags.architectures !== undefined ? architectureList('--architectures', flags.architectures) : settings.architectures;
+    const architectures =
+      flags.architectures !== undefined ? architectureList('--architectures', flags.architectures) : settings.architectures;
     const report = await changed({
       templatesDir: settings.templatesDir,
       ...(flags.since !== undefined ? { since: flags.since } : {}),

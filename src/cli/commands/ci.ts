@@ -1,7 +1,15 @@
 import type { Command } from 'commander';
 import { resolveSettings } from '../../config/settings.js';
 import { settingsInput, type CliContext } from '../context.js';
-import { addConfigOption, addJsonOption, addTemplatesDirOption, architectureList, countFlag, regionList, type CommonFlags } from '../flags.js';
+import {
+  addConfigOption,
+  addJsonOption,
+  addTemplatesDirOption,
+  architectureList,
+  countFlag,
+  regionList,
+  type CommonFlags,
+} from '../flags.js';
 import { printResult } from '../output.js';
 
 interface CiInitFlags extends CommonFlags {
@@ -32,13 +40,24 @@ export function registerCi(ami: Command, ctx: CliContext): void {
 function registerInit(ci: Command, ctx: CliContext): void {
   const command = ci
     .command('init')
-    .description('write .github/workflows/ami-build.yml: build changed templates on push, outdated ones weekly, any on demand; AWS through OIDC, registry in S3 (docs/ci.md)')
-    .option('--registry <s3-url>', 'the registry, s3://bucket/key (default: $PRISM_AMI_REGISTRY or registry in the config when they are s3://)')
+    .description(
+      'write .github/workflows/ami-build.yml: build changed templates on push, outdated ones weekly, any on demand; AWS through OIDC, registry in S3 (docs/ci.md)',
+    )
+    .option(
+      '--registry <s3-url>',
+      'the registry, s3://bucket/key (default: $PRISM_AMI_REGISTRY or registry in the config when they are s3://)',
+    )
     .option('--role-arn <arn>', 'the IAM role the workflow assumes through GitHub OIDC (default: roleArn in the config)')
-    .option('--regions <list>', 'regions for templates that name none, e.g. us-east-1,us-west-2: the first builds, the others get copies (default: regions in the config)')
-    .option('--architectures <list>', 'only build these architectures, e.g. x86_64 (default: each template\'s own)')
-    .option('--instance-profile <name>', 'the build instances\' instance profile (default: instanceProfile in the config, else prism-builder)')
-    .option('--branch <name>', 'the branch whose pushes build images (default: the repository\'s default branch)')
+    .option(
+      '--regions <list>',
+      'regions for templates that name none, e.g. us-east-1,us-west-2: the first builds, the others get copies (default: regions in the config)',
+    )
+    .option('--architectures <list>', "only build these architectures, e.g. x86_64 (default: each template's own)")
+    .option(
+      '--instance-profile <name>',
+      "the build instances' instance profile (default: instanceProfile in the config, else prism-builder)",
+    )
+    .option('--branch <name>', "the branch whose pushes build images (default: the repository's default branch)")
     .option('--stages <n>', 'build stages, for extends chains this deep (default: the deepest chain of the templates, at least 2)')
     .option('--schedule <cron>', 'when the weekly rebuild of outdated templates runs, UTC (default "0 2 * * 1")')
     .option('--open-pr', 'open a pull request with the updated templates instead of committing them to the branch')
@@ -75,14 +94,19 @@ function registerInit(ci: Command, ctx: CliContext): void {
 function registerStages(ci: Command, ctx: CliContext): void {
   const command = ci
     .command('stages')
-    .description('split a build matrix (from changed --json or plan --json) into stages, a template after the template it extends; the workflow runs one build job per stage')
+    .description(
+      'split a build matrix (from changed --json or plan --json) into stages, a template after the template it extends; the workflow runs one build job per stage',
+    )
     .argument('[file]', 'the selection JSON; - or nothing reads stdin', '-')
     .option('--stages <n>', 'how many stages to print (a deeper chain is an error that says how many it needs)', '2');
   addJsonOption(command, 'print {total, stages: [{include: [...]}, ...]} for the workflow');
   addTemplatesDirOption(command);
   addConfigOption(command);
   command.action(async (file: string, flags: CiStagesFlags) => {
-    const [{ ciStages, readSelection }, { formatStages }] = await Promise.all([import('../../actions/ci-stages.js'), import('../../render/ci-report.js')]);
+    const [{ ciStages, readSelection }, { formatStages }] = await Promise.all([
+      import('../../actions/ci-stages.js'),
+      import('../../render/ci-report.js'),
+    ]);
     const report = await ciStages({
       selection: await readSelection(file),
       source: file === '-' ? 'stdin' : file,

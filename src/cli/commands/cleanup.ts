@@ -26,12 +26,17 @@ export function registerCleanup(ami: Command, ctx: CliContext): void {
   addJsonOption(command);
   addConfigOption(command);
   command.action(async (flags: CleanupFlags) => {
-    const [{ cleanup }, { formatCleanupReport }] = await Promise.all([import('../../actions/cleanup.js'), import('../../render/cleanup-report.js')]);
+    const [{ cleanup }, { formatCleanupReport }] = await Promise.all([
+      import('../../actions/cleanup.js'),
+      import('../../render/cleanup-report.js'),
+    ]);
     const keepLatest = countFlag('--keep-latest', flags.keepLatest, { min: 1, max: 1000 });
     const input = await settingsInput(ctx, flags);
     const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
     if (!flags.dryRun && !flags.yes && !interactive) {
-      throw new PrismError('USAGE', 'cleanup deletes images: without a terminal to confirm on, pass --yes (or --dry-run to see the list)', { hint: 'prism ami cleanup --keep-latest 3 --dry-run' });
+      throw new PrismError('USAGE', 'cleanup deletes images: without a terminal to confirm on, pass --yes (or --dry-run to see the list)', {
+        hint: 'prism ami cleanup --keep-latest 3 --dry-run',
+      });
     }
     const report = await cleanup({
       ...input,

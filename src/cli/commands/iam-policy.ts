@@ -13,8 +13,8 @@ interface IamPolicyFlags {
 export function registerIamPolicy(ami: Command, ctx: CliContext): void {
   const command = ami
     .command('iam-policy')
-    .description('print the least-privilege IAM policies: for whoever runs builds, and for the build instances\' role (JSON)')
-    .option('--role-name <name>', 'the build instances\' role, the only one iam:PassRole allows', 'prism-builder')
+    .description("print the least-privilege IAM policies: for whoever runs builds, and for the build instances' role (JSON)")
+    .option('--role-name <name>', "the build instances' role, the only one iam:PassRole allows", 'prism-builder')
     .option('--registry <url>', 's3://bucket/key of the registry, to allow reading and writing it (default: registry in the config)')
     .option('--ssm-prefix <prefix>', 'prefix of published SSM parameters', '/prism/ami')
     .option('--only <which>', 'print only builder or instance-profile');

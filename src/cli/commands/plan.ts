@@ -32,7 +32,11 @@ export function addPlanOptions(command: Command): Command {
     .option('--regions <regions>', "regions instead of each template's own, comma-separated")
     .option('--architectures <archs>', "architectures instead of each template's own, comma-separated")
     .option('--build-region <region>', "region to build in (default: each template's first region)")
-    .addOption(new Option('--strategy <strategy>', 'copy: build once per architecture and copy; per-region: build in every region').choices(['copy', 'per-region']).default('copy'))
+    .addOption(
+      new Option('--strategy <strategy>', 'copy: build once per architecture and copy; per-region: build in every region')
+        .choices(['copy', 'per-region'])
+        .default('copy'),
+    )
     .option('--force [slugs]', 'rebuild even what is up to date (all, or these comma-separated templates)')
     .option('--only-outdated', 'only what a scheduled security rebuild should do: images whose base image changed, and their children')
     .option('--no-base-check', 'do not look up base images (no AWS calls; a new base image then goes unnoticed)');

@@ -15,32 +15,53 @@ import { registerRegistryVerb } from '../registry-verb.js';
 export function registerRegistryVerbs(ami: Command, ctx: CliContext): void {
   registerRegistryVerb<string, { ami?: string; version?: string }, UpdateRegistryReport>(ami, ctx, {
     name: 'update-registry',
-    description: "record an existing image in the registry (the newest one with the template's build tags, or --ami); it becomes the current image",
+    description:
+      "record an existing image in the registry (the newest one with the template's build tags, or --ami); it becomes the current image",
     arg: ['<template>', 'slug'],
     slot: 'required',
     options: (c) =>
       c
-        .option('--ami <id>', 'record this image (default: the newest available image tagged prism:template=<template>, prism:architecture=<arch>)')
+        .option(
+          '--ami <id>',
+          'record this image (default: the newest available image tagged prism:template=<template>, prism:architecture=<arch>)',
+        )
         .option('--version <version>', "version to record when the image has no prism:version tag (default: the template's)"),
     publish: true,
     run: async (template, flags, input) => {
       const { updateRegistry } = await import('../../actions/update-registry.js');
-      return updateRegistry({ ...input, template, region: input.slot.region!, architecture: input.slot.architecture!, ...(flags.ami ? { amiId: flags.ami } : {}), ...(flags.version ? { version: flags.version } : {}) });
+      return updateRegistry({
+        ...input,
+        template,
+        region: input.slot.region!,
+        architecture: input.slot.architecture!,
+        ...(flags.ami ? { amiId: flags.ami } : {}),
+        ...(flags.version ? { version: flags.version } : {}),
+      });
     },
     human: async (r) => (await reports()).formatUpdateRegistry(r),
   });
 
   registerRegistryVerb<string, { fallback?: string }, { ami_id: string; source: string; warning?: string }>(ami, ctx, {
     name: 'resolve',
-    description: 'print the current AMI ID of a template, region and architecture, and nothing else (for scripts); exit 2 when there is none',
+    description:
+      'print the current AMI ID of a template, region and architecture, and nothing else (for scripts); exit 2 when there is none',
     arg: ['<template>', 'slug'],
     slot: 'required',
     options: (c) =>
-      c.option('--fallback <file>', 'a hard-coded AMI map (JSON or Go, as import-legacy reads) used when the registry is unavailable or has no entry, with a warning on stderr'),
+      c.option(
+        '--fallback <file>',
+        'a hard-coded AMI map (JSON or Go, as import-legacy reads) used when the registry is unavailable or has no entry, with a warning on stderr',
+      ),
     json: 'print {"ami_id", "source"} as JSON',
     run: async (template, flags, input) => {
       const { resolveImage } = await import('../../actions/resolve.js');
-      const resolved = await resolveImage({ ...input, template, region: input.slot.region!, architecture: input.slot.architecture!, ...(flags.fallback ? { fallback: flags.fallback } : {}) });
+      const resolved = await resolveImage({
+        ...input,
+        template,
+        region: input.slot.region!,
+        architecture: input.slot.architecture!,
+        ...(flags.fallback ? { fallback: flags.fallback } : {}),
+      });
       if (resolved.warning) ctx.io.err(`warning: ${resolved.warning}\n`);
       return { ami_id: resolved.amiId, source: resolved.source };
     },
@@ -56,7 +77,13 @@ export function registerRegistryVerbs(ami: Command, ctx: CliContext): void {
     publish: true,
     run: async (template, flags, input) => {
       const { rollbackImage } = await import('../../actions/rollback.js');
-      return rollbackImage({ ...input, template, region: input.slot.region!, architecture: input.slot.architecture!, ...(flags.to ? { to: flags.to } : {}) });
+      return rollbackImage({
+        ...input,
+        template,
+        region: input.slot.region!,
+        architecture: input.slot.architecture!,
+        ...(flags.to ? { to: flags.to } : {}),
+      });
     },
     human: async (r) => (await reports()).formatRollback(r),
   });
@@ -75,19 +102,33 @@ export function registerRegistryVerbs(ami: Command, ctx: CliContext): void {
     human: async (r) => (await reports()).formatRevoke(r),
   });
 
-  registerRegistryVerb<string[], { check?: boolean; format?: 'go' | 'ts' | 'json'; out?: string; goPackage?: string }, UpdateTemplatesReport>(ami, ctx, {
+  registerRegistryVerb<
+    string[],
+    { check?: boolean; format?: 'go' | 'ts' | 'json'; out?: string; goPackage?: string },
+    UpdateTemplatesReport
+  >(ami, ctx, {
     name: 'update-templates',
-    description: "write each template's current images from the registry into its amis: block (only that block changes), or the whole map as code with --format",
-    arg: ['[templates...]', 'slugs or paths (default: every template in the templates folder; with --format, every template in the registry)'],
+    description:
+      "write each template's current images from the registry into its amis: block (only that block changes), or the whole map as code with --format",
+    arg: [
+      '[templates...]',
+      'slugs or paths (default: every template in the templates folder; with --format, every template in the registry)',
+    ],
     options: (c) =>
       c
         .option('--check', 'write nothing; exit 1 when a template (or the --out file) is out of date (for CI)')
-        .addOption(new Option('--format <format>', "write the map as code instead: go (the seed's map[string]map[string]string per template), ts or json").choices(['go', 'ts', 'json']))
+        .addOption(
+          new Option(
+            '--format <format>',
+            "write the map as code instead: go (the seed's map[string]map[string]string per template), ts or json",
+          ).choices(['go', 'ts', 'json']),
+        )
         .option('--out <file>', 'where --format writes (default: stdout)')
         .option('--go-package <name>', 'package name of --format go (default amis)'),
     json: 'print the report as JSON',
     run: async (templates, flags, input) => {
-      if (flags.out && !flags.format) throw new PrismError('USAGE', '--out needs --format', { hint: 'e.g. --format go --out internal/amis/amis_gen.go' });
+      if (flags.out && !flags.format)
+        throw new PrismError('USAGE', '--out needs --format', { hint: 'e.g. --format go --out internal/amis/amis_gen.go' });
       const { updateTemplates } = await import('../../actions/update-templates.js');
       const report = await updateTemplates({
         ...input,
@@ -101,9 +142,13 @@ export function registerRegistryVerbs(ami: Command, ctx: CliContext): void {
         const { out, err } = (await reports()).formatUpdateTemplates(report, true);
         ctx.io.out(out);
         ctx.io.err(err);
-        throw new PrismError('OUT_OF_DATE', `${report.outOfDate} ${report.generated ? 'generated file is' : report.outOfDate === 1 ? 'template is' : 'templates are'} out of date with the registry`, {
-          hint: `run prism ami update-templates${report.generated ? ` --format ${report.generated.format} --out ${report.generated.file}` : ''} and commit the result`,
-        });
+        throw new PrismError(
+          'OUT_OF_DATE',
+          `${report.outOfDate} ${report.generated ? 'generated file is' : report.outOfDate === 1 ? 'template is' : 'templates are'} out of date with the registry`,
+          {
+            hint: `run prism ami update-templates${report.generated ? ` --format ${report.generated.format} --out ${report.generated.file}` : ''} and commit the result`,
+          },
+        );
       }
       return report;
     },
@@ -111,13 +156,23 @@ export function registerRegistryVerbs(ami: Command, ctx: CliContext): void {
     exitCode: (r, flags) => (flags.check && r.outOfDate > 0 ? ExitCode.failure : ExitCode.ok),
   });
 
-  registerRegistryVerb<string, { template?: string; validated?: boolean; replace?: boolean; allowUnknownTemplates?: boolean }, ImportReport>(ami, ctx, {
+  registerRegistryVerb<
+    string,
+    { template?: string; validated?: boolean; replace?: boolean; allowUnknownTemplates?: boolean },
+    ImportReport
+  >(ami, ctx, {
     name: 'import-legacy',
     description: 'import hard-coded AMI IDs (JSON, or the Go map literal of the old launcher) into the registry as version "legacy"',
-    arg: ['<file>', 'JSON {template: {region: {arch: ami}}} or {region: {arch: ami}} (with --template), or Go source with map[string]map[string]string literals'],
+    arg: [
+      '<file>',
+      'JSON {template: {region: {arch: ami}}} or {region: {arch: ami}} (with --template), or Go source with map[string]map[string]string literals',
+    ],
     options: (c) =>
       c
-        .option('--template <slug>', 'the template of a file that maps regions directly; or the one template to take from a file of several')
+        .option(
+          '--template <slug>',
+          'the template of a file that maps regions directly; or the one template to take from a file of several',
+        )
         .option('--validated', 'record the images as validated (default: not validated)')
         .option('--replace', 'make the imported images current even where the registry already has a current image')
         .option('--allow-unknown-templates', 'import templates that are neither in the templates folder nor in the registry'),
@@ -138,9 +193,13 @@ export function registerRegistryVerbs(ami: Command, ctx: CliContext): void {
 
   registerRegistryVerb<string[], { prefix?: string }, PublishSsmReport>(ami, ctx, {
     name: 'publish-ssm',
-    description: "make the SSM parameters <prefix>/<template>/<arch> show the registry's current images (repairs a failed publication; adds no versions where they match)",
+    description:
+      "make the SSM parameters <prefix>/<template>/<arch> show the registry's current images (repairs a failed publication; adds no versions where they match)",
     arg: ['[templates...]', 'slugs (default: every template in the registry)'],
-    options: (c) => c.option('--prefix <prefix>', 'parameter prefix (default: publishSsm in the config, else /prism/ami)').option('--region <region>', 'only this region'),
+    options: (c) =>
+      c
+        .option('--prefix <prefix>', 'parameter prefix (default: publishSsm in the config, else /prism/ami)')
+        .option('--region <region>', 'only this region'),
     run: async (templates, flags, input) => {
       const { publishSsm } = await import('../../actions/publish-ssm.js');
       const fromConfig = typeof input.config?.publishSsm === 'string' ? input.config.publishSsm : true;

@@ -12,7 +12,10 @@ export function registerShow(ami: Command, ctx: CliContext): void {
   addJsonOption(command);
   addConfigOption(command);
   command.action(async (ref: string, flags: CommonFlags) => {
-    const [{ show }, { formatTemplateSummary }] = await Promise.all([import('../../actions/show.js'), import('../../render/template-view.js')]);
+    const [{ show }, { formatTemplateSummary }] = await Promise.all([
+      import('../../actions/show.js'),
+      import('../../render/template-view.js'),
+    ]);
     await printResult(ctx, flags.json, await show(ref, await settingsInput(ctx, flags)), formatTemplateSummary);
   });
 }

@@ -23,7 +23,10 @@ export function registerSweep(ami: Command, ctx: CliContext): void {
   addJsonOption(command);
   addConfigOption(command);
   command.action(async (flags: SweepFlags) => {
-    const [{ sweep }, { formatSweepReport }] = await Promise.all([import('../../actions/sweep.js'), import('../../render/sweep-report.js')]);
+    const [{ sweep }, { formatSweepReport }] = await Promise.all([
+      import('../../actions/sweep.js'),
+      import('../../render/sweep-report.js'),
+    ]);
     const olderThanMs = flags.olderThan !== undefined ? ageFlag('--older-than', flags.olderThan) : undefined;
     const report = await sweep({
       ...(await settingsInput(ctx, flags)),

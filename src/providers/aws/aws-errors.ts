@@ -21,7 +21,16 @@ export const NOT_FOUND_CODES = [
   'InvalidSnapshotID.NotFound',
 ];
 
-const CREDENTIAL_ERRORS = ['CredentialsProviderError', 'ExpiredToken', 'ExpiredTokenException', 'InvalidClientTokenId', 'UnrecognizedClientException', 'AuthFailure', 'InvalidAccessKeyId', 'SignatureDoesNotMatch'];
+const CREDENTIAL_ERRORS = [
+  'CredentialsProviderError',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'AuthFailure',
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+];
 
 /**
  * An AWS failure as a PrismError: credentials and permissions are the user's to fix (exit 2),
@@ -31,7 +40,7 @@ export function cloudError(error: unknown, what: string): PrismError {
   if (isPrismError(error)) return error;
   const code = awsCode(error) ?? 'Error';
   const message = error instanceof Error ? error.message : String(error);
-  if (CREDENTIAL_ERRORS.includes(code) || /could not load credentials|credential/i.test(message) && code === 'Error') {
+  if (CREDENTIAL_ERRORS.includes(code) || (/could not load credentials|credential/i.test(message) && code === 'Error')) {
     return new PrismError('CREDENTIALS_MISSING', `no usable AWS credentials while ${what}: ${message}`, {
       hint: 'set AWS_PROFILE (and run `aws sso login` for SSO profiles), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an instance role or OIDC web identity (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE) is available',
       cause: error,

@@ -22,7 +22,16 @@ import { aws, cloudError, isAwsCode } from './aws-errors.js';
 import type { AwsSettings } from './aws-settings.js';
 import { resolveBaseImage, newest } from './base-images.js';
 import type { AwsClients } from '../../core/aws-clients.js';
-import { copyImage, createImage, deleteImage, describeImage, requireImdsV2, snapshotIds, tagImageAndSnapshots, waitImageAvailable } from './images.js';
+import {
+  copyImage,
+  createImage,
+  deleteImage,
+  describeImage,
+  requireImdsV2,
+  snapshotIds,
+  tagImageAndSnapshots,
+  waitImageAvailable,
+} from './images.js';
 import { DEFAULT_INSTANCE_TYPES, runInstance, terminateInstance, waitInstanceHealthy } from './instances.js';
 import { findAwsLeftovers } from './leftovers.js';
 import { choosePlacement, createBuildSecurityGroup, deleteSecurityGroup } from './network.js';
@@ -62,7 +71,9 @@ export class AwsProvider implements Provider {
 
   async preflight(_architecture: Architecture, ctx: ProviderContext, needs: { machine: boolean } = { machine: true }): Promise<void> {
     // Checked once per provider: build-all runs many builds and copies with one provider per region.
-    this.identity ??= this.clients.sts(this.region).then((sts) => aws('checking AWS credentials', () => sts.send(new GetCallerIdentityCommand({}), { abortSignal: ctx.signal })));
+    this.identity ??= this.clients
+      .sts(this.region)
+      .then((sts) => aws('checking AWS credentials', () => sts.send(new GetCallerIdentityCommand({}), { abortSignal: ctx.signal })));
     const identity = await this.identity.catch((error: unknown) => {
       this.identity = undefined;
       throw error;
@@ -83,7 +94,10 @@ export class AwsProvider implements Provider {
     }
     const resolved = await resolveBaseImage(this.clients, this.region, template.base, architecture, ctx.signal);
     ctx.log(`base image ${resolved.imageId} (${resolved.name}) via ${resolved.via}`);
-    this.images.set(resolved.imageId, { rootDeviceName: resolved.rootDeviceName, ...(resolved.rootVolumeSizeGb !== undefined ? { rootVolumeSizeGb: resolved.rootVolumeSizeGb } : {}) });
+    this.images.set(resolved.imageId, {
+      rootDeviceName: resolved.rootDeviceName,
+      ...(resolved.rootVolumeSizeGb !== undefined ? { rootVolumeSizeGb: resolved.rootVolumeSizeGb } : {}),
+    });
     return { id: resolved.imageId, name: resolved.name };
   }
 
@@ -100,9 +114,13 @@ export class AwsProvider implements Provider {
     if (this.images.has(imageId)) return;
     const ec2 = await this.clients.ec2(this.region);
     const image = await aws(`looking up ${imageId}`, () => describeImage(ec2, imageId, signal));
-    if (!image) throw new PrismError('NOT_FOUND', `image ${imageId} does not exist in ${this.region}`, { hint: 'check the image ID and --region' });
+    if (!image)
+      throw new PrismError('NOT_FOUND', `image ${imageId} does not exist in ${this.region}`, { hint: 'check the image ID and --region' });
     const root = image.BlockDeviceMappings?.find((m) => m.DeviceName === image.RootDeviceName);
-    this.images.set(imageId, { rootDeviceName: image.RootDeviceName ?? '/dev/xvda', ...(root?.Ebs?.VolumeSize !== undefined ? { rootVolumeSizeGb: root.Ebs.VolumeSize } : {}) });
+    this.images.set(imageId, {
+      rootDeviceName: image.RootDeviceName ?? '/dev/xvda',
+      ...(root?.Ebs?.VolumeSize !== undefined ? { rootVolumeSizeGb: root.Ebs.VolumeSize } : {}),
+    });
   }
 
   private async launchFrom(imageId: string, spec: LaunchSpec, ctx: ProviderContext): Promise<Machine> {
@@ -117,9 +135,13 @@ export class AwsProvider implements Provider {
     const image = this.images.get(imageId);
     const volume = spec.template.build.volumeSizeGb;
     if (volume !== undefined && image?.rootVolumeSizeGb !== undefined && volume < image.rootVolumeSizeGb) {
-      throw new PrismError('TEMPLATE_INVALID', `build.volume_size_gb is ${volume} GiB, smaller than the base image's ${image.rootVolumeSizeGb} GiB root volume`, {
-        hint: `use ${image.rootVolumeSizeGb} or more, or leave it out`,
-      });
+      throw new PrismError(
+        'TEMPLATE_INVALID',
+        `build.volume_size_gb is ${volume} GiB, smaller than the base image's ${image.rootVolumeSizeGb} GiB root volume`,
+        {
+          hint: `use ${image.rootVolumeSizeGb} or more, or leave it out`,
+        },
+      );
     }
     const instanceId = await runInstance(
       ec2,
@@ -139,7 +161,13 @@ export class AwsProvider implements Provider {
       this.settings.instanceProfileWaitSeconds * 1000,
     );
     await ctx.cleanups.add(
-      { kind: 'instance', id: instanceId, provider: 'aws', region: this.region, label: `instance ${instanceId} (${instanceType}, ${this.region})` },
+      {
+        kind: 'instance',
+        id: instanceId,
+        provider: 'aws',
+        region: this.region,
+        label: `instance ${instanceId} (${instanceType}, ${this.region})`,
+      },
       () => terminateInstance(ec2, instanceId, cleanupSignal()),
       { keepOnFailure: true },
     );
@@ -166,7 +194,9 @@ export class AwsProvider implements Provider {
   }
 
   exec(machine: Machine, request: ExecRequest, ctx: ProviderContext): Promise<ExecResult> {
-    return aws(`running "${request.name}" on ${machine.id}`, async () => runCommand(await this.clients.ssm(this.region), machine.id, request, ctx.signal, ctx.log));
+    return aws(`running "${request.name}" on ${machine.id}`, async () =>
+      runCommand(await this.clients.ssm(this.region), machine.id, request, ctx.signal, ctx.log),
+    );
   }
 
   createImage(machine: Machine, spec: ImageSpec, ctx: ProviderContext): Promise<CreatedImage> {
@@ -196,15 +226,31 @@ export class AwsProvider implements Provider {
     });
   }
 
-  copyImage(image: CreatedImage, region: string, record: ImageRecord, ctx: ProviderContext): Promise<{ image: CreatedImage; commit(): Promise<void> }> {
+  copyImage(
+    image: CreatedImage,
+    region: string,
+    record: ImageRecord,
+    ctx: ProviderContext,
+  ): Promise<{ image: CreatedImage; commit(): Promise<void> }> {
     return aws(`copying ${image.id} to ${region}`, () => this.copyImageImpl(image, region, record, ctx));
   }
 
-  private async copyImageImpl(image: CreatedImage, region: string, record: ImageRecord, ctx: ProviderContext): Promise<{ image: CreatedImage; commit(): Promise<void> }> {
+  private async copyImageImpl(
+    image: CreatedImage,
+    region: string,
+    record: ImageRecord,
+    ctx: ProviderContext,
+  ): Promise<{ image: CreatedImage; commit(): Promise<void> }> {
     const target = await this.clients.ec2(region);
     const copyId = await copyImage(
       target,
-      { sourceImageId: image.id, sourceRegion: image.region, name: image.name, description: `${record.template.name} ${record.version} (${record.architecture}), copied by prism-ami from ${image.region}`, clientToken: `${record.buildId}-${region}` },
+      {
+        sourceImageId: image.id,
+        sourceRegion: image.region,
+        name: image.name,
+        description: `${record.template.name} ${record.version} (${record.architecture}), copied by prism-ami from ${image.region}`,
+        clientToken: `${record.buildId}-${region}`,
+      },
       ctx.signal,
     );
     const handle = await ctx.cleanups.add(
@@ -215,7 +261,12 @@ export class AwsProvider implements Provider {
     try {
       const copied = await waitImageAvailable(target, copyId, region, ctx.signal, this.settings.imageTimeoutMinutes * 60_000);
       await requireImdsV2(target, copyId, ctx.signal);
-      await tagImageAndSnapshots(target, copied, { ...imageTags(record, 'complete'), 'prism:copied-from': `${image.region}/${image.id}`, Name: image.name }, ctx.signal);
+      await tagImageAndSnapshots(
+        target,
+        copied,
+        { ...imageTags(record, 'complete'), 'prism:copied-from': `${image.region}/${image.id}`, Name: image.name },
+        ctx.signal,
+      );
       return { image: { id: copyId, name: image.name, region, ...imageSize(copied) }, commit: () => handle.commit() };
     } catch (error) {
       if (!ctx.signal.aborted) await handle.removeNow().catch(() => undefined);
@@ -235,7 +286,11 @@ export class AwsProvider implements Provider {
   }
 
   /** The newest finished image of ours with these tags in this region. */
-  private async newestTagged(template: string, architecture: Architecture, filters: { Name: string; Values: string[] }[]): Promise<ExistingImage | undefined> {
+  private async newestTagged(
+    template: string,
+    architecture: Architecture,
+    filters: { Name: string; Values: string[] }[],
+  ): Promise<ExistingImage | undefined> {
     const ec2 = await this.clients.ec2(this.region);
     const result = await aws('looking for an existing image', () =>
       ec2.send(
@@ -263,7 +318,15 @@ export class AwsProvider implements Provider {
     const ec2 = await this.clients.ec2(this.region);
     const passed = tests.every((t) => t.status === 'passed');
     await aws(`recording validation of ${imageId}`, () =>
-      ec2.send(new CreateTagsCommand({ Resources: [imageId], Tags: [{ Key: 'prism:validated', Value: String(passed) }, { Key: 'prism:validated-at', Value: at.toISOString() }] })),
+      ec2.send(
+        new CreateTagsCommand({
+          Resources: [imageId],
+          Tags: [
+            { Key: 'prism:validated', Value: String(passed) },
+            { Key: 'prism:validated-at', Value: at.toISOString() },
+          ],
+        }),
+      ),
     );
   }
 

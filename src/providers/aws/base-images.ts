@@ -65,7 +65,13 @@ export interface ResolvedImage {
  * public SSM parameter, falling back to DescribeImages by owner and name (newest, right
  * architecture, not deprecated); an `ami-…` ID as is; an {owners, name} filter likewise.
  */
-export async function resolveBaseImage(clients: AwsClients, region: string, base: BaseSource, arch: Architecture, signal: AbortSignal): Promise<ResolvedImage> {
+export async function resolveBaseImage(
+  clients: AwsClients,
+  region: string,
+  base: BaseSource,
+  arch: Architecture,
+  signal: AbortSignal,
+): Promise<ResolvedImage> {
   const ec2 = await clients.ec2(region);
   const describe = (input: DescribeImagesCommandInput) =>
     aws(`looking up base images in ${region}`, () => ec2.send(new DescribeImagesCommand(input), { abortSignal: signal }));
@@ -82,9 +88,17 @@ export async function resolveBaseImage(clients: AwsClients, region: string, base
   }
 
   if (base.kind === 'filter') {
-    const found = await describe({ Owners: base.owners, Filters: [{ Name: 'name', Values: [base.namePattern] }, { Name: 'architecture', Values: [arch] }, { Name: 'state', Values: ['available'] }] });
+    const found = await describe({
+      Owners: base.owners,
+      Filters: [
+        { Name: 'name', Values: [base.namePattern] },
+        { Name: 'architecture', Values: [arch] },
+        { Name: 'state', Values: ['available'] },
+      ],
+    });
     const image = newest(found.Images ?? []);
-    if (!image) throw notFound(base, region, arch, `no available ${arch} image named ${base.namePattern} owned by ${base.owners.join(', ')}`);
+    if (!image)
+      throw notFound(base, region, arch, `no available ${arch} image named ${base.namePattern} owned by ${base.owners.join(', ')}`);
     return toResolved(image, 'describe-images');
   }
 
@@ -107,7 +121,11 @@ export async function resolveBaseImage(clients: AwsClients, region: string, base
   }
   const found = await describe({
     Owners: source.owners,
-    Filters: [{ Name: 'name', Values: [source.namePattern(arch)] }, { Name: 'architecture', Values: [arch] }, { Name: 'state', Values: ['available'] }],
+    Filters: [
+      { Name: 'name', Values: [source.namePattern(arch)] },
+      { Name: 'architecture', Values: [arch] },
+      { Name: 'state', Values: ['available'] },
+    ],
   });
   const image = newest(found.Images ?? []);
   if (!image) throw notFound(base, region, arch, `neither ${parameter} nor an image named ${source.namePattern(arch)} was found`);
@@ -117,7 +135,9 @@ export async function resolveBaseImage(clients: AwsClients, region: string, base
 /** Newest by CreationDate, then by name (image names carry their build date); deprecated ones last. */
 export function newest(images: readonly Image[], now = new Date()): Image | undefined {
   const usable = images.filter((i) => !i.DeprecationTime || new Date(i.DeprecationTime) > now);
-  return [...usable].sort((a, b) => (b.CreationDate ?? '').localeCompare(a.CreationDate ?? '') || (b.Name ?? '').localeCompare(a.Name ?? ''))[0];
+  return [...usable].sort(
+    (a, b) => (b.CreationDate ?? '').localeCompare(a.CreationDate ?? '') || (b.Name ?? '').localeCompare(a.Name ?? ''),
+  )[0];
 }
 
 function toResolved(image: Image, via: string): ResolvedImage {

@@ -50,10 +50,13 @@ export async function awsDryRun(
   };
   const region = settings.region;
   const ec2 = await clients.ec2(region);
-  if (!(await attempt('AWS credentials', async () => {
-    const id = await (await clients.sts(region)).send(new GetCallerIdentityCommand({}), { abortSignal: signal });
-    return `${id.Arn}`;
-  }))) return checks;
+  if (
+    !(await attempt('AWS credentials', async () => {
+      const id = await (await clients.sts(region)).send(new GetCallerIdentityCommand({}), { abortSignal: signal });
+      return `${id.Arn}`;
+    }))
+  )
+    return checks;
 
   let base: { imageId: string; rootDeviceName: string; rootVolumeSizeGb?: number } | undefined;
   await attempt(`base image in ${region}`, async () => {
@@ -65,7 +68,9 @@ export async function awsDryRun(
   const profile = settings.instanceProfile;
   await attempt('instance profile', async () => {
     if (!profile) throw new Error('none given: pass --instance-profile or set instanceProfile');
-    const found = await (await clients.iam()).send(new GetInstanceProfileCommand({ InstanceProfileName: profile }), { abortSignal: signal });
+    const found = await (
+      await clients.iam()
+    ).send(new GetInstanceProfileCommand({ InstanceProfileName: profile }), { abortSignal: signal });
     const roles = (found.InstanceProfile?.Roles ?? []).map((r) => r.RoleName).join(', ');
     if (!roles) throw new Error(`${profile} has no role, so the SSM agent cannot register; add a role with AmazonSSMManagedInstanceCore`);
     return `${profile} (role ${roles})`;
@@ -78,7 +83,15 @@ export async function awsDryRun(
   });
   await attempt('ec2:CreateSecurityGroup', () =>
     dryRun(() =>
-      ec2.send(new CreateSecurityGroupCommand({ GroupName: 'prism-dry-run', Description: 'prism-ami dry run', ...(placement ? { VpcId: placement.vpcId } : {}), DryRun: true }), { abortSignal: signal }),
+      ec2.send(
+        new CreateSecurityGroupCommand({
+          GroupName: 'prism-dry-run',
+          Description: 'prism-ami dry run',
+          ...(placement ? { VpcId: placement.vpcId } : {}),
+          DryRun: true,
+        }),
+        { abortSignal: signal },
+      ),
     ),
   );
   if (base && placement && profile) {
@@ -89,20 +102,33 @@ export async function awsDryRun(
       securityGroupId: 'sg-00000000',
       instanceProfile: profile,
       rootDeviceName: base.rootDeviceName,
-      ...((template.build.volumeSizeGb ?? base.rootVolumeSizeGb) !== undefined ? { volumeSizeGb: (template.build.volumeSizeGb ?? base.rootVolumeSizeGb)! } : {}),
+      ...((template.build.volumeSizeGb ?? base.rootVolumeSizeGb) !== undefined
+        ? { volumeSizeGb: (template.build.volumeSizeGb ?? base.rootVolumeSizeGb)! }
+        : {}),
       tags: { 'prism:managed': 'true', 'prism:dry-run': 'true' },
       clientToken: `dry-run-${Date.now()}`,
       dryRun: true,
     });
     delete input.SecurityGroupIds;
-    await attempt(`ec2:RunInstances (${instanceType})`, () => dryRun(() => ec2.send(new RunInstancesCommand(input), { abortSignal: signal })));
+    await attempt(`ec2:RunInstances (${instanceType})`, () =>
+      dryRun(() => ec2.send(new RunInstancesCommand(input), { abortSignal: signal })),
+    );
   }
   for (const target of copyTo.filter((r) => r !== region)) {
     if (!base) break;
     const targetEc2 = await clients.ec2(target);
     await attempt(`ec2:CopyImage to ${target}`, () =>
       dryRun(() =>
-        targetEc2.send(new CopyImageCommand({ SourceImageId: base!.imageId, SourceRegion: region, Name: 'prism-dry-run', Encrypted: true, DryRun: true }), { abortSignal: signal }),
+        targetEc2.send(
+          new CopyImageCommand({
+            SourceImageId: base!.imageId,
+            SourceRegion: region,
+            Name: 'prism-dry-run',
+            Encrypted: true,
+            DryRun: true,
+          }),
+          { abortSignal: signal },
+        ),
       ).catch((error: unknown) => {
         // The base may not be copyable (marketplace terms); the permission is what we check.
         if (isAwsCode(error, 'InvalidRequest', 'InvalidParameterValue')) return `allowed (${awsCode(error)} for the base image itself)`;

@@ -12,7 +12,13 @@ export interface IamPolicyOptions {
   ssmPrefix?: string;
 }
 
-type Statement = { Sid: string; Effect: 'Allow'; Action: string[]; Resource: string | string[]; Condition?: Record<string, Record<string, string | string[]>> };
+type Statement = {
+  Sid: string;
+  Effect: 'Allow';
+  Action: string[];
+  Resource: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+};
 
 const MANAGED = { 'aws:ResourceTag/prism:managed': 'true' };
 
@@ -53,7 +59,12 @@ export function builderPolicy(options: IamPolicyOptions = {}): { Version: string
       Sid: 'LaunchFromImagesIntoSubnets',
       Effect: 'Allow',
       Action: ['ec2:RunInstances'],
-      Resource: ['arn:aws:ec2:*::image/*', 'arn:aws:ec2:*:*:subnet/*', 'arn:aws:ec2:*:*:network-interface/*', 'arn:aws:ec2:*:*:security-group/*'],
+      Resource: [
+        'arn:aws:ec2:*::image/*',
+        'arn:aws:ec2:*:*:subnet/*',
+        'arn:aws:ec2:*:*:network-interface/*',
+        'arn:aws:ec2:*:*:security-group/*',
+      ],
     },
     {
       Sid: 'CreateTaggedSecurityGroups',

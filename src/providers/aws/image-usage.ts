@@ -27,7 +27,11 @@ export async function taggedImages(clients: AwsClients, region: string, template
     ec2.send(
       new DescribeImagesCommand({
         Owners: ['self'],
-        Filters: [{ Name: 'tag:prism:managed', Values: ['true'] }, { Name: 'tag:prism:status', Values: ['complete'] }, ...(template ? [{ Name: 'tag:prism:template', Values: [template] }] : [])],
+        Filters: [
+          { Name: 'tag:prism:managed', Values: ['true'] },
+          { Name: 'tag:prism:status', Values: ['complete'] },
+          ...(template ? [{ Name: 'tag:prism:template', Values: [template] }] : []),
+        ],
       }),
     ),
   );

@@ -37,16 +37,36 @@ export function snapshotIds(image: Image | undefined): string[] {
 export const CREATE_CALLS = ['CreateSecurityGroup', 'RunInstances', 'CreateImage', 'CopyImage'] as const;
 
 /** CreateImage from the build instance (rebooted, so the file systems are consistent). */
-export async function createImage(ec2: EC2Client, instanceId: string, name: string, description: string, tags: Record<string, string>, signal: AbortSignal): Promise<string> {
+export async function createImage(
+  ec2: EC2Client,
+  instanceId: string,
+  name: string,
+  description: string,
+  tags: Record<string, string>,
+  signal: AbortSignal,
+): Promise<string> {
   throwIfAborted(signal);
   const result = await aws('creating the image', () =>
-    ec2.send(new CreateImageCommand({ InstanceId: instanceId, Name: name, Description: description.slice(0, 255), TagSpecifications: tagSpecs(['image'], tags) })),
+    ec2.send(
+      new CreateImageCommand({
+        InstanceId: instanceId,
+        Name: name,
+        Description: description.slice(0, 255),
+        TagSpecifications: tagSpecs(['image'], tags),
+      }),
+    ),
   );
   return result.ImageId!;
 }
 
 /** Waits for `available` under a wall-clock deadline; `failed` is an error. */
-export async function waitImageAvailable(ec2: EC2Client, imageId: string, region: string, signal: AbortSignal, timeoutMs: number): Promise<Image> {
+export async function waitImageAvailable(
+  ec2: EC2Client,
+  imageId: string,
+  region: string,
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<Image> {
   return pollUntil(
     async () => {
       const image = await aws(`checking image ${imageId} in ${region}`, () => describeImage(ec2, imageId, signal));
@@ -56,14 +76,23 @@ export async function waitImageAvailable(ec2: EC2Client, imageId: string, region
       }
       return undefined;
     },
-    { timeoutMs, signal, what: `image ${imageId} in ${region} to be available`, hint: 'raise imageTimeoutMinutes in prism-ami.config.yaml for large volumes', initialDelayMs: 5000, maxDelayMs: 30_000 },
+    {
+      timeoutMs,
+      signal,
+      what: `image ${imageId} in ${region} to be available`,
+      hint: 'raise imageTimeoutMinutes in prism-ami.config.yaml for large volumes',
+      initialDelayMs: 5000,
+      maxDelayMs: 30_000,
+    },
   );
 }
 
 /** Tags an image and its snapshots (CreateImage's own tags reach only the image everywhere). */
 export async function tagImageAndSnapshots(ec2: EC2Client, image: Image, tags: Record<string, string>, signal: AbortSignal): Promise<void> {
   const resources = [image.ImageId!, ...snapshotIds(image)];
-  await aws(`tagging image ${image.ImageId}`, () => ec2.send(new CreateTagsCommand({ Resources: resources, Tags: toTags(tags) }), { abortSignal: signal }));
+  await aws(`tagging image ${image.ImageId}`, () =>
+    ec2.send(new CreateTagsCommand({ Resources: resources, Tags: toTags(tags) }), { abortSignal: signal }),
+  );
 }
 
 /** Instances launched from our images must use IMDSv2 too. */
@@ -80,10 +109,19 @@ export async function requireImdsV2(ec2: EC2Client, imageId: string, signal: Abo
 export async function deleteImage(ec2: EC2Client, imageId: string, signal: AbortSignal, knownSnapshots: string[] = []): Promise<void> {
   let image = await describeImage(ec2, imageId, signal);
   if (image?.State === 'pending') {
-    image = await pollUntil(async () => {
-      const current = await describeImage(ec2, imageId, signal);
-      return current?.State === 'pending' ? undefined : (current ?? ({}));
-    }, { timeoutMs: 30 * 60_000, signal, what: `pending image ${imageId} to settle before deleting it`, initialDelayMs: 5000, maxDelayMs: 30_000 });
+    image = await pollUntil(
+      async () => {
+        const current = await describeImage(ec2, imageId, signal);
+        return current?.State === 'pending' ? undefined : (current ?? {});
+      },
+      {
+        timeoutMs: 30 * 60_000,
+        signal,
+        what: `pending image ${imageId} to settle before deleting it`,
+        initialDelayMs: 5000,
+        maxDelayMs: 30_000,
+      },
+    );
   }
   const snapshots = [...new Set([...snapshotIds(image), ...knownSnapshots])];
   if (image?.ImageId) {

@@ -82,10 +82,14 @@ export async function runInstance(ec2: EC2Client, input: LaunchInput, signal: Ab
     );
   } catch (error) {
     if (lastProfileError && error instanceof PrismError && error.code === 'TIMEOUT') {
-      throw new PrismError('USAGE', `the instance profile "${input.instanceProfile}" does not exist or cannot be used (${awsCode(lastProfileError)})`, {
-        hint: 'pass --instance-profile NAME (or instanceProfile in prism-ami.config.yaml) naming a profile whose role has AmazonSSMManagedInstanceCore; `prism ami iam-policy` prints it',
-        cause: lastProfileError,
-      });
+      throw new PrismError(
+        'USAGE',
+        `the instance profile "${input.instanceProfile}" does not exist or cannot be used (${awsCode(lastProfileError)})`,
+        {
+          hint: 'pass --instance-profile NAME (or instanceProfile in prism-ami.config.yaml) naming a profile whose role has AmazonSSMManagedInstanceCore; `prism ami iam-policy` prints it',
+          cause: lastProfileError,
+        },
+      );
     }
     if (error instanceof PrismError) throw error;
     throw cloudError(error, 'launching the build instance');
@@ -94,7 +98,10 @@ export async function runInstance(ec2: EC2Client, input: LaunchInput, signal: Ab
 
 function isProfileProblem(error: unknown): boolean {
   const message = error instanceof Error ? error.message : '';
-  return isAwsCode(error, 'NoSuchEntity', 'NoSuchEntityException') || (isAwsCode(error, 'InvalidParameterValue') && /iamInstanceProfile|Instance Profile/i.test(message));
+  return (
+    isAwsCode(error, 'NoSuchEntity', 'NoSuchEntityException') ||
+    (isAwsCode(error, 'InvalidParameterValue') && /iamInstanceProfile|Instance Profile/i.test(message))
+  );
 }
 
 /** Terminates an instance and waits until it is gone (so its security group can be deleted). */
@@ -125,7 +132,13 @@ export async function instanceState(ec2: EC2Client, instanceId: string, signal: 
 }
 
 /** Running, then both status checks passing; each under the same wall-clock deadline. */
-export async function waitInstanceHealthy(ec2: EC2Client, instanceId: string, signal: AbortSignal, timeoutMs: number, progress: (m: string) => void): Promise<void> {
+export async function waitInstanceHealthy(
+  ec2: EC2Client,
+  instanceId: string,
+  signal: AbortSignal,
+  timeoutMs: number,
+  progress: (m: string) => void,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   await pollUntil(
     async () => {
@@ -144,7 +157,9 @@ export async function waitInstanceHealthy(ec2: EC2Client, instanceId: string, si
       );
       const status = result.InstanceStatuses?.[0];
       if (status?.InstanceStatus?.Status === 'impaired' || status?.SystemStatus?.Status === 'impaired') {
-        throw new PrismError('BUILD_FAILED', `the build instance ${instanceId} failed its status checks`, { hint: 'try again; if it persists, try another instance type or subnet' });
+        throw new PrismError('BUILD_FAILED', `the build instance ${instanceId} failed its status checks`, {
+          hint: 'try again; if it persists, try another instance type or subnet',
+        });
       }
       return status?.InstanceStatus?.Status === 'ok' && status.SystemStatus?.Status === 'ok' ? true : undefined;
     },

@@ -21,17 +21,30 @@ export interface Placement {
  * The subnet a build machine goes in: the one given, else a default subnet of the default VPC in
  * an availability zone that offers the instance type (t4g is not in every zone).
  */
-export async function choosePlacement(ec2: EC2Client, region: string, subnetId: string | undefined, instanceType: string, signal: AbortSignal): Promise<Placement> {
+export async function choosePlacement(
+  ec2: EC2Client,
+  region: string,
+  subnetId: string | undefined,
+  instanceType: string,
+  signal: AbortSignal,
+): Promise<Placement> {
   if (subnetId) {
-    const found = await aws(`looking up subnet ${subnetId}`, () => ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }), { abortSignal: signal })).catch((error: unknown) => {
+    const found = await aws(`looking up subnet ${subnetId}`, () =>
+      ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }), { abortSignal: signal }),
+    ).catch((error: unknown) => {
       if (isAwsCode((error as PrismError).cause, 'InvalidSubnetID.NotFound')) return { Subnets: [] };
       throw error;
     });
     const subnet = found.Subnets?.[0];
-    if (!subnet) throw new PrismError('USAGE', `subnet ${subnetId} does not exist in ${region}`, { hint: 'check --subnet (or subnet in prism-ami.config.yaml) and --region' });
+    if (!subnet)
+      throw new PrismError('USAGE', `subnet ${subnetId} does not exist in ${region}`, {
+        hint: 'check --subnet (or subnet in prism-ami.config.yaml) and --region',
+      });
     return { subnetId, vpcId: subnet.VpcId!, availabilityZone: subnet.AvailabilityZone! };
   }
-  const vpcs = await aws('looking up the default VPC', () => ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }), { abortSignal: signal }));
+  const vpcs = await aws('looking up the default VPC', () =>
+    ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }), { abortSignal: signal }),
+  );
   const vpcId = vpcs.Vpcs?.[0]?.VpcId;
   if (!vpcId) {
     throw new PrismError('USAGE', `${region} has no default VPC, so prism-ami does not know where to launch the build machine`, {
@@ -39,13 +52,27 @@ export async function choosePlacement(ec2: EC2Client, region: string, subnetId: 
     });
   }
   const subnets = await aws('looking up default subnets', () =>
-    ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'default-for-az', Values: ['true'] }] }), { abortSignal: signal }),
+    ec2.send(
+      new DescribeSubnetsCommand({
+        Filters: [
+          { Name: 'vpc-id', Values: [vpcId] },
+          { Name: 'default-for-az', Values: ['true'] },
+        ],
+      }),
+      { abortSignal: signal },
+    ),
   );
-  const candidates = (subnets.Subnets ?? []).filter((s) => s.State !== 'pending').sort((a, b) => (a.AvailabilityZone ?? '').localeCompare(b.AvailabilityZone ?? ''));
-  if (candidates.length === 0) throw new PrismError('USAGE', `the default VPC ${vpcId} in ${region} has no default subnets`, { hint: 'pass --subnet' });
+  const candidates = (subnets.Subnets ?? [])
+    .filter((s) => s.State !== 'pending')
+    .sort((a, b) => (a.AvailabilityZone ?? '').localeCompare(b.AvailabilityZone ?? ''));
+  if (candidates.length === 0)
+    throw new PrismError('USAGE', `the default VPC ${vpcId} in ${region} has no default subnets`, { hint: 'pass --subnet' });
   const offered = await ec2
     .send(
-      new DescribeInstanceTypeOfferingsCommand({ LocationType: 'availability-zone', Filters: [{ Name: 'instance-type', Values: [instanceType] }] }),
+      new DescribeInstanceTypeOfferingsCommand({
+        LocationType: 'availability-zone',
+        Filters: [{ Name: 'instance-type', Values: [instanceType] }],
+      }),
       { abortSignal: signal },
     )
     .then((r) => new Set((r.InstanceTypeOfferings ?? []).map((o) => o.Location)))
@@ -55,7 +82,13 @@ export async function choosePlacement(ec2: EC2Client, region: string, subnetId: 
 }
 
 /** A security group with no ingress rules (SSM needs none), made for one build. */
-export async function createBuildSecurityGroup(ec2: EC2Client, vpcId: string, buildId: string, tags: Record<string, string>, signal: AbortSignal): Promise<string> {
+export async function createBuildSecurityGroup(
+  ec2: EC2Client,
+  vpcId: string,
+  buildId: string,
+  tags: Record<string, string>,
+  signal: AbortSignal,
+): Promise<string> {
   throwIfAborted(signal);
   // Not aborted half-way (see CREATE_CALLS in images.ts): the group must come back to be registered.
   const result = await aws('creating the build security group', () =>

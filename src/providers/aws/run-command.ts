@@ -21,9 +21,13 @@ export function commandLines(request: ExecRequest): string[] {
   if (request.kind === 'command') return [request.command];
   const encoded = Buffer.from(request.script, 'utf8').toString('base64');
   if (encoded.length > MAX_SCRIPT_BYTES) {
-    throw new PrismError('TEMPLATE_INVALID', `the setup step "${request.name}" is ${Buffer.byteLength(request.script)} bytes; SSM Run Command takes scripts up to about 36 KB`, {
-      hint: 'split it into several setup_steps, or have it download a larger script (and check its checksum)',
-    });
+    throw new PrismError(
+      'TEMPLATE_INVALID',
+      `the setup step "${request.name}" is ${Buffer.byteLength(request.script)} bytes; SSM Run Command takes scripts up to about 36 KB`,
+      {
+        hint: 'split it into several setup_steps, or have it download a larger script (and check its checksum)',
+      },
+    );
   }
   const chunks = encoded.match(/.{1,4000}/g) ?? [];
   return [
@@ -44,7 +48,13 @@ export function commandLines(request: ExecRequest): string[] {
  * GetCommandInvocation with backoff until it ends. The step timeout becomes the command's
  * execution timeout; cancelling cancels the command.
  */
-export async function runCommand(ssm: SSMClient, instanceId: string, request: ExecRequest, signal: AbortSignal, log: (line: string) => void): Promise<ExecResult> {
+export async function runCommand(
+  ssm: SSMClient,
+  instanceId: string,
+  request: ExecRequest,
+  signal: AbortSignal,
+  log: (line: string) => void,
+): Promise<ExecResult> {
   const sent = await aws(`sending "${request.name}" to ${instanceId}`, () =>
     ssm.send(
       new SendCommandCommand({
@@ -66,7 +76,9 @@ export async function runCommand(ssm: SSMClient, instanceId: string, request: Ex
       async () => {
         let result: GetCommandInvocationCommandOutput;
         try {
-          result = await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }), { abortSignal: signal });
+          result = await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }), {
+            abortSignal: signal,
+          });
         } catch (error) {
           // Eventual consistency: the invocation can take a moment to exist.
           if (isAwsCode(error, 'InvocationDoesNotExist')) return undefined;
@@ -74,7 +86,13 @@ export async function runCommand(ssm: SSMClient, instanceId: string, request: Ex
         }
         return ['Pending', 'InProgress', 'Delayed', 'Cancelling'].includes(result.Status ?? '') ? undefined : result;
       },
-      { timeoutMs: (request.timeoutSeconds + 600) * 1000, signal, what: `command "${request.name}" on ${instanceId}`, initialDelayMs: 1000, maxDelayMs: 5000 },
+      {
+        timeoutMs: (request.timeoutSeconds + 600) * 1000,
+        signal,
+        what: `command "${request.name}" on ${instanceId}`,
+        initialDelayMs: 1000,
+        maxDelayMs: 5000,
+      },
     );
   } catch (error) {
     if (signal.aborted) {
@@ -88,7 +106,8 @@ export async function runCommand(ssm: SSMClient, instanceId: string, request: Ex
   if (stderr) request.onOutput?.(stderr.endsWith('\n') ? stderr : `${stderr}\n`, 'stderr');
   const status = invocation.Status;
   if (status === 'Cancelled') throw new PrismError('CANCELLED', `command "${request.name}" was cancelled on the instance`);
-  const timedOut = status === 'TimedOut' || invocation.StatusDetails === 'ExecutionTimedOut' || invocation.StatusDetails === 'DeliveryTimedOut';
+  const timedOut =
+    status === 'TimedOut' || invocation.StatusDetails === 'ExecutionTimedOut' || invocation.StatusDetails === 'DeliveryTimedOut';
   const exitCode = timedOut ? null : (invocation.ResponseCode ?? (status === 'Success' ? 0 : 1));
   return { exitCode: exitCode === -1 ? null : exitCode, stdout, stderr, timedOut };
 }
@@ -97,12 +116,24 @@ export async function runCommand(ssm: SSMClient, instanceId: string, request: Ex
  * The SSM agent is online when it runs a command: retried while the instance is not registered
  * yet (InvalidInstanceId) until the deadline.
  */
-export async function waitAgentOnline(ssm: SSMClient, instanceId: string, signal: AbortSignal, timeoutMs: number, log: (line: string) => void): Promise<void> {
+export async function waitAgentOnline(
+  ssm: SSMClient,
+  instanceId: string,
+  signal: AbortSignal,
+  timeoutMs: number,
+  log: (line: string) => void,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   await pollUntil(
     async () => {
       try {
-        const result = await runCommand(ssm, instanceId, { kind: 'command', name: 'ssm agent check', command: 'true', timeoutSeconds: 60 }, signal, log);
+        const result = await runCommand(
+          ssm,
+          instanceId,
+          { kind: 'command', name: 'ssm agent check', command: 'true', timeoutSeconds: 60 },
+          signal,
+          log,
+        );
         return result.exitCode === 0 ? true : undefined;
       } catch (error) {
         if (isAwsCode((error as PrismError).cause, 'InvalidInstanceId')) return undefined;

@@ -44,7 +44,10 @@ export async function ensureBase(cacheDir: string, suite: Suite, architecture: A
     const made = await readCurrent(current);
     if (made) return made;
     await checkMirror(suite, ctx.signal);
-    const id = `lbase-${createHash('sha256').update(`${key}-${Date.now()}-${randomBytes(4).toString('hex')}`).digest('hex').slice(0, 12)}`;
+    const id = `lbase-${createHash('sha256')
+      .update(`${key}-${Date.now()}-${randomBytes(4).toString('hex')}`)
+      .digest('hex')
+      .slice(0, 12)}`;
     const temp = join(cacheDir, `.tmp-${key}-${id}`);
     const cleanup = await ctx.cleanups.add(
       { kind: 'directory', id: temp, provider: 'local', region: 'local', label: `half-made base ${temp}`, detail: { path: temp } },
@@ -64,7 +67,10 @@ export async function ensureBase(cacheDir: string, suite: Suite, architecture: A
       suite.mirror,
     ];
     if (suite.keyring) {
-      const hasKeyring = await access(suite.keyring).then(() => true, () => false);
+      const hasKeyring = await access(suite.keyring).then(
+        () => true,
+        () => false,
+      );
       if (!hasKeyring) {
         throw new PrismError('PREREQUISITE_MISSING', `${suite.alias} needs the ${suite.distribution} archive keyring (${suite.keyring})`, {
           hint: 'apt-get install -y ubuntu-keyring',
@@ -73,9 +79,13 @@ export async function ensureBase(cacheDir: string, suite: Suite, architecture: A
     }
     const result = await runHost('debootstrap', args, { signal: ctx.signal, onOutput: (c) => ctx.log(`[debootstrap] ${c.trimEnd()}`) });
     if (result.code !== 0) {
-      throw new PrismError('BASE_UNAVAILABLE', `debootstrap of ${suite.suite} from ${suite.mirror} failed (exit ${result.code}): ${lastLine(result.stdout + result.stderr)}`, {
-        hint: `check that the mirror is reachable, or set ${suite.mirrorSetting}`,
-      });
+      throw new PrismError(
+        'BASE_UNAVAILABLE',
+        `debootstrap of ${suite.suite} from ${suite.mirror} failed (exit ${result.code}): ${lastLine(result.stdout + result.stderr)}`,
+        {
+          hint: `check that the mirror is reachable, or set ${suite.mirrorSetting}`,
+        },
+      );
     }
     const sources = [`deb ${suite.mirror} ${suite.suite} ${suite.components.join(' ')}`, ...suite.extraSources];
     await writeFile(join(rootfs, 'etc/apt/sources.list'), `${sources.join('\n')}\n`);
@@ -135,9 +145,13 @@ async function checkMirror(suite: Suite, signal: AbortSignal): Promise<void> {
   } catch (error) {
     if (signal.aborted) throw new PrismError('CANCELLED', 'Cancelled');
     const why = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
-    throw new PrismError('BASE_UNAVAILABLE', `cannot reach the ${suite.distribution} mirror ${suite.mirror} for ${suite.alias} (${url}: ${why})`, {
-      hint: `set another mirror with ${suite.mirrorSetting}`,
-    });
+    throw new PrismError(
+      'BASE_UNAVAILABLE',
+      `cannot reach the ${suite.distribution} mirror ${suite.mirror} for ${suite.alias} (${url}: ${why})`,
+      {
+        hint: `set another mirror with ${suite.mirrorSetting}`,
+      },
+    );
   }
 }
 

@@ -45,7 +45,14 @@ export async function startContainer(
   );
   await Promise.all([mkdir(upper), mkdir(work), mkdir(merged)]);
 
-  const result = await runHost('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${options.lowerDirs.join(':')},upperdir=${upper},workdir=${work}`, merged]);
+  const result = await runHost('mount', [
+    '-t',
+    'overlay',
+    'overlay',
+    '-o',
+    `lowerdir=${options.lowerDirs.join(':')},upperdir=${upper},workdir=${work}`,
+    merged,
+  ]);
   if (result.code !== 0) {
     throw new PrismError('BUILD_FAILED', `could not mount the overlay for ${name}: ${result.stderr.trim()}`, {
       hint: 'the work folder must be on a file system that supports overlayfs upper layers (ext4, xfs); set local.workDir',
@@ -62,7 +69,16 @@ export async function startContainer(
   try {
     child = spawn(
       'systemd-nspawn',
-      ['--boot', '--register=no', '--keep-unit', '--quiet', '--console=read-only', '--link-journal=no', `--machine=${name}`, `--directory=${merged}`],
+      [
+        '--boot',
+        '--register=no',
+        '--keep-unit',
+        '--quiet',
+        '--console=read-only',
+        '--link-journal=no',
+        `--machine=${name}`,
+        `--directory=${merged}`,
+      ],
       // Own process group and a file for output: Ctrl-C in the terminal does not reach it, and it
       // outlives us when --keep-on-failure keeps it.
       { stdio: ['ignore', consoleFd.fd, consoleFd.fd], detached: true },
@@ -76,9 +92,25 @@ export async function startContainer(
   // not keep this process alive when --keep-on-failure leaves the container running.
   child.unref();
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const container: Container = { name, workDir, upper, merged, nspawnPid, leaderPid: 0, child, handles: { mount: mountHandle } as Container['handles'] };
+  const container: Container = {
+    name,
+    workDir,
+    upper,
+    merged,
+    nspawnPid,
+    leaderPid: 0,
+    child,
+    handles: { mount: mountHandle } as Container['handles'],
+  };
   container.handles.container = await ctx.cleanups.add(
-    { kind: 'container', id: name, provider: 'local', region: 'local', label: `container ${name}`, detail: { pid: nspawnPid, path: merged } },
+    {
+      kind: 'container',
+      id: name,
+      provider: 'local',
+      region: 'local',
+      label: `container ${name}`,
+      detail: { pid: nspawnPid, path: merged },
+    },
     () => stopContainer(container),
     { keepOnFailure: true },
   );
@@ -164,7 +196,11 @@ export async function waitBooted(container: Container, ctx: ProviderContext, tim
     last = result.stdout.trim() || result.stderr.trim();
     if (/^(running|degraded)$/m.test(result.stdout)) {
       if (/degraded/.test(result.stdout)) {
-        const failed = await execInContainer(container, { kind: 'command', name: 'failed units', command: 'systemctl --failed --no-legend --plain', timeoutSeconds: 30 }, ctx);
+        const failed = await execInContainer(
+          container,
+          { kind: 'command', name: 'failed units', command: 'systemctl --failed --no-legend --plain', timeoutSeconds: 30 },
+          ctx,
+        );
         ctx.log(`container booted degraded; failed units: ${failed.stdout.trim()}`);
       }
       return;
@@ -216,7 +252,8 @@ function runNsenter(
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    const keep = (buffer: string, chunk: string) => (buffer.length + chunk.length > OUTPUT_LIMIT ? (buffer + chunk).slice(-OUTPUT_LIMIT) : buffer + chunk);
+    const keep = (buffer: string, chunk: string) =>
+      buffer.length + chunk.length > OUTPUT_LIMIT ? (buffer + chunk).slice(-OUTPUT_LIMIT) : buffer + chunk;
     child.stdout.setEncoding('utf8').on('data', (c: string) => {
       stdout = keep(stdout, c);
       onOutput?.(c, 'stdout');

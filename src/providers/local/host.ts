@@ -62,7 +62,9 @@ export function runHost(
         return;
       }
       if (options.check && code !== 0) {
-        reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${(stderr || stdout).trim().split('\n').slice(-5).join(' | ')}`));
+        reject(
+          new Error(`${command} ${args.join(' ')} exited with ${code}: ${(stderr || stdout).trim().split('\n').slice(-5).join(' | ')}`),
+        );
         return;
       }
       resolvePromise({ code, stdout, stderr });

@@ -30,7 +30,6 @@ export interface LocalImage {
   tags: Record<string, string>;
 }
 
-
 /**
  * The local image store: one folder per image holding `layer/` (the overlay upper layer the build
  * produced) and `metadata.json`. An image becomes visible atomically when its `.partial` folder
@@ -76,7 +75,9 @@ export class LocalImageStore {
 
   /** The newest validated image of a template and architecture with this fingerprint. */
   async findValidated(template: string, architecture: Architecture, fingerprint: string): Promise<LocalImage | undefined> {
-    return (await this.list()).find((i) => i.template === template && i.architecture === architecture && i.fingerprint === fingerprint && i.validated);
+    return (await this.list()).find(
+      (i) => i.template === template && i.architecture === architecture && i.fingerprint === fingerprint && i.validated,
+    );
   }
 
   /** Writes metadata into the partial folder and publishes the image. */

@@ -20,7 +20,14 @@ export async function findLocalLeftovers(
 ): Promise<Resource[]> {
   const found: Resource[] = [];
   const old = async (path: string) => (await stat(path).catch(() => undefined))?.mtime.getTime() ?? 0;
-  const resource = (kind: string, id: string, label: string, detail: Record<string, string | number>): Resource => ({ kind, id, provider: 'local', region: 'local', label, detail });
+  const resource = (kind: string, id: string, label: string, detail: Record<string, string | number>): Resource => ({
+    kind,
+    id,
+    provider: 'local',
+    region: 'local',
+    label,
+    detail,
+  });
 
   for (const name of await readdir(settings.workDir).catch(() => [] as string[])) {
     if (!BUILD_DIR.test(name) || options.activeBuilds.has(name)) continue;

@@ -108,7 +108,12 @@ export class LocalProvider implements Provider {
     const container = this.container(machine);
     await execInContainer(
       container,
-      { kind: 'command', name: 'prepare image', command: ': > /etc/machine-id; find /tmp /var/tmp -mindepth 1 -delete 2>/dev/null; sync', timeoutSeconds: 60 },
+      {
+        kind: 'command',
+        name: 'prepare image',
+        command: ': > /etc/machine-id; find /tmp /var/tmp -mindepth 1 -delete 2>/dev/null; sync',
+        timeoutSeconds: 60,
+      },
       ctx,
     );
     await container.handles.container.removeNow();
@@ -189,7 +194,8 @@ export class LocalProvider implements Provider {
     switch (resource.kind) {
       case 'container': {
         const pid = Number(resource.detail?.pid);
-        if (pid && (await isNspawn(pid, resource.id))) await stopContainer({ nspawnPid: pid, leaderPid: await leaderOf(pid), name: resource.id }, 10_000);
+        if (pid && (await isNspawn(pid, resource.id)))
+          await stopContainer({ nspawnPid: pid, leaderPid: await leaderOf(pid), name: resource.id }, 10_000);
         return;
       }
       case 'mount':
@@ -214,7 +220,17 @@ export class LocalProvider implements Provider {
   }
 }
 
-
 function existing(image: LocalImage | undefined): ExistingImage | undefined {
-  return image && { id: image.id, name: image.name, region: 'local', created: image.created, validated: image.validated, fingerprint: image.fingerprint, version: image.version, sizeBytes: image.sizeBytes };
+  return (
+    image && {
+      id: image.id,
+      name: image.name,
+      region: 'local',
+      created: image.created,
+      validated: image.validated,
+      fingerprint: image.fingerprint,
+      version: image.version,
+      sizeBytes: image.sizeBytes,
+    }
+  );
 }

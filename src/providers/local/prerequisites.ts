@@ -12,18 +12,26 @@ const QEMU: Record<Architecture, string> = { x86_64: 'qemu-x86_64', arm64: 'qemu
 export async function checkLocalPrerequisites(architecture: Architecture, options: { getuid?: () => number } = {}): Promise<void> {
   const uid = (options.getuid ?? process.getuid)?.();
   if (uid !== 0) {
-    throw new PrismError('PREREQUISITE_MISSING', 'local builds need root: they mount overlay file systems and boot containers with systemd-nspawn', {
-      hint: 'run it with sudo, or build in the cloud with --provider aws',
-    });
+    throw new PrismError(
+      'PREREQUISITE_MISSING',
+      'local builds need root: they mount overlay file systems and boot containers with systemd-nspawn',
+      {
+        hint: 'run it with sudo, or build in the cloud with --provider aws',
+      },
+    );
   }
   const missing: string[] = [];
   if (!(await hasCommand('systemd-nspawn'))) missing.push('systemd-container');
   if (!(await hasCommand('debootstrap'))) missing.push('debootstrap');
   if (!(await hasCommand('nsenter'))) missing.push('util-linux');
   if (missing.length > 0) {
-    throw new PrismError('PREREQUISITE_MISSING', `local builds need ${missing.join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not installed`, {
-      hint: `apt-get install -y ${missing.join(' ')}`,
-    });
+    throw new PrismError(
+      'PREREQUISITE_MISSING',
+      `local builds need ${missing.join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not installed`,
+      {
+        hint: `apt-get install -y ${missing.join(' ')}`,
+      },
+    );
   }
   const filesystems = await readFile('/proc/filesystems', 'utf8').catch(() => '');
   if (!/\boverlay\b/.test(filesystems)) {

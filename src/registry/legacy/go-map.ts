@@ -95,7 +95,8 @@ class LiteralParser {
       const arches: Record<string, LegacyValue> = {};
       this.entries([], (arch) => {
         const value = this.next();
-        if (value.kind !== 'string') throw new GoSyntaxError(`the value of "${arch.value}" is ${value.value}, not a string literal`, value.line);
+        if (value.kind !== 'string')
+          throw new GoSyntaxError(`the value of "${arch.value}" is ${value.value}, not a string literal`, value.line);
         arches[arch.value] = { value: value.value, line: value.line };
       });
       out[key.value] = arches;

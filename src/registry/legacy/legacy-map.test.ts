@@ -42,12 +42,14 @@ describe('import-legacy input: Go', () => {
   });
 
   it('reads the template-keyed literal update-templates --format go writes', () => {
-    const text = 'package amis\n\nvar AMIs = map[string]map[string]map[string]string{\n\t"r-research": {\n\t\t"us-east-1": {\n\t\t\t"x86_64": "ami-0123456789abcdef0",\n\t\t},\n\t},\n}\n\nvar (\n\tRResearchAMI = AMIs["r-research"]\n)\n';
+    const text =
+      'package amis\n\nvar AMIs = map[string]map[string]map[string]string{\n\t"r-research": {\n\t\t"us-east-1": {\n\t\t\t"x86_64": "ami-0123456789abcdef0",\n\t\t},\n\t},\n}\n\nvar (\n\tRResearchAMI = AMIs["r-research"]\n)\n';
     expect(parseLegacyMap(text, 'amis.go').templates).toEqual({ 'r-research': { 'us-east-1': { x86_64: 'ami-0123456789abcdef0' } } });
   });
 
   it('names the line of what it cannot use', () => {
-    const bad = 'var Templates = map[string]T{\n  "r-research": {\n    AMI: map[string]map[string]string{\n      "us-east-1a": {"x86_64": "ami-0123456789abcdef0"},\n      "us-east-2": {"sparc": "ami-0123456789abcdef0", "arm64": "ami-nope"},\n    },\n  },\n}\n';
+    const bad =
+      'var Templates = map[string]T{\n  "r-research": {\n    AMI: map[string]map[string]string{\n      "us-east-1a": {"x86_64": "ami-0123456789abcdef0"},\n      "us-east-2": {"sparc": "ami-0123456789abcdef0", "arm64": "ami-nope"},\n    },\n  },\n}\n';
     const error = failure(() => parseLegacyMap(bad, 'bad.go'));
     expect(error.message).toBe('bad.go has 3 problems');
     expect(error.diagnostics.map((d) => `${d.line} ${d.path}: ${d.message}`)).toEqual([
@@ -55,19 +57,28 @@ describe('import-legacy input: Go', () => {
       '5 r-research.us-east-2.sparc: "sparc" is not an architecture; use x86_64 or arm64',
       '5 r-research.us-east-2.arm64: "ami-nope" is not an AMI ID',
     ]);
-    expect(failure(() => parseLegacyMap('AMI: map[string]map[string]string{\n "us-east-1": {"x86_64": someConst},\n}', 'c.go', { template: 't' })).message).toBe(
-      'c.go:2: cannot read the Go map: the value of "x86_64" is someConst, not a string literal',
-    );
+    expect(
+      failure(() =>
+        parseLegacyMap('AMI: map[string]map[string]string{\n "us-east-1": {"x86_64": someConst},\n}', 'c.go', { template: 't' }),
+      ).message,
+    ).toBe('c.go:2: cannot read the Go map: the value of "x86_64" is someConst, not a string literal');
     expect(failure(() => parseLegacyMap('package main\n', 'empty.go')).message).toMatch(/holds no JSON object and no Go map/);
   });
 });
 
 describe('import-legacy input: JSON', () => {
   it('reads {template: {region: {arch: ami}}}, ignoring $ keys', () => {
-    const text = JSON.stringify({ $comment: 'generated', 'r-research': { 'us-east-1': { x86_64: 'ami-02029c87fa31fb148' } }, 'python-research': { 'eu-west-1': { arm64: 'ami-050499786ebf55a6a' } } });
+    const text = JSON.stringify({
+      $comment: 'generated',
+      'r-research': { 'us-east-1': { x86_64: 'ami-02029c87fa31fb148' } },
+      'python-research': { 'eu-west-1': { arm64: 'ami-050499786ebf55a6a' } },
+    });
     expect(parseLegacyMap(text, 'amis.json')).toEqual({
       format: 'json',
-      templates: { 'r-research': { 'us-east-1': { x86_64: 'ami-02029c87fa31fb148' } }, 'python-research': { 'eu-west-1': { arm64: 'ami-050499786ebf55a6a' } } },
+      templates: {
+        'r-research': { 'us-east-1': { x86_64: 'ami-02029c87fa31fb148' } },
+        'python-research': { 'eu-west-1': { arm64: 'ami-050499786ebf55a6a' } },
+      },
     });
   });
 
@@ -84,8 +95,9 @@ describe('import-legacy input: JSON', () => {
     const bad = failure(() => parseLegacyMap('{\n  "r-research": {\n    "us-east-1": {"x86_64": 42}\n  }\n}', 'x.json'));
     expect(bad.diagnostics.map((d) => `${d.line} ${d.message}`)).toEqual(['3 "42" is not an AMI ID']);
     expect(failure(() => parseLegacyMap('{}', 'x.json')).message).toBe('x.json holds no AMI IDs');
-    expect(failure(() => parseLegacyMap('{"r-research": {"us-east-1": {"x86_64": "ami-02029c87fa31fb148"}}}', 'x.json', { template: 'other' })).message).toBe(
-      'x.json holds no AMI IDs for template "other"',
-    );
+    expect(
+      failure(() => parseLegacyMap('{"r-research": {"us-east-1": {"x86_64": "ami-02029c87fa31fb148"}}}', 'x.json', { template: 'other' }))
+        .message,
+    ).toBe('x.json holds no AMI IDs for template "other"');
   });
 });

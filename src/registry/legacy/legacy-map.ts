@@ -48,19 +48,24 @@ export function parseLegacyMap(text: string, file: string, options: { template?:
     if (!SLUG_PATTERN.test(template)) problem(group.line, template, `"${template}" is not a template slug`);
     const out = (templates[template] ??= {});
     for (const [region, arches] of Object.entries(group.regions)) {
-      if (!isRegionName(region)) problem(arches[Object.keys(arches)[0] ?? '']?.line ?? group.line, `${template}.${region}`, `"${region}" is not a region name`);
+      if (!isRegionName(region))
+        problem(arches[Object.keys(arches)[0] ?? '']?.line ?? group.line, `${template}.${region}`, `"${region}" is not a region name`);
       for (const [archName, { value, line }] of Object.entries(arches)) {
         const path = `${template}.${region}.${archName}`;
         const arch = ARCH_NAMES[archName];
         if (!arch) problem(line, path, `"${archName}" is not an architecture; use x86_64 or arm64`);
         else if (!AMI_ID_PATTERN.test(value)) problem(line, path, `"${value}" is not an AMI ID`);
-        else if (out[region]?.[arch] !== undefined && out[region][arch] !== value) problem(line, path, `${out[region][arch]} and ${value} are both given`);
+        else if (out[region]?.[arch] !== undefined && out[region][arch] !== value)
+          problem(line, path, `${out[region][arch]} and ${value} are both given`);
         else (out[region] ??= {})[arch] = value;
       }
     }
   }
   if (problems.length > 0) {
-    throw new PrismError('USAGE', `${file} has ${problems.length} problem${problems.length === 1 ? '' : 's'}`, { diagnostics: problems, hint: 'docs/registry.md lists the shapes import-legacy reads' });
+    throw new PrismError('USAGE', `${file} has ${problems.length} problem${problems.length === 1 ? '' : 's'}`, {
+      diagnostics: problems,
+      hint: 'docs/registry.md lists the shapes import-legacy reads',
+    });
   }
   for (const [template, map] of Object.entries(templates)) if (Object.keys(map).length === 0) delete templates[template];
   if (Object.keys(templates).length === 0) {
@@ -82,10 +87,15 @@ function jsonGroups(text: string, file: string, problem: (line: number, path: st
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new PrismError('USAGE', `${file} is not valid JSON: ${(error as Error).message}`, { hint: 'docs/registry.md lists the shapes import-legacy reads' });
+    throw new PrismError('USAGE', `${file} is not valid JSON: ${(error as Error).message}`, {
+      hint: 'docs/registry.md lists the shapes import-legacy reads',
+    });
   }
   const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-  if (!isObject(data)) throw new PrismError('USAGE', `${file} is not a JSON object of AMI IDs`, { hint: 'docs/registry.md lists the shapes import-legacy reads' });
+  if (!isObject(data))
+    throw new PrismError('USAGE', `${file} is not a JSON object of AMI IDs`, {
+      hint: 'docs/registry.md lists the shapes import-legacy reads',
+    });
   const keys = Object.keys(data).filter((k) => !k.startsWith('$'));
   const regionMap = (value: unknown, path: string[]): RawRegionMap => {
     const out: RawRegionMap = {};
@@ -124,7 +134,9 @@ function goGroups(text: string, file: string): Group[] {
     return maps;
   } catch (error) {
     if (error instanceof GoSyntaxError) {
-      throw new PrismError('USAGE', `${file}:${error.line}: cannot read the Go map: ${error.message}`, { hint: 'import-legacy reads map literals of string constants only' });
+      throw new PrismError('USAGE', `${file}:${error.line}: cannot read the Go map: ${error.message}`, {
+        hint: 'import-legacy reads map literals of string constants only',
+      });
     }
     throw error;
   }

@@ -87,6 +87,9 @@ export class FileRegistryStore implements RegistryStore {
           : code === 'EISDIR'
             ? 'the registry path is a folder; name a file, e.g. file:./ami-registry.json'
             : 'check the path given with --registry';
-    return new PrismError('REGISTRY_UNREACHABLE', `cannot ${doing} the registry ${this.path}: ${(error as Error).message}`, { hint, cause: error });
+    return new PrismError('REGISTRY_UNREACHABLE', `cannot ${doing} the registry ${this.path}: ${(error as Error).message}`, {
+      hint,
+      cause: error,
+    });
   }
 }

@@ -9,7 +9,14 @@ export function s3Status(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
 }
 
-const CREDENTIAL_ERRORS = new Set(['CredentialsProviderError', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'TokenRefreshRequired', 'InvalidToken']);
+const CREDENTIAL_ERRORS = new Set([
+  'CredentialsProviderError',
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'TokenRefreshRequired',
+  'InvalidToken',
+]);
 const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'TimeoutError', 'EHOSTUNREACH']);
 
 export function s3ErrorHint(error: unknown, bucket: string, key: string): string {
@@ -25,6 +32,6 @@ export function s3ErrorHint(error: unknown, bucket: string, key: string): string
   if (NETWORK_ERRORS.has(name) || NETWORK_ERRORS.has((error as { code?: string })?.code ?? '')) {
     return 'S3 cannot be reached: check the network (and AWS_ENDPOINT_URL if you set one)';
   }
-  if (status === 301 || name === 'PermanentRedirect') return 'the bucket is in another region: set AWS_REGION to the bucket\'s region';
+  if (status === 301 || name === 'PermanentRedirect') return "the bucket is in another region: set AWS_REGION to the bucket's region";
   return 'check the bucket, the key and your AWS credentials; use a file: registry to work offline';
 }

@@ -101,7 +101,9 @@ export class S3RegistryStore implements RegistryStore {
   private async put(key: string, body: string, condition: { IfMatch?: string; IfNoneMatch?: string }): Promise<boolean> {
     const { PutObjectCommand } = await import('@aws-sdk/client-s3');
     try {
-      await this.send((s3) => s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/json', ...condition })));
+      await this.send((s3) =>
+        s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/json', ...condition })),
+      );
       return true;
     } catch (error) {
       const status = s3Status(error);
@@ -127,9 +129,13 @@ export class S3RegistryStore implements RegistryStore {
 
   private unreachable(error: unknown, doing: 'read' | 'write'): PrismError {
     if (error instanceof PrismError) return error;
-    return new PrismError('REGISTRY_UNREACHABLE', `cannot ${doing} the registry ${this.location}: ${s3ErrorName(error) ?? 'error'}: ${(error as Error).message}`, {
-      hint: s3ErrorHint(error, this.bucket, this.key),
-      cause: error,
-    });
+    return new PrismError(
+      'REGISTRY_UNREACHABLE',
+      `cannot ${doing} the registry ${this.location}: ${s3ErrorName(error) ?? 'error'}: ${(error as Error).message}`,
+      {
+        hint: s3ErrorHint(error, this.bucket, this.key),
+        cause: error,
+      },
+    );
   }
 }

@@ -63,7 +63,12 @@ export async function lintTemplates(library: TemplateLibrary, refs: TemplateRef[
   };
 }
 
-async function lintOne(library: TemplateLibrary, ref: TemplateRef, known: Set<string>, shellcheck?: ShellcheckRunner): Promise<Diagnostic[]> {
+async function lintOne(
+  library: TemplateLibrary,
+  ref: TemplateRef,
+  known: Set<string>,
+  shellcheck?: ShellcheckRunner,
+): Promise<Diagnostic[]> {
   const display = library.display(ref.file);
   const out: Diagnostic[] = [];
   if (!SLUG_PATTERN.test(ref.slug)) {
@@ -86,7 +91,19 @@ async function lintOne(library: TemplateLibrary, ref: TemplateRef, known: Set<st
   } catch (error) {
     if (!isPrismError(error)) throw error;
     if (error.diagnostics.length > 0) return [...out, ...error.diagnostics];
-    return [...out, { severity: 'error', rule: `template/${error.code.toLowerCase().replace(/_/g, '-')}`, message: error.message, file: display, line: 1, column: 1, path: '', ...(error.hint ? { fix: error.hint } : {}) }];
+    return [
+      ...out,
+      {
+        severity: 'error',
+        rule: `template/${error.code.toLowerCase().replace(/_/g, '-')}`,
+        message: error.message,
+        file: display,
+        line: 1,
+        column: 1,
+        path: '',
+        ...(error.hint ? { fix: error.hint } : {}),
+      },
+    ];
   }
 
   const source = parsed.source;
@@ -95,7 +112,16 @@ async function lintOne(library: TemplateLibrary, ref: TemplateRef, known: Set<st
     const stepPath = formatKeyPath(step.sourcePath);
     for (const finding of checkScript(step.script)) {
       const pos = toFile(finding.line, finding.column);
-      out.push({ severity: finding.severity, rule: finding.rule, message: finding.message, fix: finding.fix, file: display, line: pos.line, column: pos.column, path: stepPath });
+      out.push({
+        severity: finding.severity,
+        rule: finding.rule,
+        message: finding.message,
+        fix: finding.fix,
+        file: display,
+        line: pos.line,
+        column: pos.column,
+        path: stepPath,
+      });
     }
     if (shellcheck) {
       for (const finding of await shellcheck(step.script)) {

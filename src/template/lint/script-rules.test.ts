@@ -29,9 +29,14 @@ describe('checkScript', () => {
   });
 
   it('every rule id it can report is listed', () => {
-    expect([...SCRIPT_RULE_IDS].sort()).toEqual(
-      ['script/apt-interactive', 'script/literal-password', 'script/masked-install-failure', 'script/no-errexit', 'script/pipe-to-shell', 'script/plain-http'],
-    );
+    expect([...SCRIPT_RULE_IDS].sort()).toEqual([
+      'script/apt-interactive',
+      'script/literal-password',
+      'script/masked-install-failure',
+      'script/no-errexit',
+      'script/pipe-to-shell',
+      'script/plain-http',
+    ]);
   });
 
   describe('script/literal-password', () => {

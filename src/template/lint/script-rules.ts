@@ -102,11 +102,14 @@ const literalPassword: Rule = (lines) => {
     const chpasswd = /\bchpasswd\b/.exec(code);
     if (chpasswd) {
       // echo 'user:pass' | chpasswd, printf … | chpasswd, chpasswd <<< 'user:pass'
-      const fed = /\b(?:echo|printf)\s+(?:-[a-z]+\s+)*(['"]?)([^'"|$`]*?:[^'"|$`\s]+)\1\s*\|/.exec(code) ??
+      const fed =
+        /\b(?:echo|printf)\s+(?:-[a-z]+\s+)*(['"]?)([^'"|$`]*?:[^'"|$`\s]+)\1\s*\|/.exec(code) ??
         /<<<\s*(['"]?)([^'"$`]*?:[^'"$`\s]+)\1/.exec(code);
       const heredocLiteral =
         /<<-?\s*['"]?\w+/.test(code) &&
-        lines.slice(index + 1).find((next) => next.code.startsWith(HEREDOC_PREFIX) && /^[^$`]*:[^$`\s]+$/.test(next.code.slice(HEREDOC_PREFIX.length).trim()));
+        lines
+          .slice(index + 1)
+          .find((next) => next.code.startsWith(HEREDOC_PREFIX) && /^[^$`]*:[^$`\s]+$/.test(next.code.slice(HEREDOC_PREFIX.length).trim()));
       if (fed || heredocLiteral) {
         findings.push({
           rule: 'script/literal-password',
@@ -120,7 +123,14 @@ const literalPassword: Rule = (lines) => {
     }
     const stdinPasswd = /\b(?:echo|printf)\s+(['"]?)[^'"|$`]+\1\s*\|\s*(?:sudo\s+)?passwd\s+--stdin\b/.exec(code);
     if (stdinPasswd) {
-      findings.push({ rule: 'script/literal-password', severity: 'error', message: 'passwd --stdin is fed a literal password', fix, line: l.line, column: column(stdinPasswd.index) });
+      findings.push({
+        rule: 'script/literal-password',
+        severity: 'error',
+        message: 'passwd --stdin is fed a literal password',
+        fix,
+        line: l.line,
+        column: column(stdinPasswd.index),
+      });
     }
   });
   return findings;
@@ -164,7 +174,8 @@ const plainHttp: Rule = (lines) =>
     return findings;
   });
 
-const INSTALL = /\b(apt-get\s+(?:\S+\s+)*install|apt\s+(?:\S+\s+)*install|dpkg\s+(?:-\S+\s+)*-i\b|dpkg\s+--install|yum\s+(?:\S+\s+)*install|dnf\s+(?:\S+\s+)*install|pip3?\s+install|npm\s+(?:i|install)\b|gem\s+install|install\.packages)/;
+const INSTALL =
+  /\b(apt-get\s+(?:\S+\s+)*install|apt\s+(?:\S+\s+)*install|dpkg\s+(?:-\S+\s+)*-i\b|dpkg\s+--install|yum\s+(?:\S+\s+)*install|dnf\s+(?:\S+\s+)*install|pip3?\s+install|npm\s+(?:i|install)\b|gem\s+install|install\.packages)/;
 
 const maskedInstall: Rule = (lines) =>
   lines.flatMap((l) => {
