@@ -17,13 +17,7 @@ export interface CleanupOptions extends SettingsInput {
   awsClients?: AwsClients;
 }
 
-export interface CleanupItem {
-  template: string;
-  architecture: string;
-  region: string;
-  imageId: string;
-  name?: string;
-  created: string;
+export interface CleanupItem extends Candidate {
   decision: 'delete' | 'keep';
   why: string;
   status?: 'deleted' | 'would-delete' | 'failed' | 'kept';

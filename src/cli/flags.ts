@@ -60,6 +60,24 @@ export function addPublishSsmOption(command: Command): Command {
     .option('--no-publish-ssm', 'do not publish to SSM, even when publishSsm is set in the config');
 }
 
+/** The options of the verbs that boot a machine (build, validate): where, and what it runs as. */
+export function addMachineOptions(command: Command, machine: 'build' | 'validation', architecture = 'x86_64 or arm64'): Command {
+  addProviderOption(command);
+  addArchitectureOption(command, architecture);
+  addRegionOption(command, machine === 'build' ? 'region to build in (aws)' : 'region of the image (aws)');
+  return command
+    .option('--log-dir <dir>', 'folder for build logs')
+    .option('--instance-profile <name>', `instance profile of the ${machine} instance; its role needs SSM access (aws)`)
+    .option('--subnet <id>', `subnet for the ${machine} instance (aws; default: a default subnet of the default VPC)`);
+}
+
+/** The closing options of the verbs that run builds: events as JSON, the registry, templates, config. */
+export function addRunOutputOptions(command: Command): Command {
+  addJsonOption(command, 'print one JSON event per line on stdout');
+  addRegistryOption(command);
+  return addConfigOption(addTemplatesDirOption(command));
+}
+
 /** The flags the shared options above produce, as commander gives them. */
 export interface CommonFlags {
   config?: string;

@@ -49,36 +49,41 @@ export interface TemplateDependency {
 
 export type TemplateFormat = 'prism-ami' | 'legacy';
 
-/** One template file as written: `extends` not yet resolved, unset fields left unset. */
-export interface TemplateDefinition {
+/** What a template is called and where it comes from. */
+interface TemplateIdentity {
+  /** The file name without its extension (or `slug:` where the format has one). */
   slug: string;
   file: string;
   format: TemplateFormat;
   name: string;
   description: string;
   version?: string;
-  extends?: string;
-  base?: BaseSource;
-  architectures?: Architecture[];
-  regions?: string[];
+}
+
+/** What a template carries whether or not its `extends` is resolved. */
+interface TemplateContent {
+  /** This template's own setup; with extends, the parent's setup is already in the parent's image. */
   setup: SetupStep[];
+  /** Resolved: the parent's tests followed by this template's (same name: the child's replaces it). */
   tests: ValidationTest[];
-  ports?: number[];
-  costs?: Partial<Record<Architecture, number>>;
   build: TemplateBuildSettings;
   amis: AmiMap;
   tags: Record<string, string>;
   dependencies: TemplateDependency[];
 }
 
+/** One template file as written: `extends` not yet resolved, unset fields left unset. */
+export interface TemplateDefinition extends TemplateIdentity, TemplateContent {
+  extends?: string;
+  base?: BaseSource;
+  architectures?: Architecture[];
+  regions?: string[];
+  ports?: number[];
+  costs?: Partial<Record<Architecture, number>>;
+}
+
 /** A template with `extends` resolved: what the build, the planner and `show` work with. */
-export interface Template {
-  slug: string;
-  file: string;
-  format: TemplateFormat;
-  name: string;
-  description: string;
-  version?: string;
+export interface Template extends TemplateIdentity, TemplateContent {
   /** The resolved parent, when the template extends one. Its image is this build's base. */
   parent?: Template;
   /** The base of the root of the chain. */
@@ -86,16 +91,8 @@ export interface Template {
   architectures: Architecture[];
   /** Empty when neither the template nor its parents name regions: the configured ones apply. */
   regions: string[];
-  /** This template's own setup; a parent's setup is already in the parent's image. */
-  setup: SetupStep[];
-  /** The parent's tests followed by this template's (same name: the child's replaces it). */
-  tests: ValidationTest[];
   ports: number[];
   costs: Partial<Record<Architecture, number>>;
-  build: TemplateBuildSettings;
-  amis: AmiMap;
-  tags: Record<string, string>;
-  dependencies: TemplateDependency[];
 }
 
 export const DEFAULTS = {

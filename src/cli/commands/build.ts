@@ -1,18 +1,7 @@
 import type { Command } from 'commander';
 import { exitCodeOfRun, ExitCode } from '../../core/exit-codes.js';
 import { settingsInput, type CliContext } from '../context.js';
-import {
-  addArchitectureOption,
-  addConfigOption,
-  addJsonOption,
-  addProviderOption,
-  addPublishSsmOption,
-  addRegionOption,
-  addRegistryOption,
-  addTemplatesDirOption,
-  architectureFlag,
-  type CommonFlags,
-} from '../flags.js';
+import { addMachineOptions, addPublishSsmOption, addRunOutputOptions, architectureFlag, type CommonFlags } from '../flags.js';
 import { printResult } from '../output.js';
 import { withRunUi } from '../run-ui.js';
 
@@ -28,23 +17,14 @@ export function registerBuild(ami: Command, ctx: CliContext): void {
     .command('build')
     .description('build, validate and record one image of a template (one architecture, one region)')
     .argument('<template>', 'slug or path');
-  addProviderOption(command);
-  addArchitectureOption(command, "x86_64 or arm64 (local default: this machine's)");
-  addRegionOption(command, 'region to build in (aws)');
-  command
+  addMachineOptions(command, 'build', "x86_64 or arm64 (local default: this machine's)")
     .option('--version <version>', "version recorded with the image (default: the template's version)")
     .option('--force', 'build even when a validated image with the same fingerprint exists')
     .option('--keep-on-failure', 'keep the build machine when setup or a test fails, to inspect it')
-    .option('--log-dir <dir>', 'folder for build logs')
     .option('--copy-to <regions>', 'copy the finished image to these regions, e.g. us-east-2,us-west-1 (aws)')
-    .option('--instance-profile <name>', 'instance profile of the build instance; its role needs SSM access (aws)')
-    .option('--subnet <id>', 'subnet for the build instance (aws; default: a default subnet of the default VPC)')
     .option('--dry-run', 'check permissions and inputs (EC2 DryRun on every call that creates something); make nothing');
-  addJsonOption(command, 'print one JSON event per line on stdout');
-  addRegistryOption(command);
   addPublishSsmOption(command);
-  addTemplatesDirOption(command);
-  addConfigOption(command);
+  addRunOutputOptions(command);
   command.action(async (ref: string, flags: BuildFlags) => {
     const input = await settingsInput(ctx, flags);
     const architecture = architectureFlag(flags);

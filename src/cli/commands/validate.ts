@@ -1,17 +1,7 @@
 import type { Command } from 'commander';
 import { exitCodeOfRun } from '../../core/exit-codes.js';
 import { settingsInput, type CliContext } from '../context.js';
-import {
-  addArchitectureOption,
-  addConfigOption,
-  addJsonOption,
-  addProviderOption,
-  addRegionOption,
-  addRegistryOption,
-  addTemplatesDirOption,
-  architectureFlag,
-  type CommonFlags,
-} from '../flags.js';
+import { addMachineOptions, addRunOutputOptions, architectureFlag, type CommonFlags } from '../flags.js';
 import { withRunUi } from '../run-ui.js';
 
 interface ValidateFlags extends CommonFlags {
@@ -24,19 +14,10 @@ export function registerValidate(ami: Command, ctx: CliContext): void {
     .command('validate')
     .description("boot a fresh machine from an image, run the template's tests on it again, and record the result")
     .argument('<template>', 'slug or path');
-  addProviderOption(command);
-  addArchitectureOption(command);
-  addRegionOption(command, 'region of the image (aws)');
-  command
+  addMachineOptions(command, 'validation')
     .option('--image <id>', 'the image to validate (default: the newest one for this template and architecture)')
-    .option('--ami <id>', 'alias of --image')
-    .option('--log-dir <dir>', 'folder for logs')
-    .option('--instance-profile <name>', 'instance profile of the validation instance (aws)')
-    .option('--subnet <id>', 'subnet of the validation instance (aws)');
-  addJsonOption(command, 'print one JSON event per line on stdout');
-  addRegistryOption(command);
-  addTemplatesDirOption(command);
-  addConfigOption(command);
+    .option('--ami <id>', 'alias of --image');
+  addRunOutputOptions(command);
   command.action(async (ref: string, flags: ValidateFlags) => {
     const input = await settingsInput(ctx, flags);
     const { validate } = await import('../../actions/validate.js');
