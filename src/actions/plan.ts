@@ -9,6 +9,7 @@ import type { AwsClients } from '../core/aws-clients.js';
 import type { RegistryDocument } from '../registry/model.js';
 import { describeBase, type Template } from '../template/model.js';
 import { TemplateLibrary } from '../template/library.js';
+import { DEFAULT_INSTANCE_TYPES } from '../providers/aws/instance-types.js';
 import { withRegistry } from './registry-session.js';
 
 export interface PlanOptions extends SettingsInput {
@@ -61,7 +62,6 @@ export async function makePlan(options: PlanOptions): Promise<PlanResult> {
           ...(architectures ? { architectures } : {}),
         })
       : new Map<string, string>();
-  const { DEFAULT_INSTANCE_TYPES } = await import('../providers/aws/instances.js');
   const plan = planBuilds({
     templates,
     registry,

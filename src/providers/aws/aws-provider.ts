@@ -32,7 +32,8 @@ import {
   tagImageAndSnapshots,
   waitImageAvailable,
 } from './images.js';
-import { DEFAULT_INSTANCE_TYPES, runInstance, terminateInstance, waitInstanceHealthy } from './instances.js';
+import { DEFAULT_INSTANCE_TYPES } from './instance-types.js';
+import { runInstance, terminateInstance, waitInstanceHealthy } from './instances.js';
 import { findAwsLeftovers } from './leftovers.js';
 import { choosePlacement, createBuildSecurityGroup, deleteSecurityGroup } from './network.js';
 import { runCommand, waitAgentOnline } from './run-command.js';

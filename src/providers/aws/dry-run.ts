@@ -8,7 +8,8 @@ import { awsCode, cloudError, isAwsCode } from './aws-errors.js';
 import type { AwsSettings } from './aws-settings.js';
 import { resolveBaseImage } from './base-images.js';
 import type { AwsClients } from '../../core/aws-clients.js';
-import { DEFAULT_INSTANCE_TYPES, runInstancesInput } from './instances.js';
+import { DEFAULT_INSTANCE_TYPES } from './instance-types.js';
+import { runInstancesInput } from './instances.js';
 import { choosePlacement } from './network.js';
 
 export interface DryRunCheck {

@@ -7,12 +7,10 @@ import {
   type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
 import { PrismError } from '../../core/errors.js';
-import type { Architecture } from '../../core/types.js';
 import { aws, awsCode, cloudError, isAwsCode } from './aws-errors.js';
 import { pollUntil } from './poll.js';
 import { tagSpecs } from './tags.js';
 
-export const DEFAULT_INSTANCE_TYPES: Record<Architecture, string> = { x86_64: 't3.medium', arm64: 't4g.medium' };
 
 export interface LaunchInput {
   imageId: string;
