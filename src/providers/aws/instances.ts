@@ -11,7 +11,6 @@ import { aws, awsCode, cloudError, isAwsCode } from './aws-errors.js';
 import { pollUntil } from './poll.js';
 import { tagSpecs } from './tags.js';
 
-
 export interface LaunchInput {
   imageId: string;
   instanceType: string;
