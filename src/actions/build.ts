@@ -5,7 +5,9 @@ import { newBuildId } from '../core/ids.js';
 import { runBuild, type BuildRunSettings, type RunOutcome } from '../engine/pipeline.js';
 import type { RunTracker } from '../engine/run-tracker.js';
 import type { ExistingImage } from '../providers/provider.js';
+import { upToDateImage } from '../registry/queries.js';
 import { openRecorder } from './registry-recorder.js';
+import { withRegistry } from './registry-session.js';
 import { resolveTarget, type ResolvedTarget, type TargetOptions } from './target.js';
 
 export interface BuildOptions extends TargetOptions {
@@ -34,7 +36,9 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const { settings, template, architecture, provider, fingerprint } = resolved;
   const target: Target = { template: template.slug, architecture, region: provider.region };
   if (!options.force) {
-    const existing = await provider.findImage(template.slug, architecture, fingerprint);
+    const existing = await upToDate(resolved, options.record !== false, (message) =>
+      options.emit({ type: 'notice', target, level: 'warning', message }),
+    );
     if (existing) {
       options.emit({
         type: 'run-end',
@@ -70,6 +74,22 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   } finally {
     recorder?.close();
   }
+}
+
+/**
+ * The image that makes a build unnecessary: the registry's current image for the slot when it is
+ * up to date (registry/queries: the same rule plan and build-all use) and still exists. Without a
+ * registry (library calls with `record: false`), a validated image tagged with the fingerprint.
+ */
+async function upToDate(target: ResolvedTarget, useRegistry: boolean, warn: (message: string) => void): Promise<ExistingImage | undefined> {
+  const { settings, template, architecture, provider, fingerprint } = target;
+  if (!useRegistry) return provider.findImage(template.slug, architecture, fingerprint);
+  const doc = await withRegistry(settings, (store) => store.read());
+  const entry = upToDateImage(doc, { template: template.slug, region: provider.region, architecture }, fingerprint);
+  if (!entry) return undefined;
+  const image = await provider.describeImage(entry.ami_id);
+  if (!image) warn(`the registry's current image ${entry.ami_id} no longer exists in ${provider.region}; building a new one`);
+  return image;
 }
 
 /** The engine's settings for a build of a resolved target: its id, log file, journal and version. */

@@ -3,7 +3,7 @@ import { systemClock } from '../core/clock.js';
 import { errorMessage, PrismError } from '../core/errors.js';
 import type { AwsClients } from '../core/aws-clients.js';
 import { LOCAL_REGION, type RegistryDocument } from '../registry/model.js';
-import { markDeleted } from '../registry/operations.js';
+import { markDeleted } from '../registry/retire.js';
 import { current, listImages } from '../registry/queries.js';
 import type { RegistryStore } from '../registry/store.js';
 import { withRegistry } from './registry-session.js';
@@ -101,17 +101,20 @@ function decide(
       region: head.region,
       architecture: head.architecture as 'x86_64' | 'arm64',
     })?.ami_id;
-    sorted.forEach((c, index) => {
-      const why =
-        c.imageId === currentId
-          ? 'the current image'
-          : index < keep
-            ? `one of the ${keep} newest`
-            : pinned.has(c.imageId)
-              ? 'pinned in the config (pinnedImages)'
-              : inUse.get(c.imageId);
-      items.push({ ...c, decision: why ? 'keep' : 'delete', why: why ?? `older than the ${keep} newest` });
-    });
+    // The current image is always kept, and N more besides it: the N newest of the others.
+    let newer = 0;
+    for (const c of sorted) {
+      const isCurrent = c.imageId === currentId;
+      const recent = !isCurrent && newer++ < keep;
+      const why = isCurrent
+        ? 'the current image'
+        : recent
+          ? `one of the ${keep} newest besides the current one`
+          : pinned.has(c.imageId)
+            ? 'pinned in the config (pinnedImages)'
+            : inUse.get(c.imageId);
+      items.push({ ...c, decision: why ? 'keep' : 'delete', why: why ?? `older than the ${keep} newest besides the current one` });
+    }
   }
   return items.sort(
     (a, b) =>

@@ -18,6 +18,8 @@ export interface UpdateTemplatesOptions extends SettingsInput {
   templates: string[];
   /** Write nothing; report what is out of date. */
   check?: boolean;
+  /** Empty the amis: block of a template the registry has no images of (refused otherwise). */
+  prune?: boolean;
   /** Write the map as code instead of into the templates. */
   format?: CodeFormat;
   /** Where the code goes; undefined: returned for stdout. */
@@ -63,6 +65,7 @@ export async function updateTemplates(options: UpdateTemplatesOptions): Promise<
       return { registry: store.location, templates: [], generated, outOfDate: generated.status === 'out-of-date' ? 1 : 0 };
     }
     const refs = await templateRefs(options.templates, settings.templatesDir);
+    if (!options.prune) await refuseBlanking(refs, doc, store.location);
     const templates: TemplateUpdate[] = [];
     for (const { library, ref } of refs) templates.push(await updateOne(library, ref, doc, options.check ?? false));
     return { registry: store.location, templates, outOfDate: templates.filter((t) => t.status === 'out-of-date').length };
@@ -80,6 +83,32 @@ async function templateRefs(names: string[], templatesDir: string): Promise<{ li
     out.push({ library, ref: await library.find(slug) });
   }
   return out;
+}
+
+/**
+ * A template whose amis: block lists images, and of which the registry has none, is almost always
+ * a sign of the wrong registry (--registry, PRISM_AMI_REGISTRY, registry in the config): emptying
+ * its block would lose the IDs. Refused, for every template at once, before anything is written.
+ */
+async function refuseBlanking(
+  refs: { library: TemplateLibrary; ref: TemplateRef }[],
+  doc: RegistryDocument,
+  location: string,
+): Promise<void> {
+  const blanked: string[] = [];
+  for (const { library, ref } of refs) {
+    const { definition } = await library.parse(ref);
+    if (Object.keys(canonical(definition.amis)).length > 0 && canonical(currentMap(doc, ref.slug)).length === 0)
+      blanked.push(library.display(ref.file));
+  }
+  if (blanked.length === 0) return;
+  throw new PrismError(
+    'USAGE',
+    `${location} has no current images of ${blanked.length === 1 ? 'the template' : 'the templates'} in ${blanked.join(', ')}, whose amis: block lists some; nothing was written`,
+    {
+      hint: 'check which registry this is (--registry, then PRISM_AMI_REGISTRY, then registry in the config); pass --prune to empty the block anyway',
+    },
+  );
 }
 
 async function updateOne(library: TemplateLibrary, ref: TemplateRef, doc: RegistryDocument, check: boolean): Promise<TemplateUpdate> {

@@ -64,6 +64,7 @@ export class Run {
   private readonly steps: StepRunner;
 
   constructor(
+    readonly kind: RunKind,
     readonly settings: RunSettings,
     readonly target: Target,
     readonly log: BuildLog,
@@ -146,7 +147,7 @@ export class Run {
         'VALIDATION_FAILED',
         `${failed.length} of ${this.tests.length} validation tests failed: ${failed.map((t) => t.name).join(', ')}`,
         {
-          hint: `no image was made; the output of each test is in ${this.settings.logFile}`,
+          hint: `${this.kind === 'build' ? 'no image was made; ' : ''}the output of each test is in ${this.settings.logFile}`,
         },
       );
     }
@@ -190,7 +191,7 @@ export async function runWithCleanup(settings: RunSettings, kind: RunKind, body:
   const timeoutMinutes = settings.template.build.timeoutMinutes ?? 120;
   const deadline = AbortSignal.timeout(timeoutMinutes * 60_000);
   const signal = AbortSignal.any([settings.signal, deadline]);
-  const run = new Run({ ...settings, emit }, target, log, cleanups, signal);
+  const run = new Run(kind, { ...settings, emit }, target, log, cleanups, signal);
 
   emit({
     type: 'run-start',

@@ -3,7 +3,7 @@ import type { Architecture } from '../core/types.js';
 export type Strategy = 'copy' | 'per-region';
 
 export type ReasonCode =
-  'new' | 'changed' | 'not-validated' | 'base-changed' | 'parent-rebuilt' | 'forced' | 'missing-regions' | 'up-to-date';
+  'new' | 'changed' | 'not-validated' | 'base-changed' | 'parent-rebuilt' | 'forced' | 'revoked' | 'missing-regions' | 'up-to-date';
 
 export interface PlanReason {
   code: ReasonCode;

@@ -5,6 +5,7 @@ import type { Architecture } from '../core/types.js';
 import { emptyRegistry } from '../registry/document.js';
 import type { RegistryDocument } from '../registry/model.js';
 import { record } from '../registry/operations.js';
+import { revoke } from '../registry/retire.js';
 import { templateFingerprint } from '../template/fingerprint.js';
 import type { Template } from '../template/model.js';
 import type { BuildPlan, PlanItem } from './model.js';
@@ -603,5 +604,45 @@ describe('planBuilds', () => {
       'app/arm64:build:parent-rebuilt+new',
       'other/x86_64:build:forced+new',
     ]);
+  });
+
+  it('a revoked build is not copied back: with one region revoked (--only-this-region), the item is rebuilt, not copied', () => {
+    let doc = emptyRegistry();
+    const made = built(doc, parent, 'x86_64');
+    doc = revoke(made.doc, { template: 'base', amiId: made.ids['us-east-1']!, scope: 'image' }, clock).document;
+    const p = plan({ templates: [parent], architectures: ['x86_64'], registry: doc });
+    expect(summary(p)).toEqual(['base/x86_64:build:revoked']);
+    expect(item(p, 'base/x86_64').reasons[0]!.detail).toContain(`${made.ids['us-east-1']} of the same build was revoked in us-east-1`);
+    // Without the revoke, the missing region would get a copy.
+    const missing = built(emptyRegistry(), parent, 'x86_64', { regions: REGIONS.slice(1) }).doc;
+    expect(summary(plan({ templates: [parent], architectures: ['x86_64'], registry: missing }))).toEqual([
+      'base/x86_64:copy:missing-regions',
+    ]);
+  });
+
+  it('says when the last image was taken out of service, rather than "no image yet"', () => {
+    const made = built(emptyRegistry(), parent, 'x86_64');
+    const doc = revoke(made.doc, { template: 'base', amiId: made.ids['us-east-1']! }, clock).document;
+    const p = plan({ templates: [parent], architectures: ['x86_64'], registry: doc });
+    expect(item(p, 'base/x86_64').reasons).toEqual([
+      { code: 'new', detail: 'no current image (the last one was revoked, deleted or failed validation)' },
+    ]);
+  });
+
+  it('the per-region comparison counts what --strategy per-region would build (only the missing regions of a copy-only item)', () => {
+    const doc = built(allBuilt([parent]), other, 'x86_64', { regions: REGIONS.slice(0, 3) }).doc;
+    const copy = plan({ templates: [parent, other], registry: doc });
+    const perRegion = plan({ templates: [parent, other], registry: doc, strategy: 'per-region' });
+    expect(summary(copy)).toEqual(['base/x86_64:skip:up-to-date', 'base/arm64:skip:up-to-date', 'other/x86_64:copy:missing-regions']);
+    expect(copy.perRegion.builds).toBe(perRegion.totals.builds);
+    expect(copy.perRegion.builds).toBe(1);
+    const fresh = plan({ templates: [parent, other] });
+    expect(fresh.perRegion.builds).toBe(plan({ templates: [parent, other], strategy: 'per-region' }).totals.builds);
+  });
+
+  it("a child's disk is its parent's image size when it has no image yet, not 8 GiB", () => {
+    const p = plan();
+    expect(item(p, 'base/x86_64').volumeGb).toBe(20);
+    expect(item(p, 'app/x86_64').volumeGb).toBe(20);
   });
 });

@@ -1,5 +1,6 @@
 import type { Architecture } from '../core/types.js';
-import { current, history } from '../registry/queries.js';
+import { lineageOf } from '../registry/lineage.js';
+import { current, history, isUpToDate } from '../registry/queries.js';
 import type { HistoryEntry, RegistryDocument } from '../registry/model.js';
 import { templateFingerprint } from '../template/fingerprint.js';
 import type { Template } from '../template/model.js';
@@ -108,7 +109,7 @@ function planItem(
   const instanceType = template.build.instanceType[architecture] ?? input.defaultInstanceTypes[architecture];
 
   const slots = regions.map((region) => ({ region, entry: current(input.registry, { template: template.slug, region, architecture }) }));
-  const upToDate = (e: HistoryEntry | undefined) => e !== undefined && e.fingerprint === fingerprint && e.validated;
+  const upToDate = (e: HistoryEntry | undefined) => isUpToDate(e, fingerprint);
   const reasons: PlanReason[] = [];
 
   // Why a build is needed, strongest first.
@@ -132,7 +133,12 @@ function planItem(
     }
   }
   const any = slots.filter((s) => s.entry);
-  if (any.length === 0) reasons.push({ code: 'new', detail: 'no image yet' });
+  const retired = slots.some((s) => history(input.registry, { template: template.slug, region: s.region, architecture }).length > 0);
+  if (any.length === 0)
+    reasons.push({
+      code: 'new',
+      detail: retired ? 'no current image (the last one was revoked, deleted or failed validation)' : 'no image yet',
+    });
   else if (!slots.some((s) => upToDate(s.entry))) {
     const stale = any.find((s) => s.entry!.fingerprint !== fingerprint);
     if (stale)
@@ -143,7 +149,21 @@ function planItem(
     else reasons.push({ code: 'not-validated', detail: 'the current image is not validated' });
   }
 
-  const volumeGb = template.build.volumeSizeGb ?? Math.max(8, ...any.map((s) => Number(s.entry!.size_gb ?? 0)));
+  // A revoked build is never copied again, also not from another region's copy of it.
+  if (reasons.length === 0 && input.strategy !== 'per-region') {
+    const revoked = slots
+      .filter((s) => upToDate(s.entry))
+      .flatMap((s) => lineageOf(input.registry, template.slug, s.entry!.ami_id))
+      .find((m) => m.entry.status === 'revoked');
+    if (revoked)
+      reasons.push({
+        code: 'revoked',
+        detail: `${revoked.amiId} of the same build was revoked in ${revoked.region}; its copies are not reused`,
+      });
+  }
+
+  // The disk of an image: the template's, else its largest recorded image, else the parent's.
+  const volumeGb = template.build.volumeSizeGb ?? Math.max(parent?.volumeGb ?? 8, ...any.map((s) => Number(s.entry!.size_gb ?? 0)));
   const base = {
     key,
     template: template.slug,
@@ -260,7 +280,10 @@ function estimate(builds: number, copies: number, regions: number, instanceType:
 }
 
 function perRegionEstimate(item: PlanItem, input: PlanInput): { builds: number; estimate: Estimate } {
-  const builds = item.regions.length;
+  // What --strategy per-region would build: every region of a rebuilt image, only the missing
+  // regions of one that is up to date elsewhere.
+  const builds =
+    item.action === 'copy' ? item.copyTo.length : input.strategy === 'per-region' ? item.buildRegions.length : item.regions.length;
   return { builds, estimate: estimate(builds, 0, item.regions.length, item.instanceType, item.volumeGb, input) };
 }
 

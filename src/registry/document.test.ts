@@ -149,9 +149,9 @@ describe('a corrupt or foreign document', () => {
   });
 
   it('refuses a newer schema with its own error', () => {
-    const error = parseError(JSON.stringify({ version: '2.0', schema_version: 2, templates: { x: 'anything' } }));
+    const error = parseError(JSON.stringify({ version: '2.0', schema_version: 3, templates: { x: 'anything' } }));
     expect(error.code).toBe('REGISTRY_NEWER_SCHEMA');
-    expect(error.message).toMatch(/registry schema 2; this version reads up to 1/);
+    expect(error.message).toMatch(/registry schema 3; this version reads up to 2/);
     expect(error.exitCode).toBe(2);
   });
 });

@@ -8,7 +8,7 @@ import { registrySchema } from './schema.js';
 
 /** A registry with no templates: what a missing file or S3 object means. */
 export function emptyRegistry(): RegistryDocument {
-  return { version: DOCUMENT_FORMAT_VERSION, schema_version: CURRENT_SCHEMA_VERSION, templates: {} };
+  return { version: DOCUMENT_FORMAT_VERSION, schema_version: 1, templates: {} };
 }
 
 /**

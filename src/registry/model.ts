@@ -6,8 +6,12 @@ import type { Architecture } from '../core/types.js';
  * field is renamed. Unknown fields written by other tools are kept as they are.
  */
 
-/** The document layout this code writes; a document with a higher one is refused. */
-export const CURRENT_SCHEMA_VERSION = 1;
+/**
+ * The newest document layout this code reads; a document with a higher one is refused. Schema 2
+ * adds the status `failed-validation`; a document is written as schema 1 while it has no such
+ * image, so older prism-ami versions keep reading it (registry/slots.ts `schemaVersionOf`).
+ */
+export const CURRENT_SCHEMA_VERSION = 2;
 
 /** The seed's `version` field of a document prism creates. */
 export const DOCUMENT_FORMAT_VERSION = '1.0';
@@ -15,7 +19,7 @@ export const DOCUMENT_FORMAT_VERSION = '1.0';
 /** Region key of images built by the local provider. */
 export const LOCAL_REGION = 'local';
 
-export const IMAGE_STATUSES = ['current', 'superseded', 'revoked', 'deleted'] as const;
+export const IMAGE_STATUSES = ['current', 'superseded', 'revoked', 'deleted', 'failed-validation'] as const;
 export type ImageStatus = (typeof IMAGE_STATUSES)[number];
 
 /** One image ever recorded for a template, region and architecture. */
@@ -36,6 +40,8 @@ export interface HistoryEntry {
   revoked_at?: string;
   revoke_reason?: string;
   deleted_at?: string;
+  /** When its last validation failed (status failed-validation). */
+  failed_validation_at?: string;
   [extra: string]: unknown;
 }
 

@@ -3,7 +3,8 @@ import { fixedClock, type Clock } from '../core/clock.js';
 import { isPrismError } from '../core/errors.js';
 import { emptyRegistry } from './document.js';
 import type { RegistryDocument, Slot } from './model.js';
-import { markDeleted, prune, record, revoke, rollback, setValidated, type RecordInput } from './operations.js';
+import { prune, record, rollback, setValidated, type RecordInput } from './operations.js';
+import { markDeleted, revoke } from './retire.js';
 import { cleanupCandidates, current, currentMap, findImage, history, listImages } from './queries.js';
 
 const clock = fixedClock('2025-01-02T03:04:05.678Z');
@@ -196,7 +197,7 @@ describe('revoke and markDeleted', () => {
       { template: 'r-research', amiId: ami(3), reason: 'CVE-2025-0001' },
       clock,
     );
-    expect(result).toEqual([{ ...slot, wasCurrent: true, replacedBy: ami(1) }]);
+    expect(result).toEqual([{ ...slot, amiId: ami(3), wasCurrent: true, replacedBy: ami(1) }]);
     expect(statuses(document)).toEqual(['01:current', '02:superseded', '03:revoked']);
     expect(history(document, slot)[2]).toMatchObject({ revoked_at: '2025-01-02T03:04:05Z', revoke_reason: 'CVE-2025-0001' });
   });
@@ -205,7 +206,7 @@ describe('revoke and markDeleted', () => {
     let doc = recorded(1);
     doc = record(doc, image(2, { architecture: 'arm64' }), clock).document;
     const { document, result } = revoke(doc, { template: 'r-research', amiId: ami(1) }, clock);
-    expect(result).toEqual([{ ...slot, wasCurrent: true }]);
+    expect(result).toEqual([{ ...slot, amiId: ami(1), wasCurrent: true }]);
     expect(current(document, slot)).toBeUndefined();
     expect(document.templates['r-research'].amis).toEqual({ 'us-east-1': { arm64: expect.objectContaining({ ami_id: ami(2) }) } });
     const again = revoke(document, { template: 'r-research', amiId: ami(2) }, clock).document;

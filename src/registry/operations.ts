@@ -98,8 +98,15 @@ export function setValidated(doc: RegistryDocument, input: ValidatedInput, clock
   for (const slot of slots) {
     const h = mutableHistory(entry, slot.region, slot.architecture).find((x) => x.ami_id === input.amiId)!;
     h.validated = input.validated;
-    if (input.validated) h.validated_at = input.at ?? isoSeconds(clock.now());
-    else delete h.validated_at;
+    if (input.validated) {
+      h.validated_at = input.at ?? isoSeconds(clock.now());
+      // Passing again brings a failed image back among those rollback may choose; it does not
+      // become current by itself.
+      if (h.status === 'failed-validation') {
+        h.status = 'superseded';
+        delete h.failed_validation_at;
+      }
+    } else delete h.validated_at;
     syncMirror(entry, slot.region, slot.architecture);
   }
   return { ...finish(doc, next, clock), result: slots };
@@ -136,6 +143,11 @@ export function rollback(doc: RegistryDocument, slot: Slot & { to?: string }, cl
         hint: 'record a new image instead',
       });
     }
+    if (named.status === 'failed-validation') {
+      throw new PrismError('USAGE', `${slot.to} is failed-validation: its last validation failed`, {
+        hint: `validate it again first (prism ami validate ${slot.template} --region ${slot.region} --architecture ${slot.architecture} --image ${slot.to})`,
+      });
+    }
     target = named;
   } else {
     const before = currentIndex === -1 ? history : history.slice(0, currentIndex);
@@ -161,67 +173,6 @@ export function rollback(doc: RegistryDocument, slot: Slot & { to?: string }, cl
   return { ...finish(doc, next, clock), result: { ...(from ? { from } : {}), to: target.ami_id } };
 }
 
-export interface RemovalInput {
-  template: string;
-  amiId: string;
-  /** Why (revoke only): kept in the history. */
-  reason?: string;
-}
-
-export interface RemovalResult extends Slot {
-  /** The image that became current in its place, when it was the current one. */
-  replacedBy?: string;
-  wasCurrent: boolean;
-}
-
-/** Revokes an image: never current again, skipped by rollback. A current one is replaced by the previous valid image, if any. */
-export function revoke(doc: RegistryDocument, input: RemovalInput, clock: Clock): Change<RemovalResult[]> {
-  return retire(doc, input, 'revoked', clock);
-}
-
-/** Marks an image deleted (deregistered); like revoke, a current one is replaced. */
-export function markDeleted(doc: RegistryDocument, input: RemovalInput, clock: Clock): Change<RemovalResult[]> {
-  return retire(doc, input, 'deleted', clock);
-}
-
-function retire(doc: RegistryDocument, input: RemovalInput, status: 'revoked' | 'deleted', clock: Clock): Change<RemovalResult[]> {
-  checkSlug(input.template);
-  const next = structuredClone(doc);
-  const slots = locateImage(next, input.template, input.amiId);
-  const entry = next.templates[input.template];
-  const results: RemovalResult[] = [];
-  const now = isoSeconds(clock.now());
-  for (const slot of slots) {
-    const list = mutableHistory(entry, slot.region, slot.architecture);
-    const index = list.findIndex((h) => h.ami_id === input.amiId);
-    const h = list[index];
-    const wasCurrent = h.status === 'current';
-    if (h.status === status || (status === 'revoked' && h.status === 'deleted')) {
-      results.push({ ...slot, wasCurrent });
-      continue;
-    }
-    h.status = status;
-    if (status === 'revoked') {
-      h.revoked_at = now;
-      if (input.reason) h.revoke_reason = input.reason;
-    } else {
-      h.deleted_at = now;
-    }
-    let replacedBy: string | undefined;
-    if (wasCurrent) {
-      const replacement = list.slice(0, index).reverse().find(isRollbackTarget);
-      if (replacement) {
-        replacement.status = 'current';
-        replacedBy = replacement.ami_id;
-      }
-    }
-    syncMirror(entry, slot.region, slot.architecture);
-    results.push({ ...slot, wasCurrent, ...(replacedBy ? { replacedBy } : {}) });
-  }
-  refreshTemplateVersion(entry);
-  return { ...finish(doc, next, clock), result: results };
-}
-
 export interface PruneOptions {
   /** Superseded images kept per region and architecture (newest first). */
   keepLatest: number;
@@ -230,8 +181,8 @@ export interface PruneOptions {
 
 /**
  * Shortens histories: drops deleted images and superseded ones beyond the newest `keepLatest`.
- * Current and revoked images always stay (a revoked ID must stay known so it is never recorded
- * as current again).
+ * Current, revoked and failed images always stay (a revoked or failed ID must stay known so it
+ * is never recorded as current again).
  */
 export function prune(doc: RegistryDocument, options: PruneOptions, clock: Clock): Change<(Slot & { amiId: string })[]> {
   if (!Number.isInteger(options.keepLatest) || options.keepLatest < 0)
@@ -246,7 +197,7 @@ export function prune(doc: RegistryDocument, options: PruneOptions, clock: Clock
       let keptSuperseded = 0;
       const keep = new Set<HistoryEntry>();
       for (const h of [...list].reverse()) {
-        if (h.status === 'current' || h.status === 'revoked') keep.add(h);
+        if (h.status === 'current' || h.status === 'revoked' || h.status === 'failed-validation') keep.add(h);
         else if (h.status === 'superseded' && keptSuperseded < options.keepLatest) {
           keep.add(h);
           keptSuperseded++;
@@ -260,13 +211,13 @@ export function prune(doc: RegistryDocument, options: PruneOptions, clock: Clock
   return { ...finish(doc, next, clock), result: removed };
 }
 
-/** An image rollback may choose: validated, and neither revoked nor deleted. */
+/** An image rollback may choose: validated, and neither revoked, deleted nor failed. */
 export function isRollbackTarget(h: HistoryEntry): boolean {
   return h.validated && (h.status === 'superseded' || h.status === 'current');
 }
 
 /** Every slot of a template holding the image; NOT_FOUND when none does. */
-function locateImage(doc: RegistryDocument, template: string, amiId: string): Slot[] {
+export function locateImage(doc: RegistryDocument, template: string, amiId: string): Slot[] {
   checkImageId(amiId);
   const entry = doc.templates[template];
   if (!entry)

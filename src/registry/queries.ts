@@ -4,6 +4,21 @@ import { readHistory, templateSlots } from './slots.js';
 
 /** Read-only questions about a registry document. */
 
+/**
+ * The one rule of "up to date", used by build, plan and build-all alike: the entry is its slot's
+ * current image, built from this fingerprint, and validated. A revoked, deleted, superseded or
+ * failed image never is.
+ */
+export function isUpToDate(entry: HistoryEntry | undefined, fingerprint: string): entry is HistoryEntry {
+  return entry !== undefined && entry.status === 'current' && entry.fingerprint === fingerprint && entry.validated;
+}
+
+/** The slot's current image when it is up to date for this fingerprint. */
+export function upToDateImage(doc: RegistryDocument, slot: Slot, fingerprint: string): HistoryEntry | undefined {
+  const entry = current(doc, slot);
+  return isUpToDate(entry, fingerprint) ? entry : undefined;
+}
+
 /** The current image of a slot, if there is one. */
 export function current(doc: RegistryDocument, slot: Slot): HistoryEntry | undefined {
   return history(doc, slot).find((h) => h.status === 'current');

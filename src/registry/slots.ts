@@ -1,13 +1,6 @@
 import { isoSeconds, type Clock } from '../core/clock.js';
 import type { Architecture } from '../core/types.js';
-import {
-  CURRENT_SCHEMA_VERSION,
-  type CurrentImage,
-  type HistoryEntry,
-  type RegistryDocument,
-  type Slot,
-  type TemplateEntry,
-} from './model.js';
+import { type CurrentImage, type HistoryEntry, type RegistryDocument, type Slot, type TemplateEntry } from './model.js';
 
 /** Internal helpers of the pure operations: history per slot, the `amis` mirror, finishing. */
 
@@ -101,7 +94,7 @@ export function finish(before: RegistryDocument, after: RegistryDocument, clock:
   // The seed's field order, with schema_version after version; other fields keep theirs.
   const document: RegistryDocument = {
     version: after.version,
-    schema_version: CURRENT_SCHEMA_VERSION,
+    schema_version: schemaVersionOf(after),
     last_updated: isoSeconds(clock.now()),
     templates: after.templates,
   };
@@ -127,4 +120,14 @@ export function templateSlots(doc: RegistryDocument, template: string): Slot[] {
     }
   }
   return slots.sort((a, b) => a.region.localeCompare(b.region) || a.architecture.localeCompare(b.architecture));
+}
+
+/** The oldest schema that can hold the document: 2 once an image failed validation, else 1. */
+export function schemaVersionOf(doc: RegistryDocument): number {
+  for (const entry of Object.values(doc.templates)) {
+    for (const byArch of Object.values(entry.history ?? {})) {
+      for (const list of Object.values(byArch)) if ((list ?? []).some((h) => h.status === 'failed-validation')) return 2;
+    }
+  }
+  return 1;
 }

@@ -36,14 +36,20 @@ export function formatRollback(r: RollbackReport): string {
 
 export function formatRevoke(r: RevokeReport): string {
   if (!r.changed) return `${r.amiId} is already revoked; nothing changed\n`;
+  const others = r.slots.filter((s) => s.amiId !== r.amiId && !s.already);
+  const head =
+    r.scope === 'lineage' && others.length > 0
+      ? `Revoked ${r.amiId} and the ${others.length} region cop${others.length === 1 ? 'y' : 'ies'} of the same build (--only-this-region revokes just the one):\n`
+      : '';
   const lines = r.slots.map((s) => {
     const label = `${s.template}.${s.region}.${s.architecture}`;
-    if (!s.wasCurrent) return `Revoked ${r.amiId} (${label}, not current)\n`;
+    if (s.already) return `  ${s.amiId} (${label}) was already revoked\n`;
+    if (!s.wasCurrent) return `  revoked ${s.amiId} (${label}, not current)\n`;
     return s.replacedBy
-      ? `Revoked ${r.amiId}: ${label} is now ${s.replacedBy}\n`
-      : `Revoked ${r.amiId}: ${label} has no current image now\n`;
+      ? `  revoked ${s.amiId}: ${label} is now ${s.replacedBy}\n`
+      : `  revoked ${s.amiId}: ${label} has no current image now\n`;
   });
-  return lines.join('') + formatPublished(r.published);
+  return head + lines.join('') + formatPublished(r.published);
 }
 
 export function formatImport(r: ImportReport): string {

@@ -9,7 +9,7 @@ export function formatRegistryImages(images: readonly ListedImage[], options: { 
   }
   const s = style(options.color);
   const headers = ['TEMPLATE', 'VERSION', 'REGION', 'ARCH', 'AMI', 'CREATED', 'VALIDATED', 'SIZE', ...(options.all ? ['STATUS'] : [])];
-  const statusColour = { current: s.green, superseded: s.dim, revoked: s.red, deleted: s.dim } as const;
+  const statusColour = { current: s.green, superseded: s.dim, revoked: s.red, deleted: s.dim, 'failed-validation': s.red } as const;
   return formatTable(
     headers,
     images.map((i) => [

@@ -88,23 +88,34 @@ export function registerRegistryVerbs(ami: Command, ctx: CliContext): void {
     human: async (r) => (await reports()).formatRollback(r),
   });
 
-  registerRegistryVerb<string, { ami?: string; reason?: string }, RevokeReport>(ami, ctx, {
+  registerRegistryVerb<string, { ami?: string; reason?: string; onlyThisRegion?: boolean }, RevokeReport>(ami, ctx, {
     name: 'revoke',
-    description: 'revoke an image: never resolved again, skipped by rollback; if it was current, the previous valid image becomes current',
+    description:
+      'revoke an image and every region copy of the same build: never resolved again, skipped by rollback; where one was current, the previous valid image becomes current',
     arg: ['<template>', 'slug'],
-    options: (c) => c.option('--ami <id>', 'the image to revoke').option('--reason <text>', 'why (kept in the registry history)'),
+    options: (c) =>
+      c
+        .option('--ami <id>', 'the image to revoke (or any region copy of it)')
+        .option('--reason <text>', 'why (kept in the registry history)')
+        .option('--only-this-region', 'revoke only this image, not the copies of its build in other regions'),
     publish: true,
     run: async (template, flags, input) => {
       const { revokeImage } = await import('../../actions/revoke.js');
       const amiId = requiredFlag(flags.ami, '--ami', 'name the image: --ami ami-0123456789abcdef0');
-      return revokeImage({ ...input, template, amiId, ...(flags.reason ? { reason: flags.reason } : {}) });
+      return revokeImage({
+        ...input,
+        template,
+        amiId,
+        onlyThisRegion: flags.onlyThisRegion ?? false,
+        ...(flags.reason ? { reason: flags.reason } : {}),
+      });
     },
     human: async (r) => (await reports()).formatRevoke(r),
   });
 
   registerRegistryVerb<
     string[],
-    { check?: boolean; format?: 'go' | 'ts' | 'json'; out?: string; goPackage?: string },
+    { check?: boolean; prune?: boolean; format?: 'go' | 'ts' | 'json'; out?: string; goPackage?: string },
     UpdateTemplatesReport
   >(ami, ctx, {
     name: 'update-templates',
@@ -117,6 +128,10 @@ export function registerRegistryVerbs(ami: Command, ctx: CliContext): void {
     options: (c) =>
       c
         .option('--check', 'write nothing; exit 1 when a template (or the --out file) is out of date (for CI)')
+        .option(
+          '--prune',
+          'empty the amis: block of templates the registry has no images of (refused without it: a wrong registry would lose the IDs)',
+        )
         .addOption(
           new Option(
             '--format <format>',
@@ -134,6 +149,7 @@ export function registerRegistryVerbs(ami: Command, ctx: CliContext): void {
         ...input,
         templates,
         check: flags.check ?? false,
+        prune: flags.prune ?? false,
         ...(flags.format ? { format: flags.format } : {}),
         ...(flags.out ? { out: flags.out } : {}),
         ...(flags.goPackage ? { goPackage: flags.goPackage } : {}),

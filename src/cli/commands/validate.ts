@@ -33,7 +33,8 @@ export function registerValidate(ami: Command, ctx: CliContext): void {
         ...(architecture ? { architecture } : {}),
         ...(image ? { image } : {}),
       });
-      ctx.setExitCode(exitCodeOfRun(result.status, result.error));
+      const failed = result.results.find((r) => r.status !== 'succeeded');
+      ctx.setExitCode(exitCodeOfRun(result.status, failed?.error));
     });
   });
 }
