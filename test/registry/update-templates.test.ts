@@ -172,4 +172,26 @@ describe('prism ami update-templates', () => {
     const badFormat = await runPrism(['ami', 'update-templates', '--format', 'rust'], { cwd });
     expect(badFormat.code).toBe(2);
   });
+
+  it('refuses to empty an amis block when the registry has no images of the template (a wrong registry), writes nothing, and --prune does it', async () => {
+    const cwd = await project();
+    const first = await runPrism(['ami', 'update-templates'], { cwd });
+    expect(first.code, first.stderr).toBe(0);
+    const before = await readFile(join(cwd, 'templates/r-research.yml'), 'utf8');
+    expect(before).toContain('ami-0aaaaaaaaaaaaaaa1');
+    // Another registry, e.g. PRISM_AMI_REGISTRY pointing somewhere else: it has none of them.
+    const wrong = await runPrism(['ami', 'update-templates'], { cwd, env: { PRISM_AMI_REGISTRY: join(cwd, 'other-registry.json') } });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('has no current images of the templates in templates/python-research.yml, templates/r-research.yml');
+    expect(wrong.stderr).toContain('--prune');
+    expectNoStackTrace(wrong);
+    expect(await readFile(join(cwd, 'templates/r-research.yml'), 'utf8')).toBe(before);
+    const check = await runPrism(['ami', 'update-templates', '--check', '--registry', join(cwd, 'other-registry.json')], { cwd });
+    expect(check.code).toBe(2);
+    const pruned = await runPrism(['ami', 'update-templates', 'r-research', '--prune', '--registry', join(cwd, 'other-registry.json')], {
+      cwd,
+    });
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect(await readFile(join(cwd, 'templates/r-research.yml'), 'utf8')).toContain('amis: {}');
+  });
 });

@@ -17,6 +17,8 @@ export interface FaultRule {
   /** Forward the call at once but hold its answer this long: AWS did it, the client waits. */
   delayResponseMs?: number;
   error?: { status: number; code: string; message?: string };
+  /** Forward the call, then change fields of its JSON answer (a command that fails on the instance). */
+  patch?: Record<string, unknown>;
   /** Only calls this accepts match (e.g. by their params: the tags of one build). */
   when?: (call: Pick<RecordedCall, 'action' | 'service' | 'region' | 'params'>) => boolean;
 }
@@ -106,6 +108,18 @@ export class FaultProxy {
         call.status = response.statusCode ?? 0;
         const answer = () => {
           if (res.destroyed) return;
+          if (rule?.patch) {
+            const parts: Buffer[] = [];
+            response.on('data', (c: Buffer) => parts.push(c));
+            response.on('end', () => {
+              const text = JSON.stringify({ ...(JSON.parse(Buffer.concat(parts).toString('utf8') || '{}') as object), ...rule.patch });
+              const headers = { ...response.headers, 'content-length': String(Buffer.byteLength(text)) };
+              res.writeHead(response.statusCode ?? 502, headers);
+              res.end(text);
+              call.done = Date.now();
+            });
+            return;
+          }
           res.writeHead(response.statusCode ?? 502, response.headers);
           response.pipe(res);
           response.on('end', () => (call.done = Date.now()));
