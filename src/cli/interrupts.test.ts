@@ -108,7 +108,7 @@ describe('handleInterrupts in a real process (built dist/)', () => {
       await child.waitFor('ready\n');
       child.proc.kill('SIGINT');
       await child.waitFor('aborted: CANCELLED Interrupted (SIGINT)\n');
-      await child.waitFor('Interrupted: stopping and cleaning up. Press Ctrl-C again to exit at once.', 'stderr');
+      await child.waitFor('Interrupted (SIGINT): stopping and cleaning up. Press Ctrl-C again to exit at once.', 'stderr');
       expect(child.proc.exitCode).toBeNull();
       expect(child.stderr()).not.toContain('prism ami sweep');
 
@@ -139,6 +139,24 @@ describe('handleInterrupts in a real process (built dist/)', () => {
       const { code } = await child.exited;
       expect(code).toBe(130);
       expect(child.stderr()).toContain('prism ami sweep --provider local');
+    } finally {
+      child.proc.kill('SIGKILL');
+    }
+  });
+
+  it('SIGHUP (a closed terminal) counts as an interrupt, and output that cannot be written any more does not crash it', async () => {
+    const child = await startChild();
+    try {
+      await child.waitFor('ready\n');
+      // The terminal is gone: nobody reads stdout or stderr any more.
+      child.proc.stdout.destroy();
+      child.proc.stderr.destroy();
+      child.proc.kill('SIGHUP');
+      await new Promise((r) => setTimeout(r, 500));
+      expect({ code: child.proc.exitCode, signal: child.proc.signalCode }, 'the first SIGHUP must not end the process: its cleanup is still running').toEqual({ code: null, signal: null });
+      child.proc.kill('SIGHUP');
+      const { code } = await child.exited;
+      expect(code).toBe(130);
     } finally {
       child.proc.kill('SIGKILL');
     }
@@ -175,7 +193,7 @@ describe('handleInterrupts in this process', () => {
       expect(interrupts.signal.aborted).toBe(true);
       expect(isPrismError(interrupts.signal.reason, 'CANCELLED')).toBe(true);
       expect((interrupts.signal.reason as Error).message).toBe('Interrupted (SIGINT)');
-      expect(io.stderr).toContain('Interrupted: stopping and cleaning up');
+      expect(io.stderr).toContain('Interrupted (SIGINT): stopping and cleaning up');
       expect(io.stdout).toBe('');
     } finally {
       interrupts.dispose();

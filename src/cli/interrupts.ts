@@ -9,9 +9,13 @@ export interface Interrupts {
 }
 
 /**
- * The first SIGINT/SIGTERM cancels: steps stop, cleanups run, the command exits 130. A second
- * one exits at once and says what may remain and which command removes it.
+ * The first SIGINT, SIGTERM or SIGHUP (a closed terminal, a dropped SSH session) cancels: steps
+ * stop, cleanups run, the command exits 130. A second one exits at once and says what may
+ * remain and which command removes it. After a hang-up there is nobody to read the output, so
+ * writes that fail (EIO, EPIPE) are dropped rather than crashing the cleanup (render/io.ts).
  */
+const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 export function handleInterrupts(io: Io, tracker: RunTracker): Interrupts {
   const controller = new AbortController();
   let count = 0;
@@ -19,7 +23,7 @@ export function handleInterrupts(io: Io, tracker: RunTracker): Interrupts {
     count++;
     if (count === 1) {
       controller.abort(new PrismError('CANCELLED', `Interrupted (${name})`));
-      io.err(`\n⚠️  Interrupted: stopping and cleaning up. Press Ctrl-C again to exit at once.\n`);
+      io.err(`\n⚠️  Interrupted (${name}): stopping and cleaning up. Press Ctrl-C again to exit at once.\n`);
       return;
     }
     const pending = tracker.pending();
@@ -32,13 +36,11 @@ export function handleInterrupts(io: Io, tracker: RunTracker): Interrupts {
     );
     process.exit(ExitCode.interrupted);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const name of SIGNALS) process.on(name, onSignal);
   return {
     signal: controller.signal,
     dispose: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const name of SIGNALS) process.off(name, onSignal);
     },
   };
 }

@@ -10,6 +10,9 @@ export interface Io {
 }
 
 export function processIo(): Io {
+  // A closed terminal or a reader that went away: the write fails (EIO, EPIPE) and the stream
+  // emits an error. Output is then lost, but the run must go on cleaning up, not crash.
+  for (const stream of [process.stdout, process.stderr]) if (stream.listenerCount('error') === 0) stream.on('error', () => undefined);
   const isTTY = Boolean(process.stdout.isTTY);
   const color = isTTY && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
   return {
