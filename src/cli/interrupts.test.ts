@@ -153,7 +153,10 @@ describe('handleInterrupts in a real process (built dist/)', () => {
       child.proc.stderr.destroy();
       child.proc.kill('SIGHUP');
       await new Promise((r) => setTimeout(r, 500));
-      expect({ code: child.proc.exitCode, signal: child.proc.signalCode }, 'the first SIGHUP must not end the process: its cleanup is still running').toEqual({ code: null, signal: null });
+      expect(
+        { code: child.proc.exitCode, signal: child.proc.signalCode },
+        'the first SIGHUP must not end the process: its cleanup is still running',
+      ).toEqual({ code: null, signal: null });
       child.proc.kill('SIGHUP');
       const { code } = await child.exited;
       expect(code).toBe(130);

@@ -56,6 +56,8 @@ export interface RunOutcome {
 export class Run {
   machine: Machine | undefined;
   image: CreatedImage | undefined;
+  /** The image is finished and recorded: it outlives the run whatever happens next. */
+  imageCommitted = false;
   copies: CreatedImage[] = [];
   /** Failures now leave the machine with --keep-on-failure. */
   inspectable = false;
@@ -155,8 +157,9 @@ export class Run {
   }
 
   /** The image is finished: from here on a failure no longer removes it. */
-  commitImage(): Promise<void> {
-    return this.cleanups.commitProducts();
+  async commitImage(): Promise<void> {
+    await this.cleanups.commitProducts();
+    this.imageCommitted = true;
   }
 }
 
@@ -236,7 +239,8 @@ export async function runWithCleanup(settings: RunSettings, kind: RunKind, body:
 
   const outcome: RunOutcome = {
     status,
-    ...(run.image && (status === 'succeeded' || status === 'partial') ? { image: run.image } : {}),
+    // A run cancelled after its image was finished (during the copies) still made it.
+    ...(run.image && (status === 'succeeded' || status === 'partial' || run.imageCommitted) ? { image: run.image } : {}),
     copies: run.copies,
     tests,
     ...(error ? { error } : {}),

@@ -205,13 +205,20 @@ class RunRenderer implements Renderer {
     const what = event.kind === 'build' ? 'Build' : 'Validation';
     if (event.status === 'cancelled') {
       this.print(t, `⚠️  ${s.yellow(`${what} cancelled`)} after ${total}`);
+      if (event.image && event.kind !== 'validate') {
+        const copies = event.copies?.length ? `, with copies in ${event.copies.map((c) => c.region).join(', ')}` : '';
+        this.print(
+          t,
+          `   Image ${event.image.id} (${event.image.region}) was made and recorded${copies}; the copies still running were stopped and removed.`,
+        );
+      }
     } else {
       this.print(t, `❌ ${s.red(`${what} failed`)}: ${event.error?.message ?? 'unknown error'}`);
       if (event.error?.hint) this.print(t, `   ${s.dim('hint:')} ${event.error.hint}`);
     }
     if (event.leftovers && event.leftovers.length > 0) {
       this.print(t, `   Left in place: ${event.leftovers.join(', ')}`);
-    } else if (event.kind === 'build') {
+    } else if (event.kind === 'build' && !event.image) {
       this.print(t, '   No image was made, and everything the build created was removed.');
     }
     for (const hint of event.hints ?? []) this.print(t, `   → ${hint}`);

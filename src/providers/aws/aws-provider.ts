@@ -132,6 +132,8 @@ export class AwsProvider implements Provider {
     await ctx.cleanups.add(
       { kind: 'security-group', id: groupId, provider: 'aws', region: this.region, label: `security group ${groupId} (${this.region})` },
       () => deleteSecurityGroup(ec2, groupId, cleanupSignal()),
+      // Kept with the instance by --keep-on-failure: EC2 refuses to delete a group in use.
+      { keepOnFailure: true },
     );
     const image = this.images.get(imageId);
     const volume = spec.template.build.volumeSizeGb;
