@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdir, open, readFile, readlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { PrismError, throwIfAborted } from '../../core/errors.js';
 import type { CleanupHandle } from '../../core/resources.js';
@@ -22,6 +23,9 @@ export interface Container {
   handles: { container: CleanupHandle; mount: CleanupHandle };
 }
 
+/** In a build's work folder: the process that owns it. */
+export const OWNER_FILE = 'owner.json';
+
 const CONTAINER_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const OUTPUT_LIMIT = 256 * 1024;
 
@@ -38,6 +42,12 @@ export async function startContainer(
   const work = join(workDir, 'work');
   const merged = join(workDir, 'merged');
   await mkdir(workDir, { recursive: true, mode: 0o700 });
+  // Who runs this container: sweep never touches a work folder whose owner is alive
+  // (leftovers.ts), whichever state folder (and so journals) it reads.
+  await writeFile(
+    join(workDir, OWNER_FILE),
+    `${JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString() })}\n`,
+  );
   await ctx.cleanups.add(
     { kind: 'directory', id: workDir, provider: 'local', region: 'local', label: `work folder ${workDir}`, detail: { path: workDir } },
     () => removeTree(workDir),

@@ -1,7 +1,9 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Resource } from '../../core/resources.js';
 import { processAlive } from '../../core/file-lock.js';
+import { OWNER_FILE } from './container.js';
 import { mountsUnder } from './host.js';
 import type { LocalImageStore } from './image-store.js';
 import type { LocalSettings } from '../../config/settings.js';
@@ -11,7 +13,9 @@ const BUILD_DIR = /^build-[0-9a-f]{12}$/;
 
 /**
  * Leftovers of local runs that are gone: work folders of inactive builds (with their mounts and
- * containers), half-made images, half-made bases.
+ * containers), half-made images, half-made bases. A work folder whose owner process is alive is a
+ * build in progress and is never listed; the others only once they are older than `olderThan`
+ * (sweep's guard for what no journal of its own explains, as on AWS).
  */
 export async function findLocalLeftovers(
   settings: LocalSettings,
@@ -32,6 +36,8 @@ export async function findLocalLeftovers(
   for (const name of await readdir(settings.workDir).catch(() => [] as string[])) {
     if (!BUILD_DIR.test(name) || options.activeBuilds.has(name)) continue;
     const dir = join(settings.workDir, name);
+    // A live build of any process (this state folder's journals may not know it) is never touched.
+    if (await ownerAlive(dir)) continue;
     if ((await old(dir)) > options.olderThan.getTime()) continue;
     const machine = `prism-${name.replace(/^build-/, '')}`;
     const nspawn = await findNspawn(machine);
@@ -66,4 +72,14 @@ async function findNspawn(machine: string): Promise<number | undefined> {
     if (cmdline.includes('systemd-nspawn') && cmdline.includes(`--machine=${machine}\0`)) return Number(pid);
   }
   return undefined;
+}
+
+/** The work folder's owner (owner.json) is a live process on this machine. */
+async function ownerAlive(dir: string): Promise<boolean> {
+  try {
+    const owner = JSON.parse(await readFile(join(dir, OWNER_FILE), 'utf8')) as { pid?: number; host?: string };
+    return owner.host === hostname() && typeof owner.pid === 'number' && processAlive(owner.pid);
+  } catch {
+    return false;
+  }
 }

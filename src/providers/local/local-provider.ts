@@ -38,8 +38,11 @@ export class LocalProvider implements Provider {
   readonly name = 'local' as const;
   readonly region = 'local';
   readonly machineNoun = 'container';
-  /** Local runs are known by their journals and process ids: no need to wait. */
-  readonly leftoverMinAgeMs = 0;
+  /**
+   * Found by scanning, without a journal saying the run is over: left alone this long (a kept
+   * machine, a build of another state folder), as on AWS. `sweep --older-than` overrides it.
+   */
+  readonly leftoverMinAgeMs = 6 * 3_600_000;
   readonly store: LocalImageStore;
   private readonly containers = new Map<string, Container>();
   /** Base records by id, so images know what they sit on. */
