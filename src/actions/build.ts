@@ -6,6 +6,7 @@ import { runBuild, type BuildRunSettings, type RunOutcome } from '../engine/pipe
 import type { RunTracker } from '../engine/run-tracker.js';
 import type { ExistingImage } from '../providers/provider.js';
 import { upToDateImage } from '../registry/queries.js';
+import { allowedLintMessage, checkLint } from './lint-gate.js';
 import { openRecorder } from './registry-recorder.js';
 import { withRegistry } from './registry-session.js';
 import { resolveTarget, type ResolvedTarget, type TargetOptions } from './target.js';
@@ -20,6 +21,8 @@ export interface BuildOptions extends TargetOptions {
   tracker?: RunTracker;
   /** Record the image (and its copies) in the registry as they complete (default true). */
   record?: boolean;
+  /** Build even when the template has lint errors (each is reported as a warning notice). */
+  allowLintErrors?: boolean;
 }
 
 export type BuildResult =
@@ -35,6 +38,10 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const resolved = await resolveTarget(options);
   const { settings, template, architecture, provider, fingerprint } = resolved;
   const target: Target = { template: template.slug, architecture, region: provider.region };
+  await checkLint([template], settings, {
+    allow: options.allowLintErrors ?? false,
+    onAllowed: (errors) => options.emit({ type: 'notice', target, level: 'warning', message: allowedLintMessage(errors) }),
+  });
   if (!options.force) {
     const existing = await upToDate(resolved, options.record !== false, (message) =>
       options.emit({ type: 'notice', target, level: 'warning', message }),

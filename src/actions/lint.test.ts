@@ -261,4 +261,22 @@ describe('lint (the action) on folders of real files', () => {
       expect(report.diagnostics.map((d) => `${where(d)} ${d.severity}`)).toEqual(['shellcheck/SC2045@5:12 error']);
     });
   });
+
+  it('reports an extends cycle once for each template in it, at its own extends, and for a template built on one; the counts agree', async () => {
+    const t = (name: string, parent: string) =>
+      yamlLines(
+        `name: ${name}`,
+        `extends: ${parent}`,
+        'setup_script: "true"',
+        'validation_tests: [{name: ok, command: "true", expected_exit_code: 0}]',
+      );
+    const { report } = await lintFolder({ 'a.yml': t('A', 'b'), 'b.yml': t('B', 'a'), 'c.yml': t('C', 'a') });
+    expect(report.diagnostics.map((d) => `${d.file.split('/').pop()}:${d.line} ${d.message}`)).toEqual([
+      'a.yml:2 extends cycle: a → b → a',
+      'b.yml:2 extends cycle: b → a → b',
+      'c.yml:2 extends a, which is in an extends cycle: a → b → a',
+    ]);
+    expect(report.templates.map((x) => x.errors)).toEqual([1, 1, 1]);
+    expect(report.errors).toBe(3);
+  });
 });

@@ -1,4 +1,5 @@
 import { resolveSettings, type Settings, type SettingsInput } from '../config/settings.js';
+import type { Diagnostic } from '../core/diagnostic.js';
 import { mapLimit } from '../core/concurrency.js';
 import { PrismError } from '../core/errors.js';
 import { hostArchitecture, type Architecture } from '../core/types.js';
@@ -10,6 +11,7 @@ import type { RegistryDocument } from '../registry/model.js';
 import { describeBase, type Template } from '../template/model.js';
 import { TemplateLibrary } from '../template/library.js';
 import { DEFAULT_INSTANCE_TYPES } from '../providers/aws/instance-types.js';
+import { checkLint } from './lint-gate.js';
 import { withRegistry } from './registry-session.js';
 
 export interface PlanOptions extends SettingsInput {
@@ -28,6 +30,9 @@ export interface PlanOptions extends SettingsInput {
   signal: AbortSignal;
   awsClients?: AwsClients;
   now?: Date;
+  /** Plan (and build) even templates with lint errors, after passing them to `onLintErrors`. */
+  allowLintErrors?: boolean;
+  onLintErrors?: (errors: Diagnostic[]) => void;
 }
 
 export interface PlanResult {
@@ -46,6 +51,10 @@ export async function makePlan(options: PlanOptions): Promise<PlanResult> {
   if (slugs.length === 0)
     throw new PrismError('TEMPLATE_NOT_FOUND', `no templates in ${library.displayDir()}`, { hint: 'pass --templates-dir' });
   const templates = await Promise.all(slugs.map((slug) => library.resolve(slug)));
+  await checkLint(withParents(templates), settings, {
+    allow: options.allowLintErrors ?? false,
+    ...(options.onLintErrors ? { onAllowed: options.onLintErrors } : {}),
+  });
   const registry = await withRegistry(settings, (store) => store.read());
   const local = settings.provider === 'local';
   const regions = local ? ['local'] : options.regions;
@@ -126,4 +135,15 @@ async function resolveBases(
   if (!options.awsClients) clients.destroy();
   if (failure && failure.status === 'rejected') throw failure.reason;
   return new Map(lookups.map((l) => [l.key, found.get(l.lookup)!]));
+}
+
+/** The templates and every parent they are built on. */
+function withParents(templates: readonly Template[]): Template[] {
+  const all = new Map<string, Template>();
+  const visit = (t: Template): void => {
+    all.set(t.slug, t);
+    if (t.parent) visit(t.parent);
+  };
+  templates.forEach(visit);
+  return [...all.values()];
 }

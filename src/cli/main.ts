@@ -86,8 +86,17 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
         return ExitCode.ok;
       }
       if (error.code === 'commander.executeSubCommandAsync') return ExitCode.ok;
+      // commander has printed its message on stderr; --json gets it as a line on stdout too.
+      if (wantsJson(argv))
+        io.out(
+          `${JSON.stringify({ error: { code: 'USAGE', message: error.message.replace(/^error: /, ''), hint: 'prism ami <verb> --help lists its flags' } })}\n`,
+        );
       return ExitCode.badInput;
     }
-    return reportError(error, io, argv.includes('--json') || argv.includes('--format=json'));
+    return reportError(error, io, wantsJson(argv));
   }
+}
+
+function wantsJson(argv: readonly string[]): boolean {
+  return argv.includes('--json') || argv.includes('--format=json') || argv.some((a, i) => a === '--format' && argv[i + 1] === 'json');
 }

@@ -3,7 +3,7 @@ import type { CliContext } from './context.js';
 export type HumanText = string | { out: string; err?: string };
 
 /**
- * The one place a command's result is printed: as JSON on stdout with --json, else as text
+ * The one place a command's result is printed: as one line of JSON on stdout with --json, else as text
  * made by `human` (which may also give lines for stderr, and may load its renderer lazily).
  */
 export async function printResult<T>(
@@ -13,7 +13,8 @@ export async function printResult<T>(
   human: (value: T) => HumanText | Promise<HumanText>,
 ): Promise<void> {
   if (json) {
-    ctx.io.out(`${JSON.stringify(value, null, 2)}\n`);
+    // One JSON document on one line: every line of --json output is one JSON value.
+    ctx.io.out(`${JSON.stringify(value)}\n`);
     return;
   }
   const text = await human(value);

@@ -36,20 +36,19 @@ export function formatRollback(r: RollbackReport): string {
 
 export function formatRevoke(r: RevokeReport): string {
   if (!r.changed) return `${r.amiId} is already revoked; nothing changed\n`;
-  const others = r.slots.filter((s) => s.amiId !== r.amiId && !s.already);
-  const head =
-    r.scope === 'lineage' && others.length > 0
-      ? `Revoked ${r.amiId} and the ${others.length} region cop${others.length === 1 ? 'y' : 'ies'} of the same build (--only-this-region revokes just the one):\n`
-      : '';
-  const lines = r.slots.map((s) => {
+  const what = (s: RevokeReport['slots'][number]) => {
     const label = `${s.template}.${s.region}.${s.architecture}`;
-    if (s.already) return `  ${s.amiId} (${label}) was already revoked\n`;
-    if (!s.wasCurrent) return `  revoked ${s.amiId} (${label}, not current)\n`;
-    return s.replacedBy
-      ? `  revoked ${s.amiId}: ${label} is now ${s.replacedBy}\n`
-      : `  revoked ${s.amiId}: ${label} has no current image now\n`;
-  });
-  return head + lines.join('') + formatPublished(r.published);
+    if (s.already) return `${s.amiId} (${label}) was already revoked`;
+    if (!s.wasCurrent) return `${s.amiId} (${label}, not current)`;
+    return s.replacedBy ? `${s.amiId}: ${label} is now ${s.replacedBy}` : `${s.amiId}: ${label} has no current image now`;
+  };
+  if (r.slots.length === 1) return `Revoked ${what(r.slots[0]!)}\n${formatPublished(r.published)}`;
+  const copies = r.slots.filter((s) => s.amiId !== r.amiId).length;
+  const head =
+    r.scope === 'lineage'
+      ? `Revoked ${r.amiId} and the ${copies} region cop${copies === 1 ? 'y' : 'ies'} of the same build (--only-this-region revokes just the one):\n`
+      : `Revoked ${r.amiId}:\n`;
+  return head + r.slots.map((s) => `  revoked ${what(s)}\n`).join('') + formatPublished(r.published);
 }
 
 export function formatImport(r: ImportReport): string {

@@ -75,12 +75,12 @@ describe('file registry', () => {
 
   it('a registry from a newer schema is refused (exit 2) and never overwritten', async () => {
     const { cwd, file, importArgs } = await project();
-    const newer = `${JSON.stringify({ version: '2.0', schema_version: 2, templates: { 'r-research': { images: [] } } }, null, 2)}\n`;
+    const newer = `${JSON.stringify({ version: '2.0', schema_version: 3, templates: { 'r-research': { images: [] } } }, null, 2)}\n`;
     await writeFile(file, newer);
     const result = await runPrism(await importArgs('ami-0123456789abcdef1'), { cwd });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('[REGISTRY_NEWER_SCHEMA]');
-    expect(result.stderr).toContain('written by a newer prism-ami (registry schema 2; this version reads up to 1)');
+    expect(result.stderr).toContain('written by a newer prism-ami (registry schema 3; this version reads up to 2)');
     expect(result.stderr).toContain('upgrade prism-ami');
     expect(await readFile(file, 'utf8')).toBe(newer);
     expect(await readdir(cwd)).not.toContain('ami-registry.json.bak');

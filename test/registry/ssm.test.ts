@@ -136,7 +136,7 @@ describe('SSM publication (moto)', () => {
     const repaired = await runPrism(['ami', 'publish-ssm'], { cwd, env });
     expect(repaired.code, repaired.stderr).toBe(0);
     expect(repaired.stdout).toContain(`ssm ap-southeast-2 ${name} = ${ami(13)}`);
-    expect((await runPrism(['ami', 'publish-ssm', '--json'], { cwd, env })).stdout).toContain('"action": "unchanged"');
+    expect((await runPrism(['ami', 'publish-ssm', '--json'], { cwd, env })).stdout).toContain('"action":"unchanged"');
   });
 
   it('refuses a bad prefix (exit 2) before changing anything', async () => {

@@ -49,7 +49,7 @@ export function registerBuildAll(ami: Command, ctx: CliContext): void {
       ui.close();
       ctx.io.out(
         flags.json
-          ? `${JSON.stringify({ type: 'summary', status: result.status, rows: result.rows })}\n`
+          ? `${JSON.stringify({ time: new Date().toISOString(), type: 'summary', status: result.status, rows: result.rows })}\n`
           : formatBuildAllSummary(result, ctx.io.color),
       );
       ctx.setExitCode(exitCodeOfRun(result.status));

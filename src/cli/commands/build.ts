@@ -6,6 +6,7 @@ import { printResult } from '../output.js';
 import { withRunUi } from '../run-ui.js';
 
 interface BuildFlags extends CommonFlags {
+  allowLintErrors?: boolean;
   version?: string;
   force?: boolean;
   keepOnFailure?: boolean;
@@ -22,7 +23,8 @@ export function registerBuild(ami: Command, ctx: CliContext): void {
     .option('--force', 'build even when a validated image with the same fingerprint exists')
     .option('--keep-on-failure', 'keep the build machine when setup or a test fails, to inspect it')
     .option('--copy-to <regions>', 'copy the finished image to these regions, e.g. us-east-2,us-west-1 (aws)')
-    .option('--dry-run', 'check permissions and inputs (EC2 DryRun on every call that creates something); make nothing');
+    .option('--dry-run', 'check permissions and inputs (EC2 DryRun on every call that creates something); make nothing')
+    .option('--allow-lint-errors', 'build even when the template has lint errors (they are printed as warnings)');
   addPublishSsmOption(command);
   addRunOutputOptions(command);
   command.action(async (ref: string, flags: BuildFlags) => {
@@ -53,6 +55,7 @@ export function registerBuild(ami: Command, ctx: CliContext): void {
         tracker: ui.tracker,
         force: flags.force ?? false,
         keepOnFailure: flags.keepOnFailure ?? false,
+        allowLintErrors: flags.allowLintErrors ?? false,
         ...(architecture ? { architecture } : {}),
         ...(flags.version ? { version: flags.version } : {}),
       });

@@ -13,8 +13,10 @@ import {
   type CommonFlags,
 } from '../flags.js';
 import { printResult } from '../output.js';
+import { formatDiagnostics } from '../../render/diagnostics.js';
 
 export interface PlanFlags extends CommonFlags {
+  allowLintErrors?: boolean;
   templates?: string;
   regions?: string;
   architectures?: string;
@@ -39,7 +41,8 @@ export function addPlanOptions(command: Command): Command {
     )
     .option('--force [slugs]', 'rebuild even what is up to date (all, or these comma-separated templates)')
     .option('--only-outdated', 'only what a scheduled security rebuild should do: images whose base image changed, and their children')
-    .option('--no-base-check', 'do not look up base images (no AWS calls; a new base image then goes unnoticed)');
+    .option('--no-base-check', 'do not look up base images (no AWS calls; a new base image then goes unnoticed)')
+    .option('--allow-lint-errors', 'plan (and build) templates with lint errors too; they are printed as warnings');
   addProviderOption(command);
   addTemplatesDirOption(command);
   addRegistryOption(command);
@@ -58,6 +61,12 @@ export async function planOptions(slugs: string[], flags: PlanFlags, ctx: CliCon
     force,
     onlyOutdated: flags.onlyOutdated ?? false,
     checkBases: flags.baseCheck,
+    allowLintErrors: flags.allowLintErrors ?? false,
+    onLintErrors: (errors) => {
+      ctx.io.err(
+        `⚠️  ${errors.length} lint error${errors.length === 1 ? '' : 's'}, going on because of --allow-lint-errors:\n${formatDiagnostics(errors, ctx.io.color)}`,
+      );
+    },
     ...(regions ? { regions } : {}),
     ...(architectures ? { architectures } : {}),
   };

@@ -90,6 +90,9 @@ async function lintOne(
     template = await library.resolve(ref.slug);
   } catch (error) {
     if (!isPrismError(error)) throw error;
+    // A cycle is reported once for each template in it, at its own extends; a template built on
+    // one is told which (the library's error sits at whichever file closed the loop).
+    if (error.code === 'EXTENDS_CYCLE') return [...out, await cycleDiagnostic(library, ref, display)];
     if (error.diagnostics.length > 0) return [...out, ...error.diagnostics];
     return [
       ...out,
@@ -180,4 +183,35 @@ function dedupe(list: Diagnostic[]): Diagnostic[] {
     seen.add(key);
     return true;
   });
+}
+
+/** The extends chain from a template until a slug repeats: the cycle it is in, or leads to. */
+async function cycleDiagnostic(library: TemplateLibrary, ref: TemplateRef, display: string): Promise<Diagnostic> {
+  const chain = [ref.slug];
+  let source: ParsedTemplate['source'] | undefined;
+  for (let slug: string | undefined = ref.slug; slug;) {
+    const parsed = await library.parse(await library.find(slug));
+    source ??= parsed.source;
+    slug = parsed.definition.extends;
+    if (slug === undefined) break;
+    if (chain.includes(slug)) {
+      chain.push(slug);
+      break;
+    }
+    chain.push(slug);
+  }
+  const start = chain.indexOf(chain.at(-1)!);
+  const cycle = chain.slice(start);
+  const inCycle = start === 0;
+  const pos = source ? locate(source, ['extends']) : { line: 1, column: 1 };
+  return {
+    severity: 'error',
+    rule: 'extends/cycle',
+    message: inCycle ? `extends cycle: ${cycle.join(' → ')}` : `extends ${chain[1]}, which is in an extends cycle: ${cycle.join(' → ')}`,
+    file: display,
+    line: pos.line,
+    column: pos.column,
+    path: 'extends',
+    fix: 'a template cannot be built on itself; remove one of the extends',
+  };
 }

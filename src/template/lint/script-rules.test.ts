@@ -47,7 +47,18 @@ describe('checkScript', () => {
       ['a here-string', "chpasswd <<< 'ada:s3cret'", 'script/literal-password@3:1'],
       ['an unquoted here-string', 'chpasswd <<< ada:s3cret', 'script/literal-password@3:1'],
       ['a heredoc', 'chpasswd <<EOF\nada:s3cret\nEOF', 'script/literal-password@3:1'],
-      ['passwd --stdin', 'echo s3cret | passwd --stdin ada', 'script/literal-password@3:1'],
+      ['passwd --stdin', 'echo s3cret | passwd --stdin ada', 'script/literal-password@3:15'],
+      ['printf with a format', "printf '%s\\n' 'ada:s3cret' | chpasswd", 'script/literal-password@3:30'],
+      ['printf with the parts apart', 'printf "%s:%s\\n" ada s3cret | sudo chpasswd', 'script/literal-password@3:36'],
+      ['echo -e into passwd (both prompts)', 'echo -e "s3cret\\ns3cret" | passwd ada', 'script/literal-password@3:28'],
+      ['a group of echoes', '(echo s3cret; echo s3cret) | passwd ada', 'script/literal-password@3:30'],
+      ['yes', 'yes s3cret | passwd ada', 'script/literal-password@3:14'],
+      ['usermod -p with a literal hash', "usermod -p '$6$abc$def' ada", 'script/literal-password@3:1'],
+      [
+        'useradd --password from openssl passwd of a literal',
+        'useradd -m --password "$(openssl passwd -6 s3cret)" ada',
+        'script/literal-password@3:1',
+      ],
     ])('reports %s as an error', (_what, line, expected) => {
       expect(findings(line)).toEqual([expected]);
       expect(checkScript(SAFE + line)[0].severity).toBe('error');
@@ -61,6 +72,10 @@ describe('checkScript', () => {
       ['a heredoc with a variable', 'chpasswd <<EOF\nada:$PASS\nEOF'],
       ['a comment', '# echo "ubuntu:prism" | chpasswd'],
       ['a locked account', 'passwd -l ubuntu'],
+      ['passwd fed from a variable', 'echo "$PW" | passwd --stdin ada'],
+      ['a hash in a variable', 'usermod -p "$HASH" ada'],
+      ['chpasswd from a file', 'chpasswd < /run/secrets/users'],
+      ['an or-list, not a pipe', 'echo done || passwd -l ada'],
     ])('does not report %s', (_what, line) => {
       expect(findings(line)).toEqual([]);
     });

@@ -92,45 +92,63 @@ function column(index: number): number {
 
 type Rule = (lines: ScriptLine[], context: { script: string }) => ScriptFinding[];
 
+/** A command that only prints literal text: nothing it prints comes from a variable or a command. */
+function literalFeed(left: string): boolean {
+  const feeder = left.replace(/^[\s(]+|[\s)]+$/g, '');
+  if (/[$`]/.test(feeder)) return false;
+  // echo/printf/yes, possibly several in a group: (echo s; echo s) | passwd ada
+  return feeder.split(/\s*;\s*/).every((part) => /^(?:echo|printf|yes)\b/.test(part.trim()));
+}
+
 const literalPassword: Rule = (lines) => {
   const findings: ScriptFinding[] = [];
   const fix =
     'do not bake passwords into images: lock the account (passwd -l) and let the launcher set credentials at boot, or read a secret at build time';
+  const report = (l: ScriptLine, index: number, message: string) =>
+    findings.push({ rule: 'script/literal-password', severity: 'error', message, fix, line: l.line, column: column(index) });
   lines.forEach((l, index) => {
     const code = l.code;
     if (code.startsWith(HEREDOC_PREFIX)) return;
+    // A pipe into chpasswd or passwd (--stdin, or its two prompts) from a literal: echo, printf, yes.
+    for (const m of code.matchAll(/(?<!\|)\|(?!\|)\s*(?:sudo\s+(?:-\S+\s+)*)?(chpasswd|passwd)\b([^|;&]*)/g)) {
+      const tool = m[1]!;
+      if (tool === 'passwd' && /(?:^|\s)-(?:l|S|e|d|u)\b|--(?:lock|status|expire|delete|unlock)\b/.test(m[2]!)) continue;
+      const before = code.slice(0, m.index);
+      const left = before.slice(
+        Math.max(
+          before.lastIndexOf('&&'),
+          before.lastIndexOf('||'),
+          before.lastIndexOf(';') > before.lastIndexOf('(') ? before.lastIndexOf(';') : -1,
+        ) + 1,
+      );
+      if (literalFeed(left.replace(/^&|^\|/, ''))) {
+        report(
+          l,
+          m.index + m[0].indexOf(tool),
+          `${tool === 'chpasswd' ? 'chpasswd' : `passwd ${m[2]!.trim()}`.trim()} is fed a literal password, which every instance of this image will share`,
+        );
+      }
+    }
     const chpasswd = /\bchpasswd\b/.exec(code);
     if (chpasswd) {
-      // echo 'user:pass' | chpasswd, printf … | chpasswd, chpasswd <<< 'user:pass'
-      const fed =
-        /\b(?:echo|printf)\s+(?:-[a-z]+\s+)*(['"]?)([^'"|$`]*?:[^'"|$`\s]+)\1\s*\|/.exec(code) ??
-        /<<<\s*(['"]?)([^'"$`]*?:[^'"$`\s]+)\1/.exec(code);
+      // chpasswd <<< 'user:pass', chpasswd <<EOF … EOF
+      const hereString = /<<<\s*(['"]?)([^'"$`]*?:[^'"$`\s]+)\1/.exec(code);
       const heredocLiteral =
         /<<-?\s*['"]?\w+/.test(code) &&
         lines
           .slice(index + 1)
           .find((next) => next.code.startsWith(HEREDOC_PREFIX) && /^[^$`]*:[^$`\s]+$/.test(next.code.slice(HEREDOC_PREFIX.length).trim()));
-      if (fed || heredocLiteral) {
-        findings.push({
-          rule: 'script/literal-password',
-          severity: 'error',
-          message: 'chpasswd is fed a literal password, which every instance of this image will share',
-          fix,
-          line: l.line,
-          column: column(chpasswd.index),
-        });
-      }
+      if (hereString || heredocLiteral)
+        report(l, chpasswd.index, 'chpasswd is fed a literal password, which every instance of this image will share');
     }
-    const stdinPasswd = /\b(?:echo|printf)\s+(['"]?)[^'"|$`]+\1\s*\|\s*(?:sudo\s+)?passwd\s+--stdin\b/.exec(code);
-    if (stdinPasswd) {
-      findings.push({
-        rule: 'script/literal-password',
-        severity: 'error',
-        message: 'passwd --stdin is fed a literal password',
-        fix,
-        line: l.line,
-        column: column(stdinPasswd.index),
-      });
+    // useradd/usermod -p HASH: a literal hash, or one made from a literal at build time, is a shared password too.
+    const option = /\b(?:useradd|usermod)\b.*?\s(?:-p|--password)(?:\s+|=)("[^"]*"|'[^']*'|\S+)/.exec(code);
+    if (option) {
+      const quoted = option[1]!;
+      const value = quoted.replace(/^["']|["']$/g, '');
+      const madeFromLiteral = /^\$\((?:openssl\s+passwd|mkpasswd)\b[^$`]*\)$/.test(value);
+      if (quoted.startsWith("'") || !/[$`]/.test(value) || madeFromLiteral)
+        report(l, option.index, 'the account gets a password written in the script, which every instance of this image will share');
     }
   });
   return findings;
