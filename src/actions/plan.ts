@@ -128,8 +128,10 @@ async function resolveBases(
   }
   const distinct = [...new Map(lookups.map((l) => [l.lookup, l])).values()];
   const found = new Map<string, string>();
+  // Each lookup listens on a signal of its own: a dozen SDK calls on one signal would pass Node's
+  // limit of 10 abort listeners (MaxListenersExceededWarning), though they are removed again.
   const results = await mapLimit(distinct, 8, async (l) =>
-    found.set(l.lookup, (await resolveBaseImage(clients, l.region, l.base, l.arch, options.signal)).imageId),
+    found.set(l.lookup, (await resolveBaseImage(clients, l.region, l.base, l.arch, AbortSignal.any([options.signal]))).imageId),
   );
   const failure = results.find((r) => r.status === 'rejected');
   if (!options.awsClients) clients.destroy();
