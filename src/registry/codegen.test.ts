@@ -42,5 +42,10 @@ describe('generated AMI maps (golden)', () => {
     expect(goIdentifier('3d-viz')).toBe('T3dViz');
     expect(() => generateCode('go', { 'a-b': {}, 'a.b': {} })).toThrow(/would be named ABAMI in Go, like "a-b"/);
     expect(() => generateCode('go', {}, { goPackage: 'Bad-Name' })).toThrow(/not a Go package name/);
+    for (const keyword of ['func', 'type', 'package', 'map', 'range'])
+      expect(() => generateCode('go', {}, { goPackage: keyword }), keyword).toThrow(/is a Go keyword/);
+    for (const bad of ['_', '1amis', 'my.pkg', ''])
+      expect(() => generateCode('go', {}, { goPackage: bad }), bad).toThrow(/not a Go package name/);
+    expect(generateCode('go', {}, { goPackage: 'amis_v2' })).toContain('package amis_v2\n');
   });
 });

@@ -58,8 +58,7 @@ function sortedEntries(map: AmiMap): [string, [string, string][]][] {
  * (tabs, aligned values). import-legacy and resolve --fallback read this file back.
  */
 function generateGo(templates: string[], maps: Record<string, AmiMap>, pkg: string): string {
-  if (!/^[a-z_][a-z0-9_]*$/.test(pkg))
-    throw new PrismError('USAGE', `"${pkg}" is not a Go package name`, { hint: 'use lowercase letters, digits and _' });
+  checkGoPackage(pkg);
   const names = new Map<string, string>();
   for (const slug of templates) {
     const name = `${goIdentifier(slug)}AMI`;
@@ -121,4 +120,46 @@ function generateJson(templates: string[], maps: Record<string, AmiMap>): string
   for (const slug of templates)
     out[slug] = Object.fromEntries(sortedEntries(maps[slug]).map(([region, arches]) => [region, Object.fromEntries(arches)]));
   return `${JSON.stringify(out, null, 2)}\n`;
+}
+
+/** Go's keywords: none of them can name a package (https://go.dev/ref/spec#Keywords). */
+const GO_KEYWORDS = new Set([
+  'break',
+  'case',
+  'chan',
+  'const',
+  'continue',
+  'default',
+  'defer',
+  'else',
+  'fallthrough',
+  'for',
+  'func',
+  'go',
+  'goto',
+  'if',
+  'import',
+  'interface',
+  'map',
+  'package',
+  'range',
+  'return',
+  'select',
+  'struct',
+  'switch',
+  'type',
+  'var',
+]);
+
+/** A package clause needs an identifier (letters, digits, _; not a digit first), not a keyword and not `_`. */
+export function checkGoPackage(pkg: string): string {
+  const bad = (why: string): never => {
+    throw new PrismError('USAGE', `--go-package "${pkg}" is not a Go package name: ${why}`, {
+      hint: 'use a short lowercase name such as amis (letters, digits and _, not starting with a digit)',
+    });
+  };
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(pkg)) bad('a Go identifier is letters, digits and _, and does not start with a digit');
+  if (GO_KEYWORDS.has(pkg)) bad(`"${pkg}" is a Go keyword`);
+  if (pkg === '_') bad('the blank identifier cannot name a package');
+  return pkg;
 }

@@ -181,6 +181,7 @@ describe('plain renderer', () => {
       `   Log: ${LOG}`,
       '',
       '⏳ Checking prerequisites...',
+      '✅ Prerequisites checked (0.0s)',
       '⏳ Finding base image...',
       '✅ Base image: lbase-1 (debian-12 bookworm) (0.0s)',
       '⏳ Launching build container...',
@@ -210,6 +211,23 @@ describe('plain renderer', () => {
       '',
     ]);
     expect(io.stderr).toBe('');
+  });
+
+  it('closes every ⏳ line with a ✅ or ❌ line, whatever the run ends with', () => {
+    const cancelled: BuildEvent[] = [
+      runStart(),
+      start('preflight', 'Checking prerequisites'),
+      ok('preflight', 'Checking prerequisites', 5),
+      start('setup-1', 'Executing setup script'),
+      { type: 'step-end', target: T, step: 'setup-1', title: 'Executing setup script', status: 'cancelled', durationMs: 40 },
+    ];
+    for (const events of [successEvents(), failureEvents(), cancelled]) {
+      const lines = render('plain', events).stdout.split('\n');
+      const opened = lines.filter((l) => l.startsWith('⏳ ')).map((l) => l.slice(2, -3));
+      const closed = lines.filter((l) => /^(✅|❌) /.test(l));
+      expect(closed.length, lines.join('\n')).toBeGreaterThanOrEqual(opened.length);
+    }
+    expect(render('plain', cancelled).stdout).toContain('❌ Executing setup script: cancelled (0.0s)');
   });
 
   it('has no ANSI codes and no carriage returns, even when colour is allowed', () => {
@@ -309,7 +327,7 @@ describe('plain renderer', () => {
         error: { code: 'CANCELLED', message: 'Cancelled' },
       },
     ]);
-    expect(io.stdout).toContain('⚠️  Executing setup script: cancelled (1.5s)\n');
+    expect(io.stdout).toContain('❌ Executing setup script: cancelled (1.5s)\n');
     expect(io.stdout).toContain('⚠️  Build cancelled after 4.0s\n');
     expect(io.stdout).not.toContain('Build failed');
   });
@@ -426,8 +444,7 @@ describe('live renderer (terminal)', () => {
     const plain = render('plain', successEvents())
       .stdout.split('\n')
       .filter((l) => !l.startsWith('⏳'));
-    // Live mode also confirms preflight; plain mode only announces it.
-    expect(shown).toEqual([...plain.slice(0, 7), '✅ Prerequisites checked (0.0s)', ...plain.slice(7, -1)]);
+    expect(shown).toEqual(plain.slice(0, -1));
     expect(shown).toContain('✅ Base image: lbase-1 (debian-12 bookworm) (0.0s)');
     expect(shown).toContain('🎉 Build complete!');
     expect(shown).toContain('   Image ID: limg-070696aae107');

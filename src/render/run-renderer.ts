@@ -126,13 +126,12 @@ class RunRenderer implements Renderer {
         this.clearSpinner();
         const took = s.dim(`(${formatDuration(event.durationMs)})`);
         if (event.status === 'ok') {
-          if (event.step === 'preflight' && !this.live) return;
           const heading = doneHeading(event.step, event.title, this.noun);
           this.print(event.target, `✅ ${heading}${event.detail ? `: ${event.detail}` : ''} ${took}`);
           if (event.step === 'validate' || event.step.startsWith('setup-') || event.step === 'wait-ready') this.print(event.target, '');
         } else if (event.status === 'cancelled') {
           this.failed = true;
-          this.print(event.target, `⚠️  ${event.title}: cancelled ${took}`);
+          this.print(event.target, `❌ ${event.title}: cancelled ${took}`);
         } else {
           this.failed = true;
           this.print(event.target, `❌ ${event.title} failed ${took}`);

@@ -49,7 +49,10 @@ validation_tests:
     await writeFile(join(dir, 'templates', 'tiny.yml'), template('Tiny', '[us-east-1, us-east-2]', '[x86_64, arm64]'));
     await writeFile(join(dir, 'templates', 'solo.yml'), template('Solo', '[us-east-1, us-east-2]', '[x86_64]'));
     await mkdir(join(dir, 'wide'));
-    await writeFile(join(dir, 'wide', 'wide.yml'), template('Wide', '[us-east-1, us-east-2, us-west-1, us-west-2, eu-west-1, eu-central-1]', '[x86_64, arm64]'));
+    await writeFile(
+      join(dir, 'wide', 'wide.yml'),
+      template('Wide', '[us-east-1, us-east-2, us-west-1, us-west-2, eu-west-1, eu-central-1]', '[x86_64, arm64]'),
+    );
     await writeFile(
       join(dir, 'prism-ami.config.yaml'),
       'templatesDir: templates\ninstanceProfile: prism-builder\ninstanceProfileWaitSeconds: 2\nreadyTimeoutMinutes: 2\nimageTimeoutMinutes: 2\nregions: [us-east-1, us-east-2]\n',

@@ -17,7 +17,10 @@ export interface FaultRule {
   /** Forward the call at once but hold its answer this long: AWS did it, the client waits. */
   delayResponseMs?: number;
   error?: { status: number; code: string; message?: string };
-  /** Forward the call, then change fields of its JSON answer (a command that fails on the instance). */
+  /**
+   * Forward the call, then answer 200 with these fields over its JSON answer (a command that fails
+   * on the instance, a parameter moto does not have).
+   */
   patch?: Record<string, unknown>;
   /** Only calls this accepts match (e.g. by their params: the tags of one build). */
   when?: (call: Pick<RecordedCall, 'action' | 'service' | 'region' | 'params'>) => boolean;
@@ -112,9 +115,12 @@ export class FaultProxy {
             const parts: Buffer[] = [];
             response.on('data', (c: Buffer) => parts.push(c));
             response.on('end', () => {
-              const text = JSON.stringify({ ...(JSON.parse(Buffer.concat(parts).toString('utf8') || '{}') as object), ...rule.patch });
+              // A failed call (moto's 400 for a missing parameter) is answered as if it had succeeded.
+              const ok = response.statusCode === 200;
+              const upstream = ok ? (JSON.parse(Buffer.concat(parts).toString('utf8') || '{}') as object) : {};
+              const text = JSON.stringify({ ...upstream, ...rule.patch });
               const headers = { ...response.headers, 'content-length': String(Buffer.byteLength(text)) };
-              res.writeHead(response.statusCode ?? 502, headers);
+              res.writeHead(200, headers);
               res.end(text);
               call.done = Date.now();
             });

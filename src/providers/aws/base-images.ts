@@ -114,10 +114,15 @@ export async function resolveBaseImage(
       if (isAwsCode(error, 'ParameterNotFound', 'AccessDeniedException', 'ValidationException')) return undefined;
       throw error;
     });
+  // What the parameter said, when it did not give a usable image: part of the message if the fallback finds nothing either.
+  let parameterProblem = `${parameter} does not exist`;
   if (fromParameter) {
     const found = await describe({ ImageIds: [fromParameter] }).catch(() => ({ Images: [] as Image[] }));
     const image = found.Images?.[0];
     if (image && image.Architecture === arch) return toResolved(image, `ssm:${parameter}`);
+    parameterProblem = image
+      ? `${parameter} names ${fromParameter}, which is ${image.Architecture ?? 'another architecture'}, not ${arch}`
+      : `${parameter} names ${fromParameter}, which does not exist in ${region} (or is not available to this account)`;
   }
   const found = await describe({
     Owners: source.owners,
@@ -128,7 +133,13 @@ export async function resolveBaseImage(
     ],
   });
   const image = newest(found.Images ?? []);
-  if (!image) throw notFound(base, region, arch, `neither ${parameter} nor an image named ${source.namePattern(arch)} was found`);
+  if (!image)
+    throw notFound(
+      base,
+      region,
+      arch,
+      `${parameterProblem}, and no available image named ${source.namePattern(arch)} owned by ${source.owners.join(', ')} was found`,
+    );
   return toResolved(image, 'describe-images');
 }
 
