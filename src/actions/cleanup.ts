@@ -39,15 +39,15 @@ interface Candidate {
 }
 
 /**
- * `prism ami cleanup --keep-latest N`: per template, region and architecture keeps the N newest
- * images, the current one and any pinned in the config, and never one that something still uses
+ * `prism ami cleanup --keep-latest N`: per template, region and architecture keeps the current
+ * image and the N newest besides it, any pinned in the config, and never one that something still uses
  * (an instance, a launch template, or locally a child image built on it); deletes the others
  * (deregister + snapshots, or the local layer) and marks them deleted in the registry.
  */
 export async function cleanup(options: CleanupOptions): Promise<CleanupReport> {
-  if (!Number.isInteger(options.keepLatest) || options.keepLatest < 1) {
-    throw new PrismError('USAGE', '--keep-latest must be a whole number of 1 or more', {
-      hint: 'the current image is always kept; --keep-latest 3 keeps the three newest too',
+  if (!Number.isInteger(options.keepLatest) || options.keepLatest < 0) {
+    throw new PrismError('USAGE', '--keep-latest must be a whole number, 0 or more', {
+      hint: 'the current image is always kept; --keep-latest 3 keeps the three newest besides it, 0 only the current one',
     });
   }
   const settings = resolveSettings(options);

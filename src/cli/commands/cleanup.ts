@@ -30,7 +30,7 @@ export function registerCleanup(ami: Command, ctx: CliContext): void {
       import('../../actions/cleanup.js'),
       import('../../render/cleanup-report.js'),
     ]);
-    const keepLatest = countFlag('--keep-latest', flags.keepLatest, { min: 1, max: 1000 });
+    const keepLatest = countFlag('--keep-latest', flags.keepLatest, { min: 0, max: 1000 });
     const input = await settingsInput(ctx, flags);
     const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
     if (!flags.dryRun && !flags.yes && !interactive) {
