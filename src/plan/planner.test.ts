@@ -609,10 +609,10 @@ describe('planBuilds', () => {
   it('a revoked build is not copied back: with one region revoked (--only-this-region), the item is rebuilt, not copied', () => {
     let doc = emptyRegistry();
     const made = built(doc, parent, 'x86_64');
-    doc = revoke(made.doc, { template: 'base', amiId: made.ids['us-east-1']!, scope: 'image' }, clock).document;
+    doc = revoke(made.doc, { template: 'base', amiId: made.ids['us-east-1'], scope: 'image' }, clock).document;
     const p = plan({ templates: [parent], architectures: ['x86_64'], registry: doc });
     expect(summary(p)).toEqual(['base/x86_64:build:revoked']);
-    expect(item(p, 'base/x86_64').reasons[0]!.detail).toContain(`${made.ids['us-east-1']} of the same build was revoked in us-east-1`);
+    expect(item(p, 'base/x86_64').reasons[0].detail).toContain(`${made.ids['us-east-1']} of the same build was revoked in us-east-1`);
     // Without the revoke, the missing region would get a copy.
     const missing = built(emptyRegistry(), parent, 'x86_64', { regions: REGIONS.slice(1) }).doc;
     expect(summary(plan({ templates: [parent], architectures: ['x86_64'], registry: missing }))).toEqual([
@@ -622,7 +622,7 @@ describe('planBuilds', () => {
 
   it('says when the last image was taken out of service, rather than "no image yet"', () => {
     const made = built(emptyRegistry(), parent, 'x86_64');
-    const doc = revoke(made.doc, { template: 'base', amiId: made.ids['us-east-1']! }, clock).document;
+    const doc = revoke(made.doc, { template: 'base', amiId: made.ids['us-east-1'] }, clock).document;
     const p = plan({ templates: [parent], architectures: ['x86_64'], registry: doc });
     expect(item(p, 'base/x86_64').reasons).toEqual([
       { code: 'new', detail: 'no current image (the last one was revoked, deleted or failed validation)' },

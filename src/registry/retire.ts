@@ -68,14 +68,14 @@ function retire(doc: RegistryDocument, input: RemovalInput, status: RetiredStatu
       : locateImage(doc, input.template, input.amiId).map((slot) => ({ ...slot, amiId: input.amiId }));
   if (targets.length === 0) locateImage(doc, input.template, input.amiId);
   const next = structuredClone(doc);
-  const entry = next.templates[input.template]!;
+  const entry = next.templates[input.template];
   const results: RemovalResult[] = [];
   const now = isoSeconds(clock.now());
   for (const target of targets) {
     const slot: Slot = { template: target.template, region: target.region, architecture: target.architecture };
     const list = mutableHistory(entry, slot.region, slot.architecture);
     const index = list.findIndex((h) => h.ami_id === target.amiId);
-    const h = list[index]!;
+    const h = list[index];
     const wasCurrent = h.status === 'current';
     if (STAYS[status].includes(h.status)) {
       results.push({ ...slot, amiId: target.amiId, wasCurrent, already: true });

@@ -42,7 +42,7 @@ export function formatRevoke(r: RevokeReport): string {
     if (!s.wasCurrent) return `${s.amiId} (${label}, not current)`;
     return s.replacedBy ? `${s.amiId}: ${label} is now ${s.replacedBy}` : `${s.amiId}: ${label} has no current image now`;
   };
-  if (r.slots.length === 1) return `Revoked ${what(r.slots[0]!)}\n${formatPublished(r.published)}`;
+  if (r.slots.length === 1) return `Revoked ${what(r.slots[0])}\n${formatPublished(r.published)}`;
   const copies = r.slots.filter((s) => s.amiId !== r.amiId).length;
   const head =
     r.scope === 'lineage'

@@ -10,8 +10,8 @@ beforeAll(requireBuild);
 function expectJsonLines(stdout: string): unknown[] {
   const lines = stdout.split('\n').filter((l) => l !== '');
   expect(lines.length).toBeGreaterThan(0);
-  return lines.map((line) => {
-    expect(() => JSON.parse(line), line).not.toThrow();
+  return lines.map((line): unknown => {
+    expect(() => JSON.parse(line) as unknown, line).not.toThrow();
     return JSON.parse(line) as unknown;
   });
 }
@@ -33,7 +33,7 @@ describe('--json: every line on stdout is one JSON value, errors included', () =
     ['an unknown flag', ['ami', 'list', '--bogus', '--json'], 2],
   ])('%s', async (_what, args, code) => {
     const cwd = await tempDir();
-    const result = await runPrism(args as string[], { cwd, env: { PRISM_AMI_STATE_DIR: join(cwd, 'state') } });
+    const result = await runPrism(args, { cwd, env: { PRISM_AMI_STATE_DIR: join(cwd, 'state') } });
     expect(result.code, result.stderr).toBe(code);
     const values = expectJsonLines(result.stdout);
     if (code !== 0) expect(values).toEqual([{ error: expect.objectContaining({ code: expect.any(String), message: expect.any(String) }) }]);

@@ -53,7 +53,7 @@ describe('lint errors stop builds (docs/templates.md, "Lint")', () => {
     expect(result.code).toBe(2);
     const lines = result.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
-    const body = JSON.parse(lines[0]!) as { error: { code: string; diagnostics: { rule: string }[] } };
+    const body = JSON.parse(lines[0]) as { error: { code: string; diagnostics: { rule: string }[] } };
     expect(body.error.code).toBe('TEMPLATE_INVALID');
     expect(body.error.diagnostics.map((d) => d.rule)).toEqual(['script/literal-password']);
   });

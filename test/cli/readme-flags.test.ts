@@ -38,12 +38,12 @@ describe("the README's flag table", () => {
         .split(/(?<!\\)\|/)
         .slice(1, -1)
         .map((c) => c.trim());
-      const flags = [...flagsCell!.matchAll(/`(--[a-z-]+)/g)].map((m) => m[1]!);
-      const listed = verbsCell!.startsWith('every verb but')
-        ? all.filter((v) => !verbsCell!.slice('every verb but '.length).split(/,\s*/)[0]!.split(' ').includes(v))
-        : verbsCell!.startsWith('every verb')
+      const flags = [...flagsCell.matchAll(/`(--[a-z-]+)/g)].map((m) => m[1]);
+      const listed = verbsCell.startsWith('every verb but')
+        ? all.filter((v) => !verbsCell.slice('every verb but '.length).split(/,\s*/)[0].split(' ').includes(v))
+        : verbsCell.startsWith('every verb')
           ? all
-          : verbsCell!
+          : verbsCell
               .replace(/\(.*?\)/g, '')
               .split(',')
               .map((v) => v.trim())

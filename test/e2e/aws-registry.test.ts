@@ -84,7 +84,7 @@ validation_tests:
     expect(again.stdout).toContain(`is up to date: ${a}`);
     expect(proxy.count('RunInstances')).toBe(0);
     const plan = await json(['ami', 'plan', 'tiny', '--architectures', 'x86_64', '--regions', 'us-east-1', '--no-base-check']);
-    expect((plan.items as { action: string }[])[0]!.action).toBe('skip');
+    expect((plan.items as { action: string }[])[0].action).toBe('skip');
   });
 
   test('after a revoke, build does not call the template up to date (resolve and build agree)', async () => {

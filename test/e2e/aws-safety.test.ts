@@ -37,8 +37,8 @@ describe.sequential('aws builds that are stopped or kept', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr!.resume();
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.resume();
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       child.on('close', (code, signal) => resolve({ code, signal })),
     );
@@ -113,8 +113,8 @@ describe.sequential('aws builds that are stopped or kept', () => {
     expect(result.stdout).toMatch(/📌 kept instance i-/);
     expect(result.stdout).toMatch(/📌 kept security group sg-/);
     const [east] = await state();
-    expect(east!.liveInstances).toHaveLength(1);
-    expect(east!.buildGroups).toHaveLength(1);
+    expect(east.liveInstances).toHaveLength(1);
+    expect(east.buildGroups).toHaveLength(1);
     const swept = await prism(['ami', 'sweep', '--provider', 'aws', '--include-kept']);
     expect(swept.code, swept.stdout + swept.stderr).toBe(0);
     await expectClean();
@@ -136,7 +136,7 @@ describe.sequential('aws builds that are stopped or kept', () => {
     const resolved = await prism(['ami', 'resolve', 'tiny', '--region', 'us-east-1', '--architecture', 'x86_64']);
     expect(resolved.stdout.trim()).toBe(image);
     const [, west] = await state();
-    expect(west!.images.filter((i) => i.tags['prism:template'] === 'tiny')).toEqual([]);
+    expect(west.images.filter((i) => i.tags['prism:template'] === 'tiny')).toEqual([]);
     await expectClean();
   });
 });

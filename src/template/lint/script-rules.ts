@@ -111,8 +111,8 @@ const literalPassword: Rule = (lines) => {
     if (code.startsWith(HEREDOC_PREFIX)) return;
     // A pipe into chpasswd or passwd (--stdin, or its two prompts) from a literal: echo, printf, yes.
     for (const m of code.matchAll(/(?<!\|)\|(?!\|)\s*(?:sudo\s+(?:-\S+\s+)*)?(chpasswd|passwd)\b([^|;&]*)/g)) {
-      const tool = m[1]!;
-      if (tool === 'passwd' && /(?:^|\s)-(?:l|S|e|d|u)\b|--(?:lock|status|expire|delete|unlock)\b/.test(m[2]!)) continue;
+      const tool = m[1];
+      if (tool === 'passwd' && /(?:^|\s)-(?:l|S|e|d|u)\b|--(?:lock|status|expire|delete|unlock)\b/.test(m[2])) continue;
       const before = code.slice(0, m.index);
       const left = before.slice(
         Math.max(
@@ -125,7 +125,7 @@ const literalPassword: Rule = (lines) => {
         report(
           l,
           m.index + m[0].indexOf(tool),
-          `${tool === 'chpasswd' ? 'chpasswd' : `passwd ${m[2]!.trim()}`.trim()} is fed a literal password, which every instance of this image will share`,
+          `${tool === 'chpasswd' ? 'chpasswd' : `passwd ${m[2].trim()}`.trim()} is fed a literal password, which every instance of this image will share`,
         );
       }
     }
@@ -144,7 +144,7 @@ const literalPassword: Rule = (lines) => {
     // useradd/usermod -p HASH: a literal hash, or one made from a literal at build time, is a shared password too.
     const option = /\b(?:useradd|usermod)\b.*?\s(?:-p|--password)(?:\s+|=)("[^"]*"|'[^']*'|\S+)/.exec(code);
     if (option) {
-      const quoted = option[1]!;
+      const quoted = option[1];
       const value = quoted.replace(/^["']|["']$/g, '');
       const madeFromLiteral = /^\$\((?:openssl\s+passwd|mkpasswd)\b[^$`]*\)$/.test(value);
       if (quoted.startsWith("'") || !/[$`]/.test(value) || madeFromLiteral)
