@@ -154,8 +154,7 @@ async function recordVerdict(settings: Settings, template: string, imageId: stri
         },
         { ...(publisher ? { publisher } : {}) },
       );
-      if (outcome.result === undefined)
-        return { status: findImage(outcome.after, imageId, template).length > 0 ? 'validated' : 'unknown' };
+      if (outcome.result === undefined) return { status: findImage(outcome.after, imageId, template).length > 0 ? 'validated' : 'unknown' };
       const slot = outcome.result[0];
       return {
         status: 'failed-validation',
