@@ -3,6 +3,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { chainDepth } from '../changes/closure.js';
 import { normalizeRepoPath } from '../changes/layout.js';
 import { checkWorkflowSettings, DEFAULT_SCHEDULE, MAX_STAGES, type WorkflowSettings } from '../ci/settings.js';
+import { parseToolSource, SOURCE_FORMS, type ToolSource } from '../ci/tool-source.js';
 import { renderWorkflow, WORKFLOW_PATH } from '../ci/workflow.js';
 import type { ConfigFile } from '../config/config.js';
 import { writeFileAtomic } from '../core/atomic-file.js';
@@ -26,6 +27,11 @@ export interface CiInitOptions {
   schedule?: string;
   openPr?: boolean;
   force?: boolean;
+  /**
+   * Where the jobs get prism-ami (`npm:NAME@VERSION#sha512-…`, `https://…tgz#sha256=…`,
+   * `git+https://…#COMMIT`); default: the repository's package.json and package-lock.json.
+   */
+  prismSource?: string;
   /** Where to write (default: .github/workflows/ami-build.yml at the repository root). */
   output?: string;
   cwd?: string;
@@ -53,7 +59,7 @@ export async function ciInit(options: CiInitOptions): Promise<CiInitReport> {
   const architectures = options.architectures ?? config.architectures;
   const settings = checkWorkflowSettings({
     toolVersion: await ownVersion(),
-    install: (await pinsPrismAmi(root)) ? 'npm-ci' : 'global',
+    source: options.prismSource !== undefined ? parseToolSource(options.prismSource) : await lockfileSource(root),
     branch: options.branch ?? (await defaultBranchName(repo)),
     templatesPath: repoPath(root, resolve(cwd, options.templatesDir), 'the templates folder'),
     sharedPaths: (config.sharedPaths ?? DEFAULT_SHARED_PATHS).map((p) => repoPath(root, resolve(cwd, p), 'the shared path')),
@@ -130,26 +136,49 @@ async function neededStages(templatesDir: string): Promise<number> {
   return Math.min(MAX_STAGES, Math.max(2, ...nodes.map((n) => chainDepth(n.slug, bySlug) + 1)));
 }
 
-/** True when the repository's package.json depends on prism-ami and a lock file pins it. */
-async function pinsPrismAmi(root: string): Promise<boolean> {
-  try {
-    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
-      dependencies?: Record<string, string>;
-      devDependencies?: Record<string, string>;
-    };
-    if (!pkg.dependencies?.['prism-ami'] && !pkg.devDependencies?.['prism-ami']) return false;
-    const locks = await Promise.all(
-      ['package-lock.json', 'npm-shrinkwrap.json'].map((f) =>
-        stat(join(root, f)).then(
-          () => true,
-          () => false,
-        ),
-      ),
-    );
-    return locks.some(Boolean);
-  } catch {
-    return false;
+/**
+ * The prism-ami the repository pins: package.json depends on it and its lock file records the
+ * version (and integrity) `npm ci` installs. Anything less is a USAGE error that says how to pin
+ * it: the workflow never installs a package by name alone.
+ */
+async function lockfileSource(root: string): Promise<ToolSource> {
+  const hint = `pin it in the repository: npm install --save-dev prism-ami@<version> (or a tarball or git+https URL), then commit package.json and package-lock.json; or name a pinned source with --prism-source ${SOURCE_FORMS.join(' | ')}`;
+  const refuse = (why: string): never => {
+    throw new PrismError('USAGE', `the workflow would not know which prism-ami to install: ${why}`, { hint });
+  };
+  const pkg = await readJson(root, 'package.json');
+  if (pkg === undefined) return refuse(`${root} has no package.json`);
+  const deps = { ...(pkg.dependencies as object | undefined), ...(pkg.devDependencies as object | undefined) } as Record<string, unknown>;
+  if (!deps['prism-ami']) return refuse('package.json does not depend on prism-ami');
+  // npm ci prefers npm-shrinkwrap.json when there is one.
+  for (const lockfile of ['npm-shrinkwrap.json', 'package-lock.json'] as const) {
+    const lock = await readJson(root, lockfile);
+    if (lock === undefined) continue;
+    const packages = lock.packages as Record<string, { version?: unknown }> | undefined;
+    const legacy = lock.dependencies as Record<string, { version?: unknown }> | undefined;
+    const version = packages?.['node_modules/prism-ami']?.version ?? legacy?.['prism-ami']?.version;
+    if (typeof version !== 'string') return refuse(`${lockfile} does not pin prism-ami (run npm install and commit it)`);
+    return { kind: 'lockfile', lockfile, version };
   }
+  return refuse('package.json depends on prism-ami, but there is no package-lock.json to pin it (run npm install and commit it)');
+}
+
+/** A JSON file of the repository root; undefined when it does not exist. */
+async function readJson(root: string, name: string): Promise<Record<string, unknown> | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(root, name), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw new PrismError('USAGE', `${join(root, name)} is not a JSON object`, { hint: `fix ${name}; npm reads it too` });
 }
 
 async function ownVersion(): Promise<string> {

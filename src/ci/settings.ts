@@ -1,12 +1,13 @@
 import { PrismError } from '../core/errors.js';
 import { isRegionName, type Architecture } from '../core/types.js';
+import { checkToolSource, type ToolSource } from './tool-source.js';
 
 /** What the generated workflow is made from: every value checked, so it is safe to write into YAML and shell. */
 export interface WorkflowSettings {
-  /** The prism-ami version the jobs install (`npm install --global prism-ami@VERSION`). */
+  /** The prism-ami version that wrote the workflow (named in its header comment). */
   toolVersion: string;
-  /** `npm-ci`: the repository's package-lock.json pins prism-ami; `global`: install the version above. */
-  install: 'npm-ci' | 'global';
+  /** Exactly which prism-ami the jobs install: the repository's lock file, or a pinned source. */
+  source: ToolSource;
   /** The branch whose pushes build images, and where updated templates go. */
   branch: string;
   /** The templates folder relative to the repository root ('' for the root). */
@@ -63,6 +64,7 @@ export function checkWorkflowSettings(s: WorkflowSettings): WorkflowSettings {
   if (!Number.isInteger(s.stages) || s.stages < 1 || s.stages > MAX_STAGES)
     bad('--stages', String(s.stages), `a whole number from 1 to ${MAX_STAGES}`);
   if (!VERSION.test(s.toolVersion)) bad('the prism-ami version', s.toolVersion, 'a version such as 1.2.3');
+  checkToolSource(s.source);
   if (!/^[\d*/,\- ]+$/.test(s.schedule) || s.schedule.trim().split(/\s+/).length !== 5)
     bad('--schedule', s.schedule, 'five cron fields, e.g. "0 2 * * 1" (Mondays 02:00 UTC)');
   return s;

@@ -1,6 +1,7 @@
 import { relative } from 'node:path';
 import type { CiInitReport } from '../actions/ci-init.js';
 import type { StagesReport } from '../actions/ci-stages.js';
+import { describeToolSource } from '../ci/tool-source.js';
 
 /** `prism ami ci stages` as text (also a Markdown list, for a job summary). */
 export function formatStages(report: StagesReport): string {
@@ -17,17 +18,17 @@ export function formatStages(report: StagesReport): string {
 /** `prism ami ci init` as text. */
 export function formatCiInit(report: CiInitReport): string {
   const s = report.settings;
-  const install =
-    s.install === 'npm-ci' ? 'npm ci (the version package-lock.json pins)' : `npm install --global prism-ami@${s.toolVersion}`;
+  const install = describeToolSource(s.source);
   let text = `${report.overwritten ? 'Replaced' : 'Wrote'} ${display(report.file)}\n`;
   text += `  push to ${s.branch} changing ${s.templatesPath || '.'}/${s.sharedPaths.map((p) => `, ${p}/`).join('')}; weekly "${s.schedule}"; on demand\n`;
-  text += `  ${s.stages} build stages (a template after the one it extends); prism-ami through ${install}\n`;
+  text += `  ${s.stages} build stages (a template after the one it extends); prism-ami from ${install}\n`;
   text += `  role ${s.roleArn ?? '(not set)'}; registry ${s.registry ?? '(not set)'}; regions ${s.regions?.join(',') ?? '(not set)'}\n`;
   text += `  updated templates: ${s.openPr ? 'a pull request' : `committed to ${s.branch}`}\n`;
   if (report.missing.length > 0) {
     text += `Not set: ${report.missing.join(', ')}. The workflow stops at its first step with a message until they are (run again with --force and them).\n`;
   }
-  text += 'Next: set up the OIDC role and the S3 bucket (docs/ci.md), then commit the workflow.\n';
+  const commit = s.source.kind === 'lockfile' ? `the workflow with package.json and ${s.source.lockfile}` : 'the workflow';
+  text += `Next: set up the OIDC role and the S3 bucket (docs/ci.md), then commit ${commit}.\n`;
   return text;
 }
 

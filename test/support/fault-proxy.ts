@@ -1,9 +1,12 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { motoCompat } from './moto-compat.js';
 
 /**
  * A loopback HTTP proxy between the AWS SDK and moto_server that records every call and can
  * delay or fail chosen ones: throttling, a failure at a given step, a wait that hangs. It works
- * for real CLI processes (point AWS_ENDPOINT_URL at it) without any hook in prism-ami.
+ * for real CLI processes (point AWS_ENDPOINT_URL at it) without any hook in prism-ami. It also
+ * makes up for what moto does not do with the tags of new images (moto-compat.ts); calls are
+ * recorded as prism-ami sent them.
  */
 export interface FaultRule {
   /** API action, e.g. RunInstances, SendCommand, GetCallerIdentity (S3: "S3:PUT"). */
@@ -105,41 +108,68 @@ export class FaultProxy {
       return;
     }
     const target = new URL(this.target);
-    const upstream = httpRequest(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
-      (response) => {
-        call.status = response.statusCode ?? 0;
-        const answer = () => {
+    const compat = motoCompat(service, action, body);
+    const forward = compat?.body ?? body;
+    const headers = compat ? { ...req.headers, 'content-length': String(forward.length) } : req.headers;
+    const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (response) => {
+      call.status = response.statusCode ?? 0;
+      const send = (buffered?: Buffer) => {
+        if (res.destroyed) return;
+        res.writeHead(response.statusCode ?? 502, response.headers);
+        if (buffered) {
+          res.end(buffered);
+          call.done = Date.now();
+          return;
+        }
+        response.pipe(res);
+        response.on('end', () => (call.done = Date.now()));
+      };
+      const answer = (buffered?: Buffer) => {
+        if (rule?.delayResponseMs) setTimeout(() => send(buffered), rule.delayResponseMs);
+        else send(buffered);
+      };
+      if (rule?.patch) {
+        // A failed call (moto's 400 for a missing parameter) is answered as if it had succeeded.
+        void readAll(response).then((buffered) => {
+          const upstreamBody = response.statusCode === 200 ? (JSON.parse(buffered.toString('utf8') || '{}') as object) : {};
+          const text = JSON.stringify({ ...upstreamBody, ...rule.patch });
           if (res.destroyed) return;
-          if (rule?.patch) {
-            const parts: Buffer[] = [];
-            response.on('data', (c: Buffer) => parts.push(c));
-            response.on('end', () => {
-              // A failed call (moto's 400 for a missing parameter) is answered as if it had succeeded.
-              const ok = response.statusCode === 200;
-              const upstream = ok ? (JSON.parse(Buffer.concat(parts).toString('utf8') || '{}') as object) : {};
-              const text = JSON.stringify({ ...upstream, ...rule.patch });
-              const headers = { ...response.headers, 'content-length': String(Buffer.byteLength(text)) };
-              res.writeHead(200, headers);
-              res.end(text);
-              call.done = Date.now();
-            });
-            return;
-          }
-          res.writeHead(response.statusCode ?? 502, response.headers);
-          response.pipe(res);
-          response.on('end', () => (call.done = Date.now()));
-        };
-        if (rule?.delayResponseMs) setTimeout(answer, rule.delayResponseMs);
-        else answer();
-      },
-    );
+          res.writeHead(200, { ...response.headers, 'content-length': String(Buffer.byteLength(text)) });
+          res.end(text);
+          call.done = Date.now();
+        });
+        return;
+      }
+      if (!compat || response.statusCode !== 200) {
+        answer();
+        return;
+      }
+      // Held until the tags moto left out are applied: the client then sees what EC2 would show.
+      void readAll(response)
+        .then(async (buffered) => {
+          await compat.after(this.target, String(req.headers.authorization ?? ''), buffered.toString('utf8'));
+          answer(buffered);
+        })
+        .catch((error: unknown) => {
+          call.status = 500;
+          if (res.destroyed) return;
+          const { contentType, text } = errorBody(service, 'MotoCompatibilityFailed', String(error), req);
+          res.writeHead(500, { 'content-type': contentType });
+          res.end(text);
+        });
+    });
     upstream.on('error', () => {
       res.writeHead(502);
       res.end();
     });
-    upstream.end(body);
+    upstream.end(forward);
   }
+}
+
+async function readAll(stream: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 function describe(

@@ -23,6 +23,7 @@ interface CiInitFlags extends CommonFlags {
   openPr?: boolean;
   force?: boolean;
   output?: string;
+  prismSource?: string;
 }
 
 interface CiStagesFlags extends CommonFlags {
@@ -60,6 +61,10 @@ function registerInit(ci: Command, ctx: CliContext): void {
     .option('--branch <name>', "the branch whose pushes build images (default: the repository's default branch)")
     .option('--stages <n>', 'build stages, for extends chains this deep (default: the deepest chain of the templates, at least 2)')
     .option('--schedule <cron>', 'when the weekly rebuild of outdated templates runs, UTC (default "0 2 * * 1")')
+    .option(
+      '--prism-source <source>',
+      'where the jobs get prism-ami, pinned: npm:prism-ami@1.2.3#sha512-…, https://…/prism-ami-1.2.3.tgz#sha256=<hex> or git+https://…/prism-ami.git#<40-hex commit> (default: npm ci of this repository, whose package.json and package-lock.json must pin prism-ami)',
+    )
     .option('--open-pr', 'open a pull request with the updated templates instead of committing them to the branch')
     .option('--force', 'replace an existing workflow file')
     .option('--output <file>', 'write here instead of .github/workflows/ami-build.yml');
@@ -86,6 +91,7 @@ function registerInit(ci: Command, ctx: CliContext): void {
       ...(flags.stages !== undefined ? { stages: stagesFlag(flags.stages) } : {}),
       ...(flags.schedule !== undefined ? { schedule: flags.schedule } : {}),
       ...(flags.output !== undefined ? { output: flags.output } : {}),
+      ...(flags.prismSource !== undefined ? { prismSource: flags.prismSource } : {}),
     });
     await printResult(ctx, flags.json, report, formatCiInit);
   });

@@ -216,7 +216,7 @@ export class AwsProvider implements Provider {
     );
     const image = await waitImageAvailable(ec2, imageId, this.region, ctx.signal, this.settings.imageTimeoutMinutes * 60_000);
     await requireImdsV2(ec2, imageId, ctx.signal);
-    await tagImageAndSnapshots(ec2, image, spec.tags, ctx.signal);
+    // The image and its snapshots carry spec.tags since CreateImage; recordImage marks them complete.
     return { id: imageId, name: spec.name, region: this.region, ...imageSize(image) };
   }
 
@@ -245,6 +245,7 @@ export class AwsProvider implements Provider {
     ctx: ProviderContext,
   ): Promise<{ image: CreatedImage; commit(): Promise<void> }> {
     const target = await this.clients.ec2(region);
+    const copyTags = { 'prism:copied-from': `${image.region}/${image.id}`, Name: image.name };
     const copyId = await copyImage(
       target,
       {
@@ -253,6 +254,7 @@ export class AwsProvider implements Provider {
         name: image.name,
         description: `${record.template.name} ${record.version} (${record.architecture}), copied by prism-ami from ${image.region}`,
         clientToken: `${record.buildId}-${region}`,
+        tags: { ...imageTags(record, 'building'), ...copyTags },
       },
       ctx.signal,
     );
@@ -264,12 +266,7 @@ export class AwsProvider implements Provider {
     try {
       const copied = await waitImageAvailable(target, copyId, region, ctx.signal, this.settings.imageTimeoutMinutes * 60_000);
       await requireImdsV2(target, copyId, ctx.signal);
-      await tagImageAndSnapshots(
-        target,
-        copied,
-        { ...imageTags(record, 'complete'), 'prism:copied-from': `${image.region}/${image.id}`, Name: image.name },
-        ctx.signal,
-      );
+      await tagImageAndSnapshots(target, copied, { ...imageTags(record, 'complete'), ...copyTags }, ctx.signal);
       return { image: { id: copyId, name: image.name, region, ...imageSize(copied) }, commit: () => handle.commit() };
     } catch (error) {
       if (!ctx.signal.aborted) await handle.removeNow().catch(() => undefined);

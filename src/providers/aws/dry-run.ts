@@ -1,4 +1,10 @@
-import { CopyImageCommand, CreateSecurityGroupCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  CopyImageCommand,
+  CreateSecurityGroupCommand,
+  DescribeImagesCommand,
+  RunInstancesCommand,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
 import { GetInstanceProfileCommand } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { errorMessage } from '../../core/errors.js';
@@ -6,11 +12,15 @@ import type { Architecture } from '../../core/types.js';
 import type { Template } from '../../template/model.js';
 import { awsCode, cloudError, isAwsCode } from './aws-errors.js';
 import type { AwsSettings } from './aws-settings.js';
-import { resolveBaseImage } from './base-images.js';
+import { newest, resolveBaseImage } from './base-images.js';
 import type { AwsClients } from '../../core/aws-clients.js';
 import { DEFAULT_INSTANCE_TYPES } from './instance-types.js';
 import { runInstancesInput } from './instances.js';
 import { choosePlacement } from './network.js';
+import { tagSpecs } from './tags.js';
+
+/** What dry-run requests tag: the builder policy allows creating only what is tagged as ours. */
+const DRY_RUN_TAGS = { 'prism:managed': 'true', 'prism:dry-run': 'true' };
 
 export interface DryRunCheck {
   check: string;
@@ -89,6 +99,7 @@ export async function awsDryRun(
           GroupName: 'prism-dry-run',
           Description: 'prism-ami dry run',
           ...(placement ? { VpcId: placement.vpcId } : {}),
+          TagSpecifications: tagSpecs(['security-group'], DRY_RUN_TAGS),
           DryRun: true,
         }),
         { abortSignal: signal },
@@ -106,7 +117,7 @@ export async function awsDryRun(
       ...((template.build.volumeSizeGb ?? base.rootVolumeSizeGb) !== undefined
         ? { volumeSizeGb: (template.build.volumeSizeGb ?? base.rootVolumeSizeGb)! }
         : {}),
-      tags: { 'prism:managed': 'true', 'prism:dry-run': 'true' },
+      tags: DRY_RUN_TAGS,
       clientToken: `dry-run-${Date.now()}`,
       dryRun: true,
     });
@@ -115,17 +126,23 @@ export async function awsDryRun(
       dryRun(() => ec2.send(new RunInstancesCommand(input), { abortSignal: signal })),
     );
   }
-  for (const target of copyTo.filter((r) => r !== region)) {
-    if (!base) break;
+  // The builder policy copies only images tagged as ours: prove it on this template's newest
+  // image when there is one, else on the base image (which that policy refuses to copy).
+  const targets = copyTo.filter((r) => r !== region);
+  const own = targets.length > 0 && base ? await ownImage(ec2, template, architecture, signal) : undefined;
+  const source = own ?? base?.imageId;
+  for (const target of targets) {
+    if (!source) break;
     const targetEc2 = await clients.ec2(target);
     await attempt(`ec2:CopyImage to ${target}`, () =>
       dryRun(() =>
         targetEc2.send(
           new CopyImageCommand({
-            SourceImageId: base!.imageId,
+            SourceImageId: source,
             SourceRegion: region,
             Name: 'prism-dry-run',
             Encrypted: true,
+            TagSpecifications: tagSpecs(['image', 'snapshot'], DRY_RUN_TAGS),
             DryRun: true,
           }),
           { abortSignal: signal },
@@ -133,9 +150,31 @@ export async function awsDryRun(
       ).catch((error: unknown) => {
         // The base may not be copyable (marketplace terms); the permission is what we check.
         if (isAwsCode(error, 'InvalidRequest', 'InvalidParameterValue')) return `allowed (${awsCode(error)} for the base image itself)`;
+        if (!own && isAwsCode(error, 'UnauthorizedOperation')) {
+          return `not proven: refused for the base image, and the builder policy copies only images tagged prism:managed=true; ${template.slug} has none in ${region} yet`;
+        }
         throw error;
       }),
     );
   }
   return checks;
+}
+
+/** The newest finished image of this template and architecture in the region, if any. */
+async function ownImage(ec2: EC2Client, template: Template, architecture: Architecture, signal: AbortSignal): Promise<string | undefined> {
+  const found = await ec2
+    .send(
+      new DescribeImagesCommand({
+        Owners: ['self'],
+        Filters: [
+          { Name: 'tag:prism:managed', Values: ['true'] },
+          { Name: 'tag:prism:template', Values: [template.slug] },
+          { Name: 'tag:prism:architecture', Values: [architecture] },
+          { Name: 'state', Values: ['available'] },
+        ],
+      }),
+      { abortSignal: signal },
+    )
+    .catch(() => undefined);
+  return newest(found?.Images ?? [])?.ImageId;
 }

@@ -1,7 +1,11 @@
 /**
- * The least-privilege IAM policies prism-ami needs (`prism ami iam-policy`). Keep in step with
- * the calls the AWS provider makes: the AWS end-to-end tests check every call they record
- * against this policy.
+ * The least-privilege IAM policies prism-ami needs (`prism ami iam-policy`). Every call that
+ * creates something is allowed only when the request tags what it makes `prism:managed=true`,
+ * and every call that changes or removes something only on resources carrying that tag; what a
+ * call merely uses and cannot be tagged by us is listed with a reason. Keep in step with the
+ * calls the AWS provider makes: the AWS end-to-end tests check every call they record (its
+ * action, and the tags of each resource it creates) against this policy, and iam-policy.test.ts
+ * checks the conditions.
  */
 export interface IamPolicyOptions {
   /** The role of the build instances' profile (iam:PassRole is limited to it). */
@@ -20,7 +24,12 @@ type Statement = {
   Condition?: Record<string, Record<string, string | string[]>>;
 };
 
+/** On resources that exist: only what a build of ours made carries the tag. */
 const MANAGED = { 'aws:ResourceTag/prism:managed': 'true' };
+/** On resources being made: the request must tag them as ours (tag on create). */
+const TAGGED_REQUEST = { 'aws:RequestTag/prism:managed': 'true' };
+/** The calls that make resources; CreateTags without a resource tag is allowed only inside them. */
+const CREATING = ['RunInstances', 'CreateSecurityGroup', 'CreateImage', 'CopyImage'];
 
 export function builderPolicy(options: IamPolicyOptions = {}): { Version: string; Statement: Statement[] } {
   const role = options.roleName ?? 'prism-builder';
@@ -52,52 +61,80 @@ export function builderPolicy(options: IamPolicyOptions = {}): { Version: string
       Sid: 'LaunchTaggedBuildInstances',
       Effect: 'Allow',
       Action: ['ec2:RunInstances'],
-      Resource: ['arn:aws:ec2:*:*:instance/*', 'arn:aws:ec2:*:*:volume/*'],
-      Condition: { StringEquals: { 'aws:RequestTag/prism:managed': 'true' } },
+      Resource: ['arn:aws:ec2:*:*:instance/*', 'arn:aws:ec2:*:*:volume/*', 'arn:aws:ec2:*:*:network-interface/*'],
+      Condition: { StringEquals: TAGGED_REQUEST },
     },
     {
+      // Used, not made, and not ours to tag: base images are public (Canonical, Amazon, Debian)
+      // or a parent image; subnets belong to the VPC; the group is the build's own, but a dry run
+      // launches without one (the VPC's default group).
       Sid: 'LaunchFromImagesIntoSubnets',
       Effect: 'Allow',
       Action: ['ec2:RunInstances'],
-      Resource: [
-        'arn:aws:ec2:*::image/*',
-        'arn:aws:ec2:*:*:subnet/*',
-        'arn:aws:ec2:*:*:network-interface/*',
-        'arn:aws:ec2:*:*:security-group/*',
-      ],
+      Resource: ['arn:aws:ec2:*::image/*', 'arn:aws:ec2:*:*:subnet/*', 'arn:aws:ec2:*:*:security-group/*'],
     },
     {
       Sid: 'CreateTaggedSecurityGroups',
       Effect: 'Allow',
       Action: ['ec2:CreateSecurityGroup'],
-      Resource: ['arn:aws:ec2:*:*:security-group/*', 'arn:aws:ec2:*:*:vpc/*'],
+      Resource: 'arn:aws:ec2:*:*:security-group/*',
+      Condition: { StringEquals: TAGGED_REQUEST },
+    },
+    {
+      // The default VPC (or the subnet's): used, not made, and not ours to tag.
+      Sid: 'CreateSecurityGroupsInVpcs',
+      Effect: 'Allow',
+      Action: ['ec2:CreateSecurityGroup'],
+      Resource: 'arn:aws:ec2:*:*:vpc/*',
+    },
+    {
+      // The image and its snapshots are tagged by CreateImage itself; copies and their snapshots
+      // by CopyImage.
+      Sid: 'CreateTaggedImages',
+      Effect: 'Allow',
+      Action: ['ec2:CreateImage', 'ec2:CopyImage'],
+      Resource: ['arn:aws:ec2:*::image/*', 'arn:aws:ec2:*::snapshot/*'],
+      Condition: { StringEquals: TAGGED_REQUEST },
+    },
+    {
+      // Images are made only of build instances, which are tagged at launch.
+      Sid: 'ImageBuildInstances',
+      Effect: 'Allow',
+      Action: ['ec2:CreateImage'],
+      Resource: 'arn:aws:ec2:*:*:instance/*',
+      Condition: { StringEquals: { 'ec2:ResourceTag/prism:managed': 'true' } },
+    },
+    {
+      // Copies are made only of images of ours (tagged with their snapshots at creation). This
+      // must stay conditioned: the copy is an image too, and an unconditioned image statement
+      // would let an untagged copy through.
+      Sid: 'CopyOwnImages',
+      Effect: 'Allow',
+      Action: ['ec2:CopyImage'],
+      Resource: ['arn:aws:ec2:*::image/*', 'arn:aws:ec2:*::snapshot/*'],
+      Condition: { StringEquals: { 'ec2:ResourceTag/prism:managed': 'true' } },
     },
     {
       Sid: 'TagOnCreate',
       Effect: 'Allow',
       Action: ['ec2:CreateTags'],
       Resource: '*',
-      Condition: { StringEquals: { 'ec2:CreateAction': ['RunInstances', 'CreateSecurityGroup', 'CreateImage', 'CopyImage'] } },
+      Condition: { StringEquals: { 'ec2:CreateAction': CREATING, ...TAGGED_REQUEST } },
     },
     {
+      // Snapshots carry the tag from CreateImage/CopyImage on, so they need no statement of their own.
       Sid: 'ManageOwnResources',
       Effect: 'Allow',
-      Action: ['ec2:TerminateInstances', 'ec2:DeleteSecurityGroup', 'ec2:DeregisterImage', 'ec2:ModifyImageAttribute', 'ec2:CreateTags'],
+      Action: [
+        'ec2:TerminateInstances',
+        'ec2:DeleteSecurityGroup',
+        'ec2:DeregisterImage',
+        'ec2:DeleteSnapshot',
+        'ec2:ModifyImageAttribute',
+        'ec2:CreateTags',
+      ],
       Resource: '*',
       Condition: { StringEquals: MANAGED },
-    },
-    {
-      Sid: 'MakeImages',
-      Effect: 'Allow',
-      Action: ['ec2:CreateImage', 'ec2:CopyImage'],
-      Resource: '*',
-    },
-    {
-      // Snapshots are tagged once their image is available; until then they carry no tag.
-      Sid: 'TagAndDeleteImageSnapshots',
-      Effect: 'Allow',
-      Action: ['ec2:CreateTags', 'ec2:DeleteSnapshot'],
-      Resource: 'arn:aws:ec2:*::snapshot/*',
     },
     {
       Sid: 'RunCommandsOnBuildInstances',
@@ -107,6 +144,7 @@ export function builderPolicy(options: IamPolicyOptions = {}): { Version: string
       Condition: { StringEquals: { 'ssm:resourceTag/prism:managed': 'true' } },
     },
     {
+      // AWS's own document: used, not ours to tag.
       Sid: 'RunShellScriptDocument',
       Effect: 'Allow',
       Action: ['ssm:SendCommand'],

@@ -36,7 +36,11 @@ export function snapshotIds(image: Image | undefined): string[] {
  */
 export const CREATE_CALLS = ['CreateSecurityGroup', 'RunInstances', 'CreateImage', 'CopyImage'] as const;
 
-/** CreateImage from the build instance (rebooted, so the file systems are consistent). */
+/**
+ * CreateImage from the build instance (rebooted, so the file systems are consistent). The image
+ * and its snapshots are tagged as they are made: the builder policy allows CreateImage only so,
+ * and later calls on the snapshots (tags, deletion) only because they carry `prism:managed`.
+ */
 export async function createImage(
   ec2: EC2Client,
   instanceId: string,
@@ -52,7 +56,7 @@ export async function createImage(
         InstanceId: instanceId,
         Name: name,
         Description: description.slice(0, 255),
-        TagSpecifications: tagSpecs(['image'], tags),
+        TagSpecifications: tagSpecs(['image', 'snapshot'], tags),
       }),
     ),
   );
@@ -87,7 +91,7 @@ export async function waitImageAvailable(
   );
 }
 
-/** Tags an image and its snapshots (CreateImage's own tags reach only the image everywhere). */
+/** Tags an image and its snapshots, e.g. `prism:status=complete` once the image is recorded. */
 export async function tagImageAndSnapshots(ec2: EC2Client, image: Image, tags: Record<string, string>, signal: AbortSignal): Promise<void> {
   const resources = [image.ImageId!, ...snapshotIds(image)];
   await aws(`tagging image ${image.ImageId}`, () =>
@@ -140,10 +144,21 @@ export async function deleteImage(ec2: EC2Client, imageId: string, signal: Abort
   }
 }
 
-/** CopyImage into another region, encrypted, idempotent by client token. */
+/**
+ * CopyImage into another region, encrypted, idempotent by client token. The copy and its
+ * snapshots get `tags` as they are made (the builder policy requires it), rather than the
+ * source's tags: those say `complete`, and a copy is not complete until it is available.
+ */
 export async function copyImage(
   target: EC2Client,
-  input: { sourceImageId: string; sourceRegion: string; name: string; description: string; clientToken: string },
+  input: {
+    sourceImageId: string;
+    sourceRegion: string;
+    name: string;
+    description: string;
+    clientToken: string;
+    tags: Record<string, string>;
+  },
   signal: AbortSignal,
 ): Promise<string> {
   throwIfAborted(signal);
@@ -155,7 +170,7 @@ export async function copyImage(
         Name: input.name,
         Description: input.description.slice(0, 255),
         Encrypted: true,
-        CopyImageTags: true,
+        TagSpecifications: tagSpecs(['image', 'snapshot'], input.tags),
         ClientToken: input.clientToken,
       }),
     ),

@@ -48,7 +48,8 @@ export function runInstancesInput(input: LaunchInput): RunInstancesCommandInput 
         },
       },
     ],
-    TagSpecifications: tagSpecs(['instance', 'volume'], input.tags),
+    // Everything RunInstances makes is tagged as it is made: the builder policy requires it.
+    TagSpecifications: tagSpecs(['instance', 'volume', 'network-interface'], input.tags),
     ClientToken: input.clientToken,
     ...(input.dryRun ? { DryRun: true } : {}),
   };
