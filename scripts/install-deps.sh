@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what prism-ami and its tests need on Debian 12 (as root, or with sudo available):
-#   debootstrap, systemd-container (systemd-nspawn) - local builds
+#   debootstrap, systemd-container (systemd-nspawn),
+#   slirp4netns (each build container's own network) - local builds
 #   shellcheck                                      - `prism ami lint` script checks
 #   jq                                              - the generated CI workflow's scripts, run in tests
 #   moto_server (pip: moto[server])                 - the AWS emulator the tests run against (--with-moto)
@@ -10,7 +11,7 @@ set -euo pipefail
 sudo=""
 if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
 
-packages=(debootstrap systemd-container shellcheck jq)
+packages=(debootstrap systemd-container slirp4netns shellcheck jq)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

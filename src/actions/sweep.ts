@@ -32,7 +32,7 @@ export interface SweepReport {
 }
 
 /** Removal order: machines before the mounts and folders under them, images last. */
-const ORDER = ['instance', 'container', 'mount', 'security-group', 'directory', 'image', 'snapshot'];
+const ORDER = ['instance', 'container', 'process', 'mount', 'security-group', 'directory', 'image', 'snapshot'];
 
 /**
  * `prism ami sweep`: removes what runs that crashed or were killed left behind, found from their

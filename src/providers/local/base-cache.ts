@@ -7,6 +7,7 @@ import type { Architecture } from '../../core/types.js';
 import type { ProviderContext } from '../provider.js';
 import { removeTree, runHost } from './host.js';
 import { DEBIAN_ARCH, type Suite } from './suites.js';
+import { ubuntuKeyring } from './ubuntu-keyring.js';
 
 export interface CachedBase {
   id: string;
@@ -56,27 +57,23 @@ export async function ensureBase(cacheDir: string, suite: Suite, architecture: A
     const rootfs = join(temp, 'rootfs');
     await mkdir(rootfs, { recursive: true });
     ctx.log(`debootstrap ${suite.suite} (${DEBIAN_ARCH[architecture]}) from ${suite.mirror}`);
+    // Ubuntu on Debian: the archive keyring comes from the mirror, checked against pinned keys.
+    const keyring =
+      suite.distribution === 'ubuntu'
+        ? await ubuntuKeyring(cacheDir, { mirror: suite.mirror, suite: suite.suite, debianArch: DEBIAN_ARCH[architecture] }, ctx)
+        : undefined;
     const args = [
       '--variant=minbase',
       `--arch=${DEBIAN_ARCH[architecture]}`,
-      `--include=${BASE_PACKAGES.join(',')}`,
+      `--include=${[...BASE_PACKAGES, ...suite.extraPackages].join(',')}`,
       `--components=${suite.components.join(',')}`,
-      ...(suite.keyring ? [`--keyring=${suite.keyring}`] : []),
+      ...(keyring ? [`--keyring=${keyring}`] : []),
       suite.suite,
       rootfs,
       suite.mirror,
+      // A release newer than this debootstrap knows (noble on Debian 12) uses its family's script.
+      ...(await debootstrapScript(suite)),
     ];
-    if (suite.keyring) {
-      const hasKeyring = await access(suite.keyring).then(
-        () => true,
-        () => false,
-      );
-      if (!hasKeyring) {
-        throw new PrismError('PREREQUISITE_MISSING', `${suite.alias} needs the ${suite.distribution} archive keyring (${suite.keyring})`, {
-          hint: 'apt-get install -y ubuntu-keyring',
-        });
-      }
-    }
     const result = await runHost('debootstrap', args, { signal: ctx.signal, onOutput: (c) => ctx.log(`[debootstrap] ${c.trimEnd()}`) });
     if (result.code !== 0) {
       throw new PrismError(
@@ -157,4 +154,14 @@ async function checkMirror(suite: Suite, signal: AbortSignal): Promise<void> {
 
 function lastLine(text: string): string {
   return text.trim().split('\n').slice(-3).join(' | ');
+}
+
+/** The script argument debootstrap needs for a suite it has no script of: its family's. */
+async function debootstrapScript(suite: Suite): Promise<string[]> {
+  const known = await access(`/usr/share/debootstrap/scripts/${suite.suite}`).then(
+    () => true,
+    () => false,
+  );
+  if (known || !suite.script) return [];
+  return [`/usr/share/debootstrap/scripts/${suite.script}`];
 }

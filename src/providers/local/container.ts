@@ -7,6 +7,7 @@ import type { CleanupHandle } from '../../core/resources.js';
 import type { ExecRequest, ExecResult, ProviderContext } from '../provider.js';
 import { abortableSleep } from '../../core/sleep.js';
 import { removeTree, runHost, unmount } from './host.js';
+import { attachNetwork, resolverArgs } from './network.js';
 
 /** A booted systemd-nspawn container on an overlay of image layers. */
 export interface Container {
@@ -19,8 +20,8 @@ export interface Container {
   /** PID (host view) of the container's systemd: `nsenter -t` targets it. */
   leaderPid: number;
   child?: ChildProcess;
-  /** Removal of the container and its mount, to stop it cleanly before taking its layer. */
-  handles: { container: CleanupHandle; mount: CleanupHandle };
+  /** Removal of the container, its network and its mount, to stop them cleanly before taking its layer. */
+  handles: { container: CleanupHandle; mount: CleanupHandle; network?: CleanupHandle };
 }
 
 /** In a build's work folder: the process that owns it. */
@@ -74,6 +75,7 @@ export async function startContainer(
     { keepOnFailure: true },
   );
 
+  const network = await resolverArgs(merged, workDir);
   const consoleFd = await open(options.consoleLog, 'a', 0o640);
   let child: ChildProcess;
   try {
@@ -86,8 +88,11 @@ export async function startContainer(
         '--quiet',
         '--console=read-only',
         '--link-journal=no',
+        // The image must not take the build host's time zone (nspawn links it in by default).
+        '--timezone=off',
         `--machine=${name}`,
         `--directory=${merged}`,
+        ...network,
       ],
       // Own process group and a file for output: Ctrl-C in the terminal does not reach it, and it
       // outlives us when --keep-on-failure keeps it.
@@ -125,6 +130,7 @@ export async function startContainer(
     { keepOnFailure: true },
   );
   container.leaderPid = await findLeader(nspawnPid, exited, options.consoleLog, ctx.signal);
+  container.handles.network = await attachNetwork(container.leaderPid, name, workDir, ctx);
   return container;
 }
 

@@ -116,3 +116,10 @@ export async function hasCommand(command: string): Promise<boolean> {
   const result = await runHost('sh', ['-c', `command -v ${command}`]).catch(() => undefined);
   return result?.code === 0;
 }
+
+/** A process's command line (NUL-separated words joined by spaces); empty when it is gone or a zombie. */
+export async function processCmdline(pid: number): Promise<string> {
+  const state = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  if (!state || / Z /.test(state)) return '';
+  return (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replace(/\0/g, ' ');
+}

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { Resource } from '../../core/resources.js';
 import { processAlive } from '../../core/file-lock.js';
 import { OWNER_FILE } from './container.js';
-import { mountsUnder } from './host.js';
+import { mountsUnder, processCmdline } from './host.js';
+import { NETWORK_PID_FILE } from './network.js';
 import type { LocalImageStore } from './image-store.js';
 import type { LocalSettings } from '../../config/settings.js';
 
@@ -42,6 +43,12 @@ export async function findLocalLeftovers(
     const machine = `prism-${name.replace(/^build-/, '')}`;
     const nspawn = await findNspawn(machine);
     if (nspawn) found.push(resource('container', machine, `container ${machine}`, { pid: nspawn, path: join(dir, 'merged') }));
+    const slirp = Number((await readFile(join(dir, NETWORK_PID_FILE), 'utf8').catch(() => '')).trim());
+    if (slirp && (await processCmdline(slirp)).includes('slirp4netns')) {
+      found.push(
+        resource('process', `slirp4netns-${slirp}`, `network of ${machine} (slirp4netns ${slirp})`, { pid: slirp, command: 'slirp4netns' }),
+      );
+    }
     for (const mount of await mountsUnder(dir)) found.push(resource('mount', mount, `overlay mount ${mount}`, { path: mount }));
     found.push(resource('directory', dir, `work folder ${dir}`, { path: dir }));
   }

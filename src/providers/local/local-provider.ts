@@ -22,6 +22,7 @@ import type {
 import { ensureBase, readBase } from './base-cache.js';
 import { execInContainer, isNspawn, leaderOf, startContainer, stopContainer, waitBooted, type Container } from './container.js';
 import { removeTree, runHost, unmount } from './host.js';
+import { stopProcess } from './network.js';
 import { findLocalLeftovers } from './leftovers.js';
 import { LocalImageStore, type LocalImage } from './image-store.js';
 import type { LocalSettings } from '../../config/settings.js';
@@ -120,6 +121,7 @@ export class LocalProvider implements Provider {
       ctx,
     );
     await container.handles.container.removeNow();
+    await container.handles.network?.removeNow();
     await container.handles.mount.removeNow();
     const id = `limg-${randomBytes(6).toString('hex')}`;
     await this.store.ensureDir();
@@ -201,6 +203,8 @@ export class LocalProvider implements Provider {
           await stopContainer({ nspawnPid: pid, leaderPid: await leaderOf(pid), name: resource.id }, 10_000);
         return;
       }
+      case 'process':
+        return stopProcess(Number(resource.detail?.pid), String(resource.detail?.command ?? ''));
       case 'mount':
         return unmount(path);
       case 'directory':

@@ -6,7 +6,7 @@ import { hasCommand } from './host.js';
 const QEMU: Record<Architecture, string> = { x86_64: 'qemu-x86_64', arm64: 'qemu-aarch64' };
 
 /**
- * What local builds need: root, systemd-nspawn (systemd-container), debootstrap, nsenter,
+ * What local builds need: root, systemd-nspawn (systemd-container), debootstrap, slirp4netns, nsenter,
  * overlayfs; for the other architecture, qemu-user-static registered with binfmt_misc.
  */
 export async function checkLocalPrerequisites(architecture: Architecture, options: { getuid?: () => number } = {}): Promise<void> {
@@ -23,6 +23,10 @@ export async function checkLocalPrerequisites(architecture: Architecture, option
   const missing: string[] = [];
   if (!(await hasCommand('systemd-nspawn'))) missing.push('systemd-container');
   if (!(await hasCommand('debootstrap'))) missing.push('debootstrap');
+  // Each container's own network (providers/local/network.ts).
+  if (!(await hasCommand('slirp4netns'))) missing.push('slirp4netns');
+  // The Ubuntu archive keyring is taken out of the mirror's ubuntu-keyring package.
+  if (!(await hasCommand('dpkg-deb'))) missing.push('dpkg');
   if (!(await hasCommand('nsenter'))) missing.push('util-linux');
   if (missing.length > 0) {
     throw new PrismError(

@@ -13,7 +13,10 @@ export interface Suite {
   /** How to point at another mirror, for error messages. */
   mirrorSetting: string;
   components: string[];
-  keyring?: string;
+  /** The debootstrap script of the family, for a release this debootstrap has none of. */
+  script?: string;
+  /** Installed with the base besides systemd (what the release needs to boot as a container). */
+  extraPackages: string[];
   /** Extra apt sources written into the base (updates, security). */
   extraSources: string[];
 }
@@ -41,6 +44,7 @@ export function suiteFor(base: BaseSource, architecture: Architecture, settings:
       mirror,
       mirrorSetting: 'local.debianMirror in prism-ami.config.yaml (or PRISM_AMI_DEBIAN_MIRROR)',
       components: ['main'],
+      extraPackages: [],
       extraSources: extra,
     };
   }
@@ -52,7 +56,8 @@ export function suiteFor(base: BaseSource, architecture: Architecture, settings:
     mirror,
     mirrorSetting: 'local.ubuntuMirror in prism-ami.config.yaml (or PRISM_AMI_UBUNTU_MIRROR)',
     components: ['main', 'universe'],
-    keyring: '/usr/share/keyrings/ubuntu-archive-keyring.gpg',
+    script: 'gutsy',
+    extraPackages: [],
     extraSources: [`deb ${mirror} ${info.codename}-updates main universe`, `deb ${mirror} ${info.codename}-security main universe`],
   };
 }
