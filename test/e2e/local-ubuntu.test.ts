@@ -67,7 +67,7 @@ validation_tests:
     expect(await leftovers(e)).toEqual(CLEAN);
     // The keyring is cached with the bases (unless this machine has the ubuntu-keyring package).
     const cacheDir = e.env.PRISM_AMI_LOCAL_CACHE_DIR ?? '/var/cache/prism-ami/bases';
-    const keyrings = await readdir(join(cacheDir, 'keyrings')).catch(() => []);
+    const keyrings = await readdir(join(cacheDir, 'keyrings')).catch((): string[] => []);
     expect(
       keyrings.includes('ubuntu-archive-keyring.gpg') || (await readdir('/usr/share/keyrings')).includes('ubuntu-archive-keyring.gpg'),
     ).toBe(true);

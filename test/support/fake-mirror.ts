@@ -11,7 +11,7 @@ import { gzipSync } from 'node:zlib';
  */
 export function fakePublicKeyPacket(): Buffer {
   const n = randomBytes(256);
-  n[0]! |= 0x80;
+  n[0] |= 0x80;
   const mpi = (bytes: Buffer) => Buffer.concat([Buffer.from([(bytes.length * 8) >> 8, (bytes.length * 8) & 0xff]), bytes]);
   const body = Buffer.concat([Buffer.from([4, 0x60, 0, 0, 0, 1]), mpi(n), Buffer.from([0, 17, 1, 0, 1])]);
   return Buffer.concat([

@@ -17,24 +17,24 @@ export function keyringKeys(data: Uint8Array): KeyringKey[] {
   const keys: KeyringKey[] = [];
   let offset = 0;
   while (offset < data.length) {
-    const header = data[offset]!;
+    const header = data[offset];
     if ((header & 0x80) === 0) throw new Error(`not an OpenPGP packet at byte ${offset}`);
     let tag: number;
     let length: number;
     let bodyStart: number;
     if (header & 0x40) {
       tag = header & 0x3f;
-      const first = data[offset + 1]!;
+      const first = data[offset + 1];
       if (first < 192) [length, bodyStart] = [first, offset + 2];
-      else if (first < 224) [length, bodyStart] = [((first - 192) << 8) + data[offset + 2]! + 192, offset + 3];
+      else if (first < 224) [length, bodyStart] = [((first - 192) << 8) + data[offset + 2] + 192, offset + 3];
       else if (first === 255) [length, bodyStart] = [readUint32(data, offset + 2), offset + 6];
       else throw new Error(`partial-length packet at byte ${offset}: not a keyring`);
     } else {
       tag = (header >> 2) & 0x0f;
       const type = header & 0x03;
       if (type === 3) throw new Error(`indeterminate-length packet at byte ${offset}: not a keyring`);
-      const size = [1, 2, 4][type]!;
-      length = size === 1 ? data[offset + 1]! : size === 2 ? (data[offset + 1]! << 8) | data[offset + 2]! : readUint32(data, offset + 1);
+      const size = [1, 2, 4][type];
+      length = size === 1 ? data[offset + 1] : size === 2 ? (data[offset + 1] << 8) | data[offset + 2] : readUint32(data, offset + 1);
       bodyStart = offset + 1 + size;
     }
     const end = bodyStart + length;
@@ -55,5 +55,5 @@ function v4Fingerprint(body: Uint8Array): string {
 }
 
 function readUint32(data: Uint8Array, at: number): number {
-  return ((data[at]! << 24) >>> 0) + (data[at + 1]! << 16) + (data[at + 2]! << 8) + data[at + 3]!;
+  return ((data[at] << 24) >>> 0) + (data[at + 1] << 16) + (data[at + 2] << 8) + data[at + 3];
 }

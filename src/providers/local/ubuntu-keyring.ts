@@ -157,7 +157,7 @@ export function packageStanza(index: string, name: string): Record<string, strin
     const fields: Record<string, string> = {};
     for (const line of stanza.split('\n')) {
       const match = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line);
-      if (match) fields[match[1]!] = match[2]!;
+      if (match) fields[match[1]] = match[2]!;
     }
     if (fields.Package === name) return fields;
   }
