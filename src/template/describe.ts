@@ -10,7 +10,12 @@ export function templateAsDocument(t: Template): Record<string, unknown> {
   if (t.parent) doc.extends = t.parent.slug;
   doc.base_ami = t.parent ? { architecture: t.architectures } : { source: baseValue(t.base), architecture: t.architectures };
   if (t.regions.length > 0) doc.regions = t.regions;
-  doc.setup_steps = t.setup.map((s) => ({ name: s.name, script: s.script, timeout_seconds: s.timeoutSeconds }));
+  doc.setup_steps = t.setup.map((s) => ({
+    name: s.name,
+    script: s.script,
+    timeout_seconds: s.timeoutSeconds,
+    ...(s.reboot ? { reboot: true } : {}),
+  }));
   doc.validation_tests = t.tests.map((test) => {
     const out: Record<string, unknown> = { name: test.name, command: test.command };
     if (test.output) {
@@ -31,6 +36,9 @@ export function templateAsDocument(t: Template): Record<string, unknown> {
   if (Object.keys(t.build.instanceType).length > 0) build.instance_type = t.build.instanceType;
   if (t.build.volumeSizeGb !== undefined) build.volume_size_gb = t.build.volumeSizeGb;
   if (t.build.timeoutMinutes !== undefined) build.timeout_minutes = t.build.timeoutMinutes;
+  if (t.build.retestOnFreshBoot !== undefined) build.retest_on_fresh_boot = t.build.retestOnFreshBoot;
+  if (t.build.generalize !== undefined)
+    build.generalize = t.build.generalize.script !== undefined ? { script: t.build.generalize.script } : t.build.generalize.enabled;
   if (Object.keys(build).length > 0) doc.build = build;
   if (Object.keys(t.tags).length > 0) doc.tags = t.tags;
   if (Object.keys(t.amis).length > 0) doc.amis = t.amis;

@@ -17,10 +17,16 @@ export function templateFingerprint(template: Template, arch: Architecture): str
     v: 1,
     arch,
     ...(template.parent ? { parent: templateFingerprint(template.parent, arch) } : { base: canonicalBase(template.base) }),
-    setup: template.setup.map((step) => step.script.trimEnd()),
+    // A step that reboots after it is written {script, reboot}; the others stay plain, so adding
+    // these fields changed no fingerprint of an existing template.
+    setup: template.setup.map((step) => (step.reboot ? { script: step.script.trimEnd(), reboot: true } : step.script.trimEnd())),
     tests: template.tests.map((t) => stableJson({ command: t.command, output: t.output ?? null, exitCode: t.exitCode })).sort(),
     instanceType: template.build.instanceType[arch] ?? null,
     volumeSizeGb: template.build.volumeSizeGb ?? null,
+    // What generalization changes is in the image: only a template that changes it counts.
+    ...(template.build.generalize && (!template.build.generalize.enabled || template.build.generalize.script !== undefined)
+      ? { generalize: { enabled: template.build.generalize.enabled, script: template.build.generalize.script?.trimEnd() ?? null } }
+      : {}),
   };
   return `sha256:${createHash('sha256').update(stableJson(canonical)).digest('hex')}`;
 }

@@ -23,6 +23,8 @@ export function mergeTemplate(definition: TemplateDefinition, parent: Template |
       instanceType: { ...(parent?.build.instanceType ?? {}), ...definition.build.instanceType },
       ...optional('volumeSizeGb', definition.build.volumeSizeGb ?? parent?.build.volumeSizeGb),
       ...optional('timeoutMinutes', definition.build.timeoutMinutes ?? parent?.build.timeoutMinutes),
+      ...optional('retestOnFreshBoot', definition.build.retestOnFreshBoot ?? parent?.build.retestOnFreshBoot),
+      ...optional('generalize', definition.build.generalize ?? parent?.build.generalize),
     },
     amis: definition.amis,
     tags: { ...(parent?.tags ?? {}), ...definition.tags },

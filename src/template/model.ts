@@ -9,6 +9,8 @@ export interface SetupStep {
   name: string;
   script: string;
   timeoutSeconds: number;
+  /** The machine is rebooted after the step (kernel, drivers, group changes). */
+  reboot: boolean;
   /** Where the script sits in its file, for lint and error messages. */
   sourcePath: KeyPath;
 }
@@ -36,6 +38,10 @@ export interface TemplateBuildSettings {
   instanceType: Partial<Record<Architecture, string>>;
   volumeSizeGb?: number;
   timeoutMinutes?: number;
+  /** Re-run the tests on a machine booted from the new image before it counts (default true). */
+  retestOnFreshBoot?: boolean;
+  /** The generalization before the snapshot: off, or with a script of the template's after it (default on). */
+  generalize?: { enabled: boolean; script?: string };
 }
 
 export type AmiMap = Record<string, Partial<Record<Architecture, string>>>;

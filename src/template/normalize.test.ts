@@ -80,9 +80,10 @@ describe('legacy Prism format', () => {
         name: 'install',
         script: 'set -euo pipefail\napt-get install -y r-base\n',
         timeoutSeconds: 600,
+        reboot: false,
         sourcePath: ['build_steps', 0, 'script'],
       },
-      { name: 'configure', script: 'echo configured', timeoutSeconds: 120, sourcePath: ['build_steps', 1, 'script'] },
+      { name: 'configure', script: 'echo configured', timeoutSeconds: 120, reboot: false, sourcePath: ['build_steps', 1, 'script'] },
     ]);
     expect(d.tests.map((t) => [t.name, t.command, t.output ?? null, t.exitCode, t.sourcePath])).toEqual([
       ['R runs', 'R --version', null, 0, ['validation', 0]],

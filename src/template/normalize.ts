@@ -41,6 +41,7 @@ export function normalizeTemplate(raw: RawTemplate, origin: Origin): TemplateDef
       name: step.name,
       script: step.script,
       timeoutSeconds: step.timeout_seconds ?? DEFAULTS.setupTimeoutSeconds,
+      reboot: step.reboot ?? false,
       sourcePath: ['setup_steps', i, 'script'],
     })) ??
     (raw.setup_script === undefined
@@ -50,6 +51,7 @@ export function normalizeTemplate(raw: RawTemplate, origin: Origin): TemplateDef
             name: 'setup script',
             script: raw.setup_script,
             timeoutSeconds: DEFAULTS.setupTimeoutSeconds,
+            reboot: false,
             sourcePath: ['setup_script'],
           },
         ]);
@@ -91,6 +93,15 @@ export function normalizeTemplate(raw: RawTemplate, origin: Origin): TemplateDef
       instanceType: perArch(raw.build?.instance_type),
       ...(raw.build?.volume_size_gb !== undefined ? { volumeSizeGb: raw.build.volume_size_gb } : {}),
       ...(raw.build?.timeout_minutes !== undefined ? { timeoutMinutes: raw.build.timeout_minutes } : {}),
+      ...(raw.build?.retest_on_fresh_boot !== undefined ? { retestOnFreshBoot: raw.build.retest_on_fresh_boot } : {}),
+      ...(raw.build?.generalize !== undefined
+        ? {
+            generalize:
+              typeof raw.build.generalize === 'boolean'
+                ? { enabled: raw.build.generalize }
+                : { enabled: true, script: raw.build.generalize.script },
+          }
+        : {}),
     },
     amis,
     tags: { ...(raw.tags ?? {}) },
@@ -139,6 +150,7 @@ export function normalizeLegacyTemplate(raw: RawLegacyTemplate, origin: Origin):
       name: step.name,
       script: step.script,
       timeoutSeconds: step.timeout_seconds ?? DEFAULTS.legacyStepTimeoutSeconds,
+      reboot: false,
       sourcePath: ['build_steps', i, 'script'],
     })),
     tests,

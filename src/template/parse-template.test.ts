@@ -128,7 +128,13 @@ describe('parseTemplate: the seed example', () => {
       ports: [22, 8080],
     });
     expect(definition.setup).toEqual([
-      { name: 'setup script', script: 'set -euo pipefail\necho hello\n', timeoutSeconds: 3600, sourcePath: ['setup_script'] },
+      {
+        name: 'setup script',
+        script: 'set -euo pipefail\necho hello\n',
+        timeoutSeconds: 3600,
+        reboot: false,
+        sourcePath: ['setup_script'],
+      },
     ]);
   });
 

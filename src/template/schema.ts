@@ -104,6 +104,8 @@ export const setupStepSchema = z.strictObject({
   name: nonEmpty,
   script: z.string(),
   timeout_seconds: wholeNumber(1, 86_400, 'seconds').optional(),
+  /** Reboot the machine after this step, and wait until it is ready again. */
+  reboot: z.boolean({ error: 'must be true or false' }).optional(),
 });
 
 export const validationTestSchema = z.strictObject({
@@ -140,6 +142,10 @@ export const templateSchema = z.strictObject({
       instance_type: perArch(nonEmpty).optional(),
       volume_size_gb: wholeNumber(8, 16_384, 'GiB').optional(),
       timeout_minutes: wholeNumber(1, 1440, 'minutes').optional(),
+      retest_on_fresh_boot: z.boolean({ error: 'must be true or false' }).optional(),
+      generalize: z
+        .union([z.boolean({ error: 'must be true or false, or a mapping with script' }), z.strictObject({ script: z.string() })])
+        .optional(),
     })
     .optional(),
   amis: z.record(region, perArch(amiId)).optional(),
