@@ -126,6 +126,7 @@ function graphWork(c: WorkContext): GraphWork {
             {
               ...common(signal),
               ...(c.options.version ? { version: c.options.version } : {}),
+              retest: item.retest,
               onImage: async (image, r) => {
                 record = r;
                 await c.recorder.recordImage(image, r);

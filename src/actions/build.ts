@@ -16,6 +16,8 @@ export interface BuildOptions extends TargetOptions {
   /** Build even when an image with the same fingerprint exists. */
   force?: boolean;
   keepOnFailure?: boolean;
+  /** false: skip the fresh-boot re-test (--no-retest); default true (unless the template opts out). */
+  retest?: boolean;
   emit: EventSink;
   signal: AbortSignal;
   tracker?: RunTracker;
@@ -73,6 +75,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         ...(options.tracker ? { tracker: options.tracker } : {}),
         ...(options.version ? { version: options.version } : {}),
         keepOnFailure: options.keepOnFailure ?? false,
+        retest: options.retest !== false,
         ...(copyTo.length > 0 ? { copyTo, copyConcurrency: settings.copyConcurrency } : {}),
         ...(recorder ? recorder.hooks() : {}),
       }),

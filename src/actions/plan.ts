@@ -25,6 +25,8 @@ export interface PlanOptions extends SettingsInput {
   /** true: rebuild everything; a list: rebuild these templates. */
   force?: boolean | readonly string[];
   onlyOutdated?: boolean;
+  /** false: builds skip the fresh-boot re-test (--no-retest); default true. */
+  retest?: boolean;
   /** Look up each base image now, to notice a new one (default true; needs AWS access). */
   checkBases?: boolean;
   signal: AbortSignal;
@@ -84,6 +86,8 @@ export async function makePlan(options: PlanOptions): Promise<PlanResult> {
     onlyOutdated: options.onlyOutdated ?? false,
     prices: priceTable(settings.prices),
     buildMinutes: settings.buildMinutesEstimate,
+    retestMinutes: settings.retestMinutesEstimate,
+    ...(options.retest === false ? { retest: false } : {}),
     defaultInstanceTypes: DEFAULT_INSTANCE_TYPES,
     now: options.now ?? new Date(),
   });

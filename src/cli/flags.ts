@@ -72,6 +72,11 @@ export function addMachineOptions(command: Command, machine: 'build' | 'validati
 }
 
 /** The closing options of the verbs that run builds: events as JSON, the registry, templates, config. */
+/** `--no-retest`: the image counts as validated by the tests in the build machine alone. */
+export function addRetestOption(command: Command): Command {
+  return command.option('--no-retest', 'skip the fresh-boot re-test (a machine booted from the new image runs the tests again)');
+}
+
 export function addRunOutputOptions(command: Command): Command {
   addJsonOption(command, 'print one JSON event per line on stdout');
   addRegistryOption(command);

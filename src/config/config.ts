@@ -42,6 +42,7 @@ export const configSchema = z.strictObject({
     })
     .optional(),
   buildMinutesEstimate: wholeNumber(1, 1440, 'minutes').optional(),
+  retestMinutesEstimate: wholeNumber(0, 1440, 'minutes').optional(),
   pinnedImages: z.array(text).optional(),
   /** Folders (or files) every template reads: a change there rebuilds them all (`prism ami changed`). */
   sharedPaths: z.array(text).optional(),

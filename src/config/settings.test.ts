@@ -17,6 +17,7 @@ describe('resolveSettings: flags, then PRISM_AMI_* variables, then the config fi
       lockTimeoutMs: 30_000,
       aws: { imageTimeoutMinutes: 60, readyTimeoutMinutes: 15, instanceProfileWaitSeconds: 60 },
       buildMinutesEstimate: 30,
+      retestMinutesEstimate: 5,
       pinnedImages: [],
       lintDisable: [],
     });

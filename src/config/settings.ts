@@ -89,6 +89,8 @@ export interface Settings {
   local: LocalSettings;
   prices: NonNullable<ConfigFile['prices']>;
   buildMinutesEstimate: number;
+  /** The fresh-boot re-test's machine time per build, for plan's estimate. */
+  retestMinutesEstimate: number;
   pinnedImages: readonly string[];
   sharedPaths: readonly string[] | undefined;
   roleArn: string | undefined;
@@ -108,6 +110,7 @@ export const DEFAULTS = {
   readyTimeoutMinutes: 15,
   instanceProfileWaitSeconds: 60,
   buildMinutesEstimate: 30,
+  retestMinutesEstimate: 5,
   local: {
     cacheDir: '/var/cache/prism-ami/bases',
     imageDir: '/var/lib/prism-ami/images',
@@ -156,6 +159,7 @@ export function resolveSettings(input: SettingsInput = {}): Settings {
     local: localSettings(file, env),
     prices: file.prices ?? {},
     buildMinutesEstimate: file.buildMinutesEstimate ?? DEFAULTS.buildMinutesEstimate,
+    retestMinutesEstimate: file.retestMinutesEstimate ?? DEFAULTS.retestMinutesEstimate,
     pinnedImages: file.pinnedImages ?? [],
     sharedPaths: file.sharedPaths,
     roleArn: file.roleArn,

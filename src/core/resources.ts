@@ -30,6 +30,8 @@ export interface CleanupHandle {
   commit(): Promise<void>;
   /** Remove it now (e.g. the build machine once its image is made). */
   removeNow(): Promise<void>;
+  /** The resource is on its way out (e.g. termination asked for): --keep-on-failure no longer keeps it. */
+  dropKeepOnFailure(): void;
 }
 
 /**

@@ -46,6 +46,9 @@ export class CleanupStack implements CleanupRegistry {
         this.drop(entry);
         await this.removeOne(entry, { removed: [], kept: [], failed: [] }, true);
       },
+      dropKeepOnFailure: () => {
+        entry.keepOnFailure = false;
+      },
     };
   }
 
@@ -55,6 +58,14 @@ export class CleanupStack implements CleanupRegistry {
       this.drop(entry);
       await this.journal?.kept(entry.resource, 'product');
     }
+  }
+
+  /**
+   * From now on a machine kept by --keep-on-failure depends on the run's products (it boots from
+   * the image): they are kept with it.
+   */
+  keepProductsWithMachine(): void {
+    for (const entry of this.entries) if (entry.product) entry.keepOnFailure = true;
   }
 
   /** What would remain if the process died now. */

@@ -90,7 +90,7 @@ describe('runBuild when something fails, is kept or is cancelled', () => {
         code: 'BUILD_FAILED',
         message: 'CreateTags: throttled',
         failedStep: 'record',
-        removed: ['snap-1', 'img-1', 'm-1', 'sg-1'],
+        removed: ['m-2', 'sg-2', 'snap-1', 'img-1', 'm-1', 'sg-1'],
       },
     ];
 
@@ -108,8 +108,8 @@ describe('runBuild when something fails, is kept or is cancelled', () => {
       expect(outcome.error?.message).toContain('the registry is locked by another build');
       expect(outcome.error?.hint).toContain('prism ami update-registry');
       expect(outcome.image?.id).toBe('img-1');
-      // The machine and its security group are gone; the image and its snapshot stay.
-      expect(cloud.removed).toEqual(['m-1', 'sg-1']);
+      // The machines and their security groups are gone; the image and its snapshot stay.
+      expect(cloud.removed).toEqual(['m-2', 'sg-2', 'm-1', 'sg-1']);
     });
 
     for (const c of cases) {

@@ -24,12 +24,22 @@ describe('runBuild with an in-memory cloud', () => {
       'exec command service active',
       'exec command page served',
       'createImage m-1',
+      // The build machine is let go, and a fresh one boots the image for the tests again.
+      'release m-1',
+      'launchImage img-1',
+      'waitReady m-2',
+      'exec command service active',
+      'exec command page served',
+      'release m-2',
       'recordImage img-1',
+      'remove m-2',
+      'remove sg-2',
       'remove m-1',
       'remove sg-1',
     ]);
     expect(cloud.remaining()).toEqual(['img-1', 'snap-1']);
-    expect(cloud.removed).toEqual(['m-1', 'sg-1']);
+    expect(cloud.removed).toEqual(['m-2', 'sg-2', 'm-1', 'sg-1']);
+    expect(cloud.records[0]?.validatedOn).toBe('fresh-boot');
 
     expect(outcome.status).toBe('succeeded');
     expect(outcome.error).toBeUndefined();
@@ -88,8 +98,18 @@ describe('runBuild with an in-memory cloud', () => {
       'step-end:validate',
       'step-start:create-image',
       'step-end:create-image',
+      'step-start:retest-launch',
+      'step-end:retest-launch',
+      'step-start:retest-wait-ready',
+      'step-end:retest-wait-ready',
+      'step-start:retest',
+      'test:service active',
+      'test:page served',
+      'step-end:retest',
       'step-start:record',
       'step-end:record',
+      'cleanup:container m-2:removed',
+      'cleanup:security-group sg-2:removed',
       'cleanup:container m-1:removed',
       'cleanup:security-group sg-1:removed',
       'run-end',
@@ -104,6 +124,9 @@ describe('runBuild with an in-memory cloud', () => {
       'Setup 2/2: Configure',
       'Running validation tests',
       'Creating image',
+      'Launching a fresh container from img-1',
+      'Waiting for container ready',
+      'Re-running validation tests on a fresh boot',
       'Recording image',
     ]);
     const details = Object.fromEntries(events.flatMap((e) => (e.type === 'step-end' && e.detail ? [[e.step, e.detail]] : [])));
@@ -112,6 +135,8 @@ describe('runBuild with an in-memory cloud', () => {
       launch: 'm-1 (double)',
       validate: '2/2',
       'create-image': 'img-1',
+      'retest-launch': 'm-2 (double)',
+      retest: '2/2',
     });
 
     const end = runEnd(events);

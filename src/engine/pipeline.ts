@@ -4,6 +4,7 @@ import type { TestResult } from '../core/events.js';
 import { buildTags, imageName, imageTags } from '../providers/image-tags.js';
 import type { BaseImage, CreatedImage, ImageRecord, Machine } from '../providers/provider.js';
 import { copyToRegions, type CopyOptions } from './copies.js';
+import { retestOnFreshBoot } from './fresh-boot.js';
 import { runWithCleanup, type RunOutcome, type RunSettings } from './run.js';
 import { runSetupSteps } from './setup-steps.js';
 
@@ -12,13 +13,15 @@ export type { RunOutcome, RunSettings } from './run.js';
 export interface BuildRunSettings extends RunSettings, Partial<Omit<CopyOptions, 'provider'>> {
   /** Called once the image is made and tagged: the registry records it here. */
   onImage?: (image: CreatedImage, record: ImageRecord) => Promise<void>;
+  /** false: no fresh-boot re-test (--no-retest); otherwise the template decides (default on). */
+  retest?: boolean;
 }
 
 /**
- * One build: find base → launch → wait ready → setup steps → validation tests → create image →
- * record → copies. Whatever happens, everything it created is removed again (in reverse order),
- * except the finished image and, with keepOnFailure after a failed setup or test, the build
- * machine.
+ * One build: find base → launch → wait ready → setup steps (and reboots) → validation tests →
+ * create image → fresh-boot re-test → record → copies. Whatever happens, everything it created is
+ * removed again (in reverse order), except the finished image and, with keepOnFailure after a
+ * failed setup or test, the machine it failed on.
  */
 export async function runBuild(settings: BuildRunSettings): Promise<RunOutcome> {
   return runWithCleanup(settings, 'build', async (run) => {
@@ -58,6 +61,7 @@ export async function runBuild(settings: BuildRunSettings): Promise<RunOutcome> 
       base,
       created: (settings.clock ?? systemClock).now(),
       tests,
+      validatedOn: 'build-machine',
     };
     const name = imageName(template.slug, record.version, architecture, record.created);
     const image = await run.step(
@@ -76,6 +80,12 @@ export async function runBuild(settings: BuildRunSettings): Promise<RunOutcome> 
       (i: CreatedImage) => i.id,
     );
     run.image = image;
+    if (settings.retest !== false && template.build.retestOnFreshBoot !== false) {
+      // The build machine has done its part: stop paying for it while the new image boots.
+      await provider.release(machine, run.ctx);
+      record.tests = await retestOnFreshBoot(run, image, { ...spec, tags: buildTags(template, settings.buildId, architecture, 'retest') });
+      record.validatedOn = 'fresh-boot';
+    }
     await run.step('record', 'Recording image', async () => {
       await provider.recordImage(image, record, run.ctx);
       // The image is finished and tagged: from here on nothing removes it.
@@ -90,7 +100,7 @@ export async function runBuild(settings: BuildRunSettings): Promise<RunOutcome> 
       }
     });
     if (settings.copyTo && settings.copyTo.length > 0) await copyToRegions(run, { ...settings, copyTo: settings.copyTo }, image, record);
-    return tests;
+    return record.tests;
   });
 }
 
@@ -113,7 +123,12 @@ export async function runCopies(settings: CopyRunSettings): Promise<RunOutcome> 
 export async function runValidation(settings: RunSettings & { imageId: string }): Promise<RunOutcome> {
   return runWithCleanup(settings, 'validate', async (run) => {
     const { provider, template, architecture } = settings;
-    const spec = { buildId: settings.buildId, template, architecture, tags: buildTags(template, settings.buildId, architecture) };
+    const spec = {
+      buildId: settings.buildId,
+      template,
+      architecture,
+      tags: buildTags(template, settings.buildId, architecture, 'validate'),
+    };
     const machine = await run.step(
       'launch',
       `Launching ${provider.machineNoun} from ${settings.imageId}`,

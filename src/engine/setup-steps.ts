@@ -1,8 +1,12 @@
 import { PrismError } from '../core/errors.js';
 import type { Machine } from '../providers/provider.js';
+import { rebootMachine } from './reboot.js';
 import type { Run } from './run.js';
 
-/** Runs the template's setup steps in order; a non-zero exit or a timeout fails the build. */
+/**
+ * Runs the template's setup steps in order, rebooting after those that ask for it; a non-zero
+ * exit or a timeout fails the build.
+ */
 export async function runSetupSteps(run: Run, machine: Machine): Promise<void> {
   const { provider, template, logFile } = run.settings;
   for (const [index, step] of template.setup.entries()) {
@@ -31,6 +35,7 @@ export async function runSetupSteps(run: Run, machine: Machine): Promise<void> {
         );
       }
     });
+    if (step.reboot) await rebootMachine(run, machine, index + 1, step.name);
   }
 }
 

@@ -12,7 +12,10 @@ export interface PlanReason {
 }
 
 export interface Estimate {
+  /** Build and re-test machines together. */
   instanceHours: number;
+  /** The part of instanceHours the fresh-boot re-tests take. */
+  retestInstanceHours: number;
   buildUsd: number;
   /** GB moved between regions by copies. */
   copyGb: number;
@@ -48,6 +51,8 @@ export interface PlanItem {
   volumeGb: number;
   /** Asked for on the command line, rather than included as a parent. */
   requested: boolean;
+  /** Each build boots its new image once more to re-run the tests (the fresh-boot re-test). */
+  retest: boolean;
   estimate: Estimate;
 }
 

@@ -179,7 +179,15 @@ describe('planBuilds', () => {
     expect(item(p, 'base/x86_64').reasons[0].detail).toBe('validated image with this fingerprint in all 4 regions');
     expect(p.items.every((i) => i.buildRegions.length === 0 && i.copyTo.length === 0)).toBe(true);
     expect(p.totals).toMatchObject({ builds: 0, copies: 0, skips: 4 });
-    expect(p.totals.estimate).toEqual({ instanceHours: 0, buildUsd: 0, copyGb: 0, copyUsd: 0, storageGbMonth: 0, storageUsdPerMonth: 0 });
+    expect(p.totals.estimate).toEqual({
+      instanceHours: 0,
+      retestInstanceHours: 0,
+      buildUsd: 0,
+      copyGb: 0,
+      copyUsd: 0,
+      storageGbMonth: 0,
+      storageUsdPerMonth: 0,
+    });
     expect(p.perRegion.builds).toBe(0);
   });
 
@@ -569,11 +577,24 @@ describe('planBuilds', () => {
     });
     expect(slow.totals.estimate).toEqual({
       instanceHours: 3,
+      retestInstanceHours: 0,
       buildUsd: 1.5 * 1 + 1.5 * 2,
       copyGb: 120,
       copyUsd: 60,
       storageGbMonth: 160,
       storageUsdPerMonth: 16,
+    });
+
+    // The fresh-boot re-test's machine is instance time too, unless a template or the run skips it.
+    const retested = plan({ templates: [parent], retestMinutes: 6 });
+    expect(retested.totals.estimate.retestInstanceHours).toBeCloseTo(0.2, 10);
+    expect(retested.totals.estimate.instanceHours).toBeCloseTo(1 + 0.2, 10);
+    expect(retested.items.every((i) => i.retest)).toBe(true);
+    const optedOut = { ...parent, build: { ...parent.build, retestOnFreshBoot: false } };
+    expect(plan({ templates: [optedOut], retestMinutes: 6 }).totals.estimate.retestInstanceHours).toBe(0);
+    expect(plan({ templates: [parent], retestMinutes: 6, retest: false }).totals.estimate).toMatchObject({
+      retestInstanceHours: 0,
+      instanceHours: 1,
     });
 
     // Copying only: no instance time.

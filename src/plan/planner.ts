@@ -28,6 +28,10 @@ export interface PlanInput {
   prices: PriceTable;
   /** Expected build time, for instance-hours (minutes). */
   buildMinutes: number;
+  /** Expected time of the fresh-boot re-test's machine (minutes). */
+  retestMinutes?: number;
+  /** false: builds skip the fresh-boot re-test (--no-retest). */
+  retest?: boolean;
   defaultInstanceTypes: Readonly<Record<Architecture, string>>;
   now: Date;
 }
@@ -173,6 +177,7 @@ function planItem(
     instanceType,
     volumeGb,
     requested,
+    retest: input.retest !== false && template.build.retestOnFreshBoot !== false,
     ...(parent ? { parent: parent.key } : {}),
   };
   const baseImage = template.parent ? undefined : input.baseImages.get(baseImageKey(template.slug, architecture, buildRegion));
@@ -188,7 +193,7 @@ function planItem(
       reasons,
       buildRegions,
       copyTo,
-      estimate: estimate(buildRegions.length, copyTo.length, regions.length, instanceType, volumeGb, input),
+      estimate: estimate(buildRegions.length, copyTo.length, regions.length, instanceType, volumeGb, input, base.retest),
     };
   }
   const missing = slots.filter((s) => !upToDate(s.entry)).map((s) => s.region);
@@ -205,7 +210,7 @@ function planItem(
       ],
       buildRegions: [],
       copyTo: [],
-      estimate: estimate(0, 0, regions.length, instanceType, volumeGb, input),
+      estimate: estimate(0, 0, regions.length, instanceType, volumeGb, input, base.retest),
     };
   }
   const reason: PlanReason = {
@@ -223,7 +228,7 @@ function planItem(
       reasons: [reason],
       buildRegions: missing,
       copyTo: [],
-      estimate: estimate(missing.length, 0, regions.length, instanceType, volumeGb, input),
+      estimate: estimate(missing.length, 0, regions.length, instanceType, volumeGb, input, base.retest),
     };
   }
   const source = slots.find((s) => s.region === buildRegion && upToDate(s.entry)) ?? slots.find((s) => upToDate(s.entry))!;
@@ -235,7 +240,7 @@ function planItem(
     buildRegions: [],
     copyTo: missing,
     sourceImage: { region: source.region, imageId: source.entry!.ami_id },
-    estimate: estimate(0, missing.length, regions.length, instanceType, volumeGb, input),
+    estimate: estimate(0, missing.length, regions.length, instanceType, volumeGb, input, base.retest),
   };
 }
 
@@ -264,13 +269,23 @@ function rootSource(
   return { ...(source ? { source } : {}), region: where };
 }
 
-function estimate(builds: number, copies: number, regions: number, instanceType: string, volumeGb: number, input: PlanInput): Estimate {
-  const instanceHours = (builds * input.buildMinutes) / 60;
+function estimate(
+  builds: number,
+  copies: number,
+  regions: number,
+  instanceType: string,
+  volumeGb: number,
+  input: PlanInput,
+  retest: boolean,
+): Estimate {
+  const retestInstanceHours = retest ? (builds * (input.retestMinutes ?? 0)) / 60 : 0;
+  const instanceHours = (builds * input.buildMinutes) / 60 + retestInstanceHours;
   const price = input.prices.instance[instanceType] ?? 0;
   const copyGb = copies * volumeGb;
   const storageGbMonth = builds + copies > 0 ? regions * volumeGb : 0;
   return {
     instanceHours,
+    retestInstanceHours,
     buildUsd: instanceHours * price,
     copyGb,
     copyUsd: copyGb * input.prices.copyPerGb,
@@ -284,14 +299,23 @@ function perRegionEstimate(item: PlanItem, input: PlanInput): { builds: number; 
   // regions of one that is up to date elsewhere.
   const builds =
     item.action === 'copy' ? item.copyTo.length : input.strategy === 'per-region' ? item.buildRegions.length : item.regions.length;
-  return { builds, estimate: estimate(builds, 0, item.regions.length, item.instanceType, item.volumeGb, input) };
+  return { builds, estimate: estimate(builds, 0, item.regions.length, item.instanceType, item.volumeGb, input, item.retest) };
 }
 
 export function sumEstimates(list: readonly Estimate[]): Estimate {
-  const zero: Estimate = { instanceHours: 0, buildUsd: 0, copyGb: 0, copyUsd: 0, storageGbMonth: 0, storageUsdPerMonth: 0 };
+  const zero: Estimate = {
+    instanceHours: 0,
+    retestInstanceHours: 0,
+    buildUsd: 0,
+    copyGb: 0,
+    copyUsd: 0,
+    storageGbMonth: 0,
+    storageUsdPerMonth: 0,
+  };
   return list.reduce(
     (a, b) => ({
       instanceHours: a.instanceHours + b.instanceHours,
+      retestInstanceHours: a.retestInstanceHours + b.retestInstanceHours,
       buildUsd: a.buildUsd + b.buildUsd,
       copyGb: a.copyGb + b.copyGb,
       copyUsd: a.copyUsd + b.copyUsd,

@@ -9,13 +9,22 @@ export function imageName(slug: string, version: string, architecture: Architect
   return `${slug}-${safeVersion}-${architecture}-${compactTimestamp(at)}`.slice(0, 128);
 }
 
+/** What a machine is for: the build, the fresh-boot re-test of its image, or `validate`. */
+export type MachineRole = 'build' | 'retest' | 'validate';
+
 /** Tags every resource of a build carries (machines, security groups, volumes). */
-export function buildTags(template: Template, buildId: string, architecture: Architecture): Record<string, string> {
+export function buildTags(
+  template: Template,
+  buildId: string,
+  architecture: Architecture,
+  role: MachineRole = 'build',
+): Record<string, string> {
   return {
     'prism:managed': 'true',
     'prism:build-id': buildId,
     'prism:template': template.slug,
     'prism:architecture': architecture,
+    'prism:role': role,
     Name: `prism-build-${template.slug}-${architecture}`,
   };
 }
@@ -38,6 +47,7 @@ export function imageTags(record: ImageRecord, status: 'building' | 'complete'):
     'prism:architecture': record.architecture,
     'prism:validated': String(record.tests.every((t) => t.status === 'passed')),
     'prism:validated-at': record.created.toISOString(),
+    ...(record.validatedOn ? { 'prism:validated-on': record.validatedOn } : {}),
     'prism:created-by': 'prism-ami',
     'prism:status': status,
     Name: name,

@@ -78,6 +78,8 @@ export interface ImageRecord {
   base: BaseImage;
   created: Date;
   tests: TestResult[];
+  /** Where `tests` ran: on a fresh boot of the image (the default), or only in the build machine. */
+  validatedOn?: 'fresh-boot' | 'build-machine';
 }
 
 export interface ExistingImage {
@@ -105,9 +107,22 @@ export interface Provider {
   /** The base image: the template's base source, or its parent's current image. */
   resolveBase(template: Template, architecture: Architecture, ctx: ProviderContext): Promise<BaseImage>;
   launch(base: BaseImage, spec: LaunchSpec, ctx: ProviderContext): Promise<Machine>;
-  /** Launches a fresh machine from a finished image (validate). */
+  /**
+   * Launches a fresh machine from a finished image (validate), or from the image this run has
+   * just made and not yet recorded (the fresh-boot re-test).
+   */
   launchImage(imageId: string, spec: LaunchSpec, ctx: ProviderContext): Promise<Machine>;
   waitReady(machine: Machine, ctx: ProviderContext): Promise<void>;
+  /**
+   * Asks the machine to reboot and returns once the request is made; the engine then waits with
+   * waitReady and checks that the machine really booted again.
+   */
+  reboot(machine: Machine, ctx: ProviderContext): Promise<void>;
+  /**
+   * The run needs the machine no more (its image is made): stop paying for it now. Its cleanup
+   * entry stays until it is confirmed gone.
+   */
+  release(machine: Machine, ctx: ProviderContext): Promise<void>;
   exec(machine: Machine, request: ExecRequest, ctx: ProviderContext): Promise<ExecResult>;
   /** Makes the image; registers its deletion (a half-made image is removed on failure). */
   createImage(machine: Machine, spec: ImageSpec, ctx: ProviderContext): Promise<CreatedImage>;

@@ -31,7 +31,7 @@ export function formatPlan(plan: BuildPlan, color: boolean): string {
   const lines = [
     '',
     `${counts} (strategy: ${plan.strategy})`,
-    `Estimated cost: ${e.instanceHours.toFixed(1)} instance-hours ${usd(e.buildUsd)}, copies ${e.copyGb} GB ${usd(e.copyUsd)}, snapshots ${e.storageGbMonth} GB ${usd(e.storageUsdPerMonth)}/month`,
+    `Estimated cost: ${e.instanceHours.toFixed(1)} instance-hours${e.retestInstanceHours > 0 ? ` (${e.retestInstanceHours.toFixed(1)} of them fresh-boot re-tests)` : ''} ${usd(e.buildUsd)}, copies ${e.copyGb} GB ${usd(e.copyUsd)}, snapshots ${e.storageGbMonth} GB ${usd(e.storageUsdPerMonth)}/month`,
   ];
   if (plan.strategy === 'copy' && p.builds > t.builds) {
     const difference = perRegionTotal - total;

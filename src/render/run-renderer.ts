@@ -34,6 +34,9 @@ export function jsonRenderer(io: Io): Renderer {
   };
 }
 
+/** Steps that end a group of output lines. */
+const BLANK_AFTER = new Set(['wait-ready', 'validate', 'create-image', 'retest-wait-ready', 'retest']);
+
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 /** Past-tense headings for finished steps, as in the seed's build output. */
@@ -45,6 +48,10 @@ function doneHeading(step: string, title: string, noun: string): string {
   if (step === 'validate') return 'All tests passed';
   if (step === 'create-image') return 'Image created';
   if (step === 'record') return 'Image recorded';
+  if (step === 'retest-launch') return `Fresh ${noun} launched`;
+  if (step === 'retest-wait-ready') return `${capitalize(noun)} ready`;
+  if (step === 'retest') return 'All tests passed on a fresh boot';
+  if (step.startsWith('reboot-')) return `${capitalize(noun)} rebooted`;
   if (step.startsWith('copy-')) return `Copied to ${step.slice(5)}`;
   if (step.startsWith('setup-'))
     return title === 'Executing setup script' ? 'Setup complete' : `${title.replace(/^Setup (\d+\/\d+): /, '')} done`;
@@ -128,7 +135,8 @@ class RunRenderer implements Renderer {
         if (event.status === 'ok') {
           const heading = doneHeading(event.step, event.title, this.noun);
           this.print(event.target, `✅ ${heading}${event.detail ? `: ${event.detail}` : ''} ${took}`);
-          if (event.step === 'validate' || event.step.startsWith('setup-') || event.step === 'wait-ready') this.print(event.target, '');
+          if (BLANK_AFTER.has(event.step) || event.step.startsWith('setup-') || event.step.startsWith('reboot-'))
+            this.print(event.target, '');
         } else if (event.status === 'cancelled') {
           this.failed = true;
           this.print(event.target, `❌ ${event.title}: cancelled ${took}`);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { cloudState, createInstanceProfile, imageSnapshotTags, SEEDED, writeSeedAmis } from '../support/aws-env.js';
 import { PRISM_BIN, runPrism } from '../support/cli.js';
-import { FaultProxy, type RecordedCall } from '../support/fault-proxy.js';
+import { FaultProxy, requestTags, type RecordedCall } from '../support/fault-proxy.js';
 import { events } from '../support/local-env.js';
 import { startMoto, type Moto } from '../support/moto.js';
 
@@ -153,7 +153,16 @@ ${extra}`;
         .every((c) => (c.params as { DocumentName?: string }).DocumentName === 'AWS-RunShellScript'),
     ).toBe(true);
     expect(param('ModifyImageAttribute', 'ImdsSupport.Value')).toBe('v2.0');
-    expect(proxy.count('TerminateInstances')).toBe(1);
+    // Two instances: the build, and the fresh-boot re-test from the new image, in one security
+    // group; the build instance is let go as soon as its image is made; both are terminated.
+    const launches = proxy.calls.filter((c) => c.action === 'RunInstances');
+    expect(launches.map((c) => c.params.ImageId)).toEqual([SEEDED.jammyAmd64, end.image.id]);
+    expect(launches.map((c) => requestTags(c)['prism:role'])).toEqual(['build', 'retest']);
+    expect(proxy.count('CreateSecurityGroup')).toBe(1);
+    const terminated = new Set(proxy.calls.filter((c) => c.action === 'TerminateInstances').map((c) => c.params['InstanceId.1']));
+    expect(terminated.size).toBe(2);
+    const released = proxy.calls.findIndex((c) => c.action === 'TerminateInstances');
+    expect(released).toBeLessThan(proxy.calls.findIndex((c) => c.action === 'RunInstances' && c.params.ImageId === end.image.id));
     expect(proxy.count('DeleteSecurityGroup')).toBeGreaterThanOrEqual(1);
 
     // The image and its snapshots carry the build's tags.
@@ -328,10 +337,12 @@ ${extra}`;
     ]);
     const result = await prism(['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-west-1', '--force']);
     expect(result.code, result.stdout).toBe(0);
-    expect(proxy.count('RunInstances')).toBe(3);
+    // Two throttled tries and the build's launch, then the fresh-boot re-test's.
+    expect(proxy.count('RunInstances')).toBe(4);
     expect(
       proxy.calls
         .filter((c) => c.action === 'RunInstances')
+        .slice(0, 3)
         .map((c) => c.params.ClientToken)
         .every((t, _i, all) => t === all[0]),
     ).toBe(true);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { cloudState, createInstanceProfile, writeSeedAmis } from '../support/aws-env.js';
 import { runPrism } from '../support/cli.js';
-import { FaultProxy, type RecordedCall } from '../support/fault-proxy.js';
+import { FaultProxy, requestTags, type RecordedCall } from '../support/fault-proxy.js';
 import { events } from '../support/local-env.js';
 import { startMoto, type Moto } from '../support/moto.js';
 
@@ -73,16 +73,7 @@ validation_tests:
     expected_exit_code: 0
 `;
 
-/** The tag pairs of a RunInstances call's first tag specification (the instance's). */
-function runTags(call: Pick<RecordedCall, 'params'>): Record<string, string> {
-  const params = call.params as Record<string, string>;
-  const tags: Record<string, string> = {};
-  for (const [key, value] of Object.entries(params)) {
-    const m = /^TagSpecification\.1\.Tag\.(\d+)\.Key$/.exec(key);
-    if (m) tags[value] = params[`TagSpecification.1.Tag.${m[1]}.Value`] ?? '';
-  }
-  return tags;
-}
+const runTags = requestTags;
 const isBuildOf = (slug: string, arch: string) => (call: Pick<RecordedCall, 'params'>) => {
   const tags = runTags(call);
   return tags['prism:template'] === slug && tags['prism:architecture'] === arch;
@@ -132,14 +123,15 @@ describe.sequential('build-all, plan, validate and cleanup against moto_server',
     expect(result.code, result.stdout).toBe(0);
     return JSON.parse(result.stdout) as Listed[];
   };
+  /** Builds made (a build's fresh-boot re-test launches one instance more, counted apart). */
   const made = () => ({
-    RunInstances: proxy.count('RunInstances'),
+    RunInstances: proxy.calls.filter((c) => c.action === 'RunInstances' && runTags(c)['prism:role'] === 'build').length,
     CreateImage: proxy.count('CreateImage'),
     CopyImage: proxy.count('CopyImage'),
   });
   const launchedTemplates = () =>
     proxy.calls
-      .filter((c) => c.action === 'RunInstances' && !c.faulted)
+      .filter((c) => c.action === 'RunInstances' && !c.faulted && runTags(c)['prism:role'] === 'build')
       .map((c) => `${runTags(c)['prism:template']}/${runTags(c)['prism:architecture']}`)
       .sort();
   /** After every run: no live instance, no build security group, no unfinished image. */
@@ -180,8 +172,10 @@ describe.sequential('build-all, plan, validate and cleanup against moto_server',
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/^TEMPLATE\s+ARCH\s+ACTION\s+BUILD IN\s+COPY TO\s+WHY$/m);
     expect(human.stdout).toContain('4 builds, 12 copies, 0 up to date (strategy: copy)');
+    // 30 minutes a build and 5 of a fresh-boot re-test (the defaults of buildMinutesEstimate and retestMinutesEstimate).
+    expect(human.stdout).toContain('Estimated cost: 2.3 instance-hours (0.3 of them fresh-boot re-tests)');
     expect(human.stdout).toMatch(
-      /Building in every region instead: 16 builds, 8\.0 instance-hours .*Copying uses 4\.0× less instance time/,
+      /Building in every region instead: 16 builds, 9\.3 instance-hours .*Copying uses 4\.0× less instance time/,
     );
   });
 
@@ -261,10 +255,12 @@ describe.sequential('build-all, plan, validate and cleanup against moto_server',
     expect(result.code, result.stdout.slice(-2000)).toBe(0);
     expect(made()).toEqual({ RunInstances: 4, CreateImage: 4, CopyImage: 12 });
     // --concurrency 1: each build (with its copies) is over before the next one launches.
-    const launches = proxy.calls.filter((c) => c.action === 'RunInstances');
-    launches.forEach((launch, i) =>
-      expect(proxy.calls.filter((c) => c.action === 'TerminateInstances' && (c.done ?? Infinity) <= launch.at)).toHaveLength(i),
-    );
+    // Each build has two instances (the build's and its fresh-boot re-test's).
+    const launches = proxy.calls.filter((c) => c.action === 'RunInstances' && runTags(c)['prism:role'] === 'build');
+    launches.forEach((launch, i) => {
+      const terminated = proxy.calls.filter((c) => c.action === 'TerminateInstances' && (c.done ?? Infinity) <= launch.at);
+      expect(new Set(terminated.map((c) => c.params['InstanceId.1'])).size).toBe(2 * i);
+    });
     expect(launchedTemplates()).toEqual(['app/arm64', 'app/x86_64', 'base/arm64', 'base/x86_64']);
     const rows = summaryOf(result.stdout).rows;
     expect(rows.filter((r) => r.template === 'other').map((r) => r.result)).toEqual([

@@ -42,6 +42,17 @@ export interface RecordedCall {
   done?: number;
 }
 
+/** The tag pairs of an EC2 call's first tag specification (RunInstances: the instance's). */
+export function requestTags(call: Pick<RecordedCall, 'params'>): Record<string, string> {
+  const params = call.params as Record<string, string>;
+  const tags: Record<string, string> = {};
+  for (const [key, value] of Object.entries(params)) {
+    const m = /^TagSpecification\.1\.Tag\.(\d+)\.Key$/.exec(key);
+    if (m) tags[value] = params[`TagSpecification.1.Tag.${m[1]}.Value`] ?? '';
+  }
+  return tags;
+}
+
 export class FaultProxy {
   calls: RecordedCall[] = [];
   private rules: (FaultRule & { seen: number; applied: number })[] = [];

@@ -1,7 +1,7 @@
 import { PrismError } from '../../src/core/errors.js';
 import type { TestResult } from '../../src/core/events.js';
 import type { Architecture } from '../../src/core/types.js';
-import type { Resource } from '../../src/core/resources.js';
+import type { CleanupHandle, Resource } from '../../src/core/resources.js';
 import type {
   BaseImage,
   CreatedImage,
@@ -18,7 +18,8 @@ import type {
 import type { Template } from '../../src/template/model.js';
 
 /** The provider methods a test can make fail. */
-export type CloudStep = 'preflight' | 'resolveBase' | 'launch' | 'launchImage' | 'waitReady' | 'exec' | 'createImage' | 'recordImage';
+export type CloudStep =
+  'preflight' | 'resolveBase' | 'launch' | 'launchImage' | 'waitReady' | 'reboot' | 'exec' | 'createImage' | 'recordImage';
 
 /**
  * What an exec of a given name (a setup step's or a test's name) does: finish with this result
@@ -33,6 +34,8 @@ export interface MemoryCloudOptions {
   failAt?: Partial<Record<CloudStep, Error>>;
   /** Per exec name: what it does. Default: exit 0, no output. A list gives one per call. */
   exec?: Record<string, ExecScript | ExecScript[]>;
+  /** Per exec name, on machines launched from an image (validate, the fresh-boot re-test): overrides `exec`. */
+  execOnImage?: Record<string, ExecScript>;
   /** Resource ids whose removal fails. */
   failRemoval?: string[];
   /** Regions whose image copy fails (after the copy exists). */
@@ -68,6 +71,10 @@ export class MemoryCloud implements Provider {
   hanging: Promise<string>;
   private onHang!: (name: string) => void;
   private readonly execCounts = new Map<string, number>();
+  /** Machines launched from an image, and machines released (no exec may reach them). */
+  private readonly fromImage = new Set<string>();
+  readonly released: string[] = [];
+  private readonly handles = new Map<string, CleanupHandle>();
   private serial = 0;
 
   constructor(private readonly options: MemoryCloudOptions = {}) {
@@ -99,7 +106,7 @@ export class MemoryCloud implements Provider {
   ): Promise<Resource> {
     const resource: Resource = { kind, id, provider: this.name, region: this.region, label: `${kind} ${id}` };
     this.resources.set(id, resource);
-    await ctx.cleanups.add(
+    const handle = await ctx.cleanups.add(
       resource,
       async () => {
         this.calls.push(`remove ${id}`);
@@ -109,6 +116,7 @@ export class MemoryCloud implements Provider {
       },
       options,
     );
+    this.handles.set(id, handle);
     return resource;
   }
 
@@ -131,7 +139,9 @@ export class MemoryCloud implements Provider {
 
   async launchImage(imageId: string, spec: LaunchSpec, ctx: ProviderContext): Promise<Machine> {
     this.calls.push(`launchImage ${imageId}`);
-    return this.start(spec, ctx, 'launchImage');
+    const machine = await this.start(spec, ctx, 'launchImage');
+    this.fromImage.add(machine.id);
+    return machine;
   }
 
   private async start(spec: LaunchSpec, ctx: ProviderContext, step: CloudStep): Promise<Machine> {
@@ -149,14 +159,28 @@ export class MemoryCloud implements Provider {
     this.fail('waitReady');
   }
 
+  async reboot(machine: Machine): Promise<void> {
+    this.calls.push(`reboot ${machine.id}`);
+    this.fail('reboot');
+  }
+
+  async release(machine: Machine): Promise<void> {
+    // As on AWS: termination is asked for, and confirmed by the run's cleanup.
+    this.calls.push(`release ${machine.id}`);
+    this.released.push(machine.id);
+    this.handles.get(machine.id)?.dropKeepOnFailure();
+  }
+
   async exec(machine: Machine, request: ExecRequest, ctx: ProviderContext): Promise<ExecResult> {
     this.calls.push(`exec ${request.kind} ${request.name}`);
     this.execRequests.push(request);
     if (!this.resources.has(machine.id)) throw new Error(`exec on ${machine.id}, which does not exist`);
+    if (this.released.includes(machine.id)) throw new Error(`exec on ${machine.id}, which was released`);
     this.fail('exec');
     const count = (this.execCounts.get(request.name) ?? 0) + 1;
     this.execCounts.set(request.name, count);
-    const configured = this.options.exec?.[request.name];
+    const configured =
+      (this.fromImage.has(machine.id) ? this.options.execOnImage?.[request.name] : undefined) ?? this.options.exec?.[request.name];
     const script = Array.isArray(configured) ? configured[Math.min(count, configured.length) - 1] : configured;
     if (script === 'hang') {
       this.onHang(request.name);

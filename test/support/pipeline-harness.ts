@@ -106,4 +106,17 @@ export function stepTrail(events: BuildEvent[]): string[] {
   );
 }
 
-export const ALL_STEPS = ['preflight', 'find-base', 'launch', 'wait-ready', 'setup-1', 'setup-2', 'validate', 'create-image', 'record'];
+export const ALL_STEPS = [
+  'preflight',
+  'find-base',
+  'launch',
+  'wait-ready',
+  'setup-1',
+  'setup-2',
+  'validate',
+  'create-image',
+  'retest-launch',
+  'retest-wait-ready',
+  'retest',
+  'record',
+];

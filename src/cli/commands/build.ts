@@ -1,7 +1,14 @@
 import type { Command } from 'commander';
 import { exitCodeOfRun, ExitCode } from '../../core/exit-codes.js';
 import { settingsInput, type CliContext } from '../context.js';
-import { addMachineOptions, addPublishSsmOption, addRunOutputOptions, architectureFlag, type CommonFlags } from '../flags.js';
+import {
+  addMachineOptions,
+  addPublishSsmOption,
+  addRetestOption,
+  addRunOutputOptions,
+  architectureFlag,
+  type CommonFlags,
+} from '../flags.js';
 import { printResult } from '../output.js';
 import { withRunUi } from '../run-ui.js';
 
@@ -11,6 +18,7 @@ interface BuildFlags extends CommonFlags {
   force?: boolean;
   keepOnFailure?: boolean;
   dryRun?: boolean;
+  retest: boolean;
 }
 
 export function registerBuild(ami: Command, ctx: CliContext): void {
@@ -21,10 +29,11 @@ export function registerBuild(ami: Command, ctx: CliContext): void {
   addMachineOptions(command, 'build', "x86_64 or arm64 (local default: this machine's)")
     .option('--version <version>', "version recorded with the image (default: the template's version)")
     .option('--force', 'build even when a validated image with the same fingerprint exists')
-    .option('--keep-on-failure', 'keep the build machine when setup or a test fails, to inspect it')
+    .option('--keep-on-failure', 'keep the machine a setup step or test failed on (and the image a failed re-test booted), to inspect it')
     .option('--copy-to <regions>', 'copy the finished image to these regions, e.g. us-east-2,us-west-1 (aws)')
     .option('--dry-run', 'check permissions and inputs (EC2 DryRun on every call that creates something); make nothing')
     .option('--allow-lint-errors', 'build even when the template has lint errors (they are printed as warnings)');
+  addRetestOption(command);
   addPublishSsmOption(command);
   addRunOutputOptions(command);
   command.action(async (ref: string, flags: BuildFlags) => {
@@ -55,6 +64,7 @@ export function registerBuild(ami: Command, ctx: CliContext): void {
         tracker: ui.tracker,
         force: flags.force ?? false,
         keepOnFailure: flags.keepOnFailure ?? false,
+        retest: flags.retest,
         allowLintErrors: flags.allowLintErrors ?? false,
         ...(architecture ? { architecture } : {}),
         ...(flags.version ? { version: flags.version } : {}),

@@ -6,6 +6,7 @@ import {
   addJsonOption,
   addProviderOption,
   addRegistryOption,
+  addRetestOption,
   addTemplatesDirOption,
   architectureList,
   regionList,
@@ -24,6 +25,7 @@ export interface PlanFlags extends CommonFlags {
   force?: boolean | string;
   onlyOutdated?: boolean;
   baseCheck: boolean;
+  retest: boolean;
 }
 
 /** The options plan and build-all share. */
@@ -43,6 +45,7 @@ export function addPlanOptions(command: Command): Command {
     .option('--only-outdated', 'only what a scheduled security rebuild should do: images whose base image changed, and their children')
     .option('--no-base-check', 'do not look up base images (no AWS calls; a new base image then goes unnoticed)')
     .option('--allow-lint-errors', 'plan (and build) templates with lint errors too; they are printed as warnings');
+  addRetestOption(command);
   addProviderOption(command);
   addTemplatesDirOption(command);
   addRegistryOption(command);
@@ -61,6 +64,7 @@ export async function planOptions(slugs: string[], flags: PlanFlags, ctx: CliCon
     force,
     onlyOutdated: flags.onlyOutdated ?? false,
     checkBases: flags.baseCheck,
+    ...(flags.retest === false ? { retest: false } : {}),
     allowLintErrors: flags.allowLintErrors ?? false,
     onLintErrors: (errors) => {
       ctx.io.err(

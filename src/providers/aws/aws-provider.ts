@@ -1,6 +1,6 @@
-import { CreateTagsCommand, DescribeImagesCommand, type Image } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand } from '@aws-sdk/client-ec2';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type { Resource } from '../../core/resources.js';
+import type { CleanupHandle, Resource } from '../../core/resources.js';
 import { PrismError } from '../../core/errors.js';
 import type { TestResult } from '../../core/events.js';
 import type { Architecture } from '../../core/types.js';
@@ -20,24 +20,15 @@ import type {
 } from '../provider.js';
 import { aws, cloudError, isAwsCode } from './aws-errors.js';
 import type { AwsSettings } from './aws-settings.js';
-import { resolveBaseImage, newest } from './base-images.js';
+import { resolveBaseImage } from './base-images.js';
 import type { AwsClients } from '../../core/aws-clients.js';
-import {
-  copyImage,
-  createImage,
-  deleteImage,
-  describeImage,
-  requireImdsV2,
-  snapshotIds,
-  tagImageAndSnapshots,
-  waitImageAvailable,
-} from './images.js';
+import { copyImage, createImage, deleteImage, describeImage, requireImdsV2, tagImageAndSnapshots, waitImageAvailable } from './images.js';
 import { DEFAULT_INSTANCE_TYPES } from './instance-types.js';
-import { runInstance, terminateInstance, waitInstanceHealthy } from './instances.js';
+import { rebootInstance, requestTermination, runInstance, terminateInstance, waitInstanceHealthy } from './instances.js';
 import { findAwsLeftovers } from './leftovers.js';
 import { choosePlacement, createBuildSecurityGroup, deleteSecurityGroup } from './network.js';
 import { runCommand, waitAgentOnline } from './run-command.js';
-import { tagValue } from './tags.js';
+import { existingImage, imageSize, newestTagged } from './image-queries.js';
 import { resolveParentImage } from '../parent-image.js';
 import { imageTags } from '../image-tags.js';
 
@@ -47,6 +38,7 @@ const cleanupSignal = () => AbortSignal.timeout(20 * 60_000);
 interface LaunchedInstance {
   instanceId: string;
   instanceType: string;
+  handle: CleanupHandle;
 }
 
 /**
@@ -61,6 +53,8 @@ export class AwsProvider implements Provider {
   readonly region: string;
   private readonly images = new Map<string, { rootDeviceName: string; rootVolumeSizeGb?: number }>();
   private readonly instances = new Map<string, LaunchedInstance>();
+  /** The build's security group per VPC: the re-test instance shares it. */
+  private readonly groups = new Map<string, string>();
   private identity: Promise<{ Arn?: string; Account?: string }> | undefined;
 
   constructor(
@@ -128,13 +122,19 @@ export class AwsProvider implements Provider {
     const ec2 = await this.clients.ec2(this.region);
     const instanceType = spec.template.build.instanceType[spec.architecture] ?? DEFAULT_INSTANCE_TYPES[spec.architecture];
     const placement = await choosePlacement(ec2, this.region, this.settings.subnet, instanceType, ctx.signal);
-    const groupId = await createBuildSecurityGroup(ec2, placement.vpcId, spec.buildId, spec.tags, ctx.signal);
-    await ctx.cleanups.add(
-      { kind: 'security-group', id: groupId, provider: 'aws', region: this.region, label: `security group ${groupId} (${this.region})` },
-      () => deleteSecurityGroup(ec2, groupId, cleanupSignal()),
-      // Kept with the instance by --keep-on-failure: EC2 refuses to delete a group in use.
-      { keepOnFailure: true },
-    );
+    const groupKey = `${spec.buildId} ${placement.vpcId}`;
+    let groupId = this.groups.get(groupKey);
+    if (!groupId) {
+      const created = await createBuildSecurityGroup(ec2, placement.vpcId, spec.buildId, spec.tags, ctx.signal);
+      groupId = created;
+      await ctx.cleanups.add(
+        { kind: 'security-group', id: created, provider: 'aws', region: this.region, label: `security group ${created} (${this.region})` },
+        () => deleteSecurityGroup(ec2, created, cleanupSignal()),
+        // Kept with the instance by --keep-on-failure: EC2 refuses to delete a group in use.
+        { keepOnFailure: true },
+      );
+      this.groups.set(groupKey, created);
+    }
     const image = this.images.get(imageId);
     const volume = spec.template.build.volumeSizeGb;
     if (volume !== undefined && image?.rootVolumeSizeGb !== undefined && volume < image.rootVolumeSizeGb) {
@@ -163,7 +163,7 @@ export class AwsProvider implements Provider {
       ctx.signal,
       this.settings.instanceProfileWaitSeconds * 1000,
     );
-    await ctx.cleanups.add(
+    const handle = await ctx.cleanups.add(
       {
         kind: 'instance',
         id: instanceId,
@@ -174,7 +174,7 @@ export class AwsProvider implements Provider {
       () => terminateInstance(ec2, instanceId, cleanupSignal()),
       { keepOnFailure: true },
     );
-    this.instances.set(instanceId, { instanceId, instanceType });
+    this.instances.set(instanceId, { instanceId, instanceType, handle });
     return {
       id: instanceId,
       label: `${instanceId} (${instanceType}, ${placement.availabilityZone})`,
@@ -194,6 +194,16 @@ export class AwsProvider implements Provider {
     ctx.progress('status checks passed; waiting for the SSM agent');
     const ssm = await this.clients.ssm(this.region);
     await waitAgentOnline(ssm, machine.id, ctx.signal, Math.max(1000, deadline - Date.now()), ctx.log);
+  }
+
+  reboot(machine: Machine, ctx: ProviderContext): Promise<void> {
+    return aws(`rebooting ${machine.id}`, async () => rebootInstance(await this.clients.ec2(this.region), machine.id, ctx.signal));
+  }
+
+  async release(machine: Machine, ctx: ProviderContext): Promise<void> {
+    // Termination is asked for now and confirmed by the cleanup at the end of the run.
+    await aws(`terminating ${machine.id}`, async () => requestTermination(await this.clients.ec2(this.region), machine.id, ctx.signal));
+    this.instances.get(machine.id)?.handle.dropKeepOnFailure();
   }
 
   exec(machine: Machine, request: ExecRequest, ctx: ProviderContext): Promise<ExecResult> {
@@ -275,38 +285,16 @@ export class AwsProvider implements Provider {
   }
 
   findImage(template: string, architecture: Architecture, fingerprint: string): Promise<ExistingImage | undefined> {
-    return this.newestTagged(template, architecture, [
-      { Name: 'tag:prism:fingerprint', Values: [fingerprint] },
-      { Name: 'tag:prism:validated', Values: ['true'] },
-    ]);
+    return this.clients.ec2(this.region).then((ec2) =>
+      newestTagged(ec2, this.region, template, architecture, [
+        { Name: 'tag:prism:fingerprint', Values: [fingerprint] },
+        { Name: 'tag:prism:validated', Values: ['true'] },
+      ]),
+    );
   }
 
   latestImage(template: string, architecture: Architecture): Promise<ExistingImage | undefined> {
-    return this.newestTagged(template, architecture, []);
-  }
-
-  /** The newest finished image of ours with these tags in this region. */
-  private async newestTagged(
-    template: string,
-    architecture: Architecture,
-    filters: { Name: string; Values: string[] }[],
-  ): Promise<ExistingImage | undefined> {
-    const ec2 = await this.clients.ec2(this.region);
-    const result = await aws('looking for an existing image', () =>
-      ec2.send(
-        new DescribeImagesCommand({
-          Owners: ['self'],
-          Filters: [
-            { Name: 'tag:prism:template', Values: [template] },
-            { Name: 'tag:prism:architecture', Values: [architecture] },
-            { Name: 'tag:prism:status', Values: ['complete'] },
-            { Name: 'state', Values: ['available'] },
-            ...filters,
-          ],
-        }),
-      ),
-    );
-    return existingImage(newest(result.Images ?? []), this.region);
+    return this.clients.ec2(this.region).then((ec2) => newestTagged(ec2, this.region, template, architecture, []));
   }
 
   async describeImage(imageId: string): Promise<ExistingImage | undefined> {
@@ -359,28 +347,4 @@ export class AwsProvider implements Provider {
   findLeftovers(options: { activeBuilds: ReadonlySet<string>; olderThan: Date; signal: AbortSignal }): Promise<Resource[]> {
     return findAwsLeftovers(this.clients, this.settings.regions, options);
   }
-}
-
-function imageSize(image: { BlockDeviceMappings?: { Ebs?: { VolumeSize?: number } }[] }): { sizeBytes?: number } {
-  const gib = (image.BlockDeviceMappings ?? []).reduce((sum, m) => sum + (m.Ebs?.VolumeSize ?? 0), 0);
-  return gib > 0 ? { sizeBytes: gib * 1024 ** 3 } : {};
-}
-
-export { snapshotIds };
-
-/** An image's facts from its prism tags. */
-function existingImage(image: Image | undefined, region: string): ExistingImage | undefined {
-  if (!image) return undefined;
-  const version = tagValue(image.Tags, 'prism:version');
-  const fingerprint = tagValue(image.Tags, 'prism:fingerprint');
-  return {
-    id: image.ImageId!,
-    name: image.Name ?? image.ImageId!,
-    region,
-    created: image.CreationDate ?? '',
-    validated: tagValue(image.Tags, 'prism:validated') === 'true',
-    ...(fingerprint ? { fingerprint } : {}),
-    ...(version ? { version } : {}),
-    ...imageSize(image),
-  };
 }

@@ -14,6 +14,7 @@ const GUARDED = [
   'ec2:CreateImage',
   'ec2:CopyImage',
   'ec2:TerminateInstances',
+  'ec2:RebootInstances',
   'ec2:DeleteSecurityGroup',
   'ec2:DeregisterImage',
   'ec2:DeleteSnapshot',

@@ -127,6 +127,7 @@ export function builderPolicy(options: IamPolicyOptions = {}): { Version: string
       Effect: 'Allow',
       Action: [
         'ec2:TerminateInstances',
+        'ec2:RebootInstances',
         'ec2:DeleteSecurityGroup',
         'ec2:DeregisterImage',
         'ec2:DeleteSnapshot',

@@ -2,6 +2,7 @@ import {
   DescribeInstancesCommand,
   DescribeInstanceStatusCommand,
   RunInstancesCommand,
+  RebootInstancesCommand,
   TerminateInstancesCommand,
   type EC2Client,
   type RunInstancesCommandInput,
@@ -100,6 +101,20 @@ function isProfileProblem(error: unknown): boolean {
     isAwsCode(error, 'NoSuchEntity', 'NoSuchEntityException') ||
     (isAwsCode(error, 'InvalidParameterValue') && /iamInstanceProfile|Instance Profile/i.test(message))
   );
+}
+
+/** Asks EC2 to reboot the instance (the OS shuts down and boots again, same volume). */
+export async function rebootInstance(ec2: EC2Client, instanceId: string, signal: AbortSignal): Promise<void> {
+  await ec2.send(new RebootInstancesCommand({ InstanceIds: [instanceId] }), { abortSignal: signal });
+}
+
+/** Asks EC2 to terminate the instance, without waiting (the cleanup entry waits for it later). */
+export async function requestTermination(ec2: EC2Client, instanceId: string, signal: AbortSignal): Promise<void> {
+  try {
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }), { abortSignal: signal });
+  } catch (error) {
+    if (!isAwsCode(error, 'InvalidInstanceID.NotFound')) throw error;
+  }
 }
 
 /** Terminates an instance and waits until it is gone (so its security group can be deleted). */

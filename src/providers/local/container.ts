@@ -19,9 +19,12 @@ export interface Container {
   nspawnPid: number;
   /** PID (host view) of the container's systemd: `nsenter -t` targets it. */
   leaderPid: number;
+  /** The image layers under the overlay, top first. */
+  lowerDirs: string[];
+  consoleLog: string;
   child?: ChildProcess;
-  /** Removal of the container, its network and its mount, to stop them cleanly before taking its layer. */
-  handles: { container: CleanupHandle; mount: CleanupHandle; network?: CleanupHandle };
+  /** Removal of the container, its network, its mount and its folder, to stop them cleanly before taking its layer. */
+  handles: { container: CleanupHandle; mount: CleanupHandle; workDir: CleanupHandle; network?: CleanupHandle };
 }
 
 /** In a build's work folder: the process that owns it. */
@@ -32,7 +35,7 @@ const OUTPUT_LIMIT = 256 * 1024;
 
 /**
  * Makes the work folder, mounts the overlay (lowerDirs top first) and boots the container.
- * Each of the three registers its removal on the cleanup stack as soon as it exists.
+ * Each of them registers its removal on the cleanup stack as soon as it exists.
  */
 export async function startContainer(
   options: { name: string; workDir: string; lowerDirs: string[]; consoleLog: string },
@@ -49,7 +52,7 @@ export async function startContainer(
     join(workDir, OWNER_FILE),
     `${JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString() })}\n`,
   );
-  await ctx.cleanups.add(
+  const workDirHandle = await ctx.cleanups.add(
     { kind: 'directory', id: workDir, provider: 'local', region: 'local', label: `work folder ${workDir}`, detail: { path: workDir } },
     () => removeTree(workDir),
     { keepOnFailure: true },
@@ -74,9 +77,29 @@ export async function startContainer(
     () => unmount(merged),
     { keepOnFailure: true },
   );
+  const container: Container = {
+    name,
+    workDir,
+    upper,
+    merged,
+    lowerDirs: options.lowerDirs,
+    consoleLog: options.consoleLog,
+    nspawnPid: 0,
+    leaderPid: 0,
+    handles: { mount: mountHandle, workDir: workDirHandle } as Container['handles'],
+  };
+  await bootContainer(container, ctx);
+  return container;
+}
 
+/**
+ * Boots systemd-nspawn on the container's mounted tree and gives it its network; the container
+ * and its network register their removal.
+ */
+async function bootContainer(container: Container, ctx: ProviderContext): Promise<void> {
+  const { name, merged, workDir } = container;
   const network = await resolverArgs(merged, workDir);
-  const consoleFd = await open(options.consoleLog, 'a', 0o640);
+  const consoleFd = await open(container.consoleLog, 'a', 0o640);
   let child: ChildProcess;
   try {
     child = spawn(
@@ -107,16 +130,10 @@ export async function startContainer(
   // not keep this process alive when --keep-on-failure leaves the container running.
   child.unref();
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const container: Container = {
-    name,
-    workDir,
-    upper,
-    merged,
-    nspawnPid,
-    leaderPid: 0,
-    child,
-    handles: { mount: mountHandle } as Container['handles'],
-  };
+  container.child = child;
+  container.nspawnPid = nspawnPid;
+  container.leaderPid = 0;
+  const booted = { nspawnPid, leaderPid: 0, name };
   container.handles.container = await ctx.cleanups.add(
     {
       kind: 'container',
@@ -126,12 +143,46 @@ export async function startContainer(
       label: `container ${name}`,
       detail: { pid: nspawnPid, path: merged },
     },
-    () => stopContainer(container),
+    () => stopContainer(booted),
     { keepOnFailure: true },
   );
-  container.leaderPid = await findLeader(nspawnPid, exited, options.consoleLog, ctx.signal);
+  booted.leaderPid = container.leaderPid = await findLeader(nspawnPid, exited, container.consoleLog, ctx.signal);
   container.handles.network = await attachNetwork(container.leaderPid, name, workDir, ctx);
-  return container;
+}
+
+/**
+ * Reboots the container as a machine reboots: its systemd goes down (nspawn exits, asking for a
+ * reboot), then the same tree boots again with a new network. Returns once nspawn has started
+ * again; waitBooted says when it is up.
+ */
+export async function rebootContainer(container: Container, ctx: ProviderContext, timeoutMs = 120_000): Promise<void> {
+  const oldPid = container.nspawnPid;
+  // systemctl only queues the job; the command may also be cut off as the container goes down.
+  await execInContainer(container, { kind: 'command', name: 'reboot', command: 'systemctl reboot', timeoutSeconds: 30 }, ctx).catch(
+    (error: unknown) => {
+      if (ctx.signal.aborted) throw error;
+    },
+  );
+  const deadline = Date.now() + timeoutMs;
+  while (await isNspawn(oldPid, container.name)) {
+    if (Date.now() > deadline) {
+      ctx.log(`container ${container.name} did not go down within ${timeoutMs / 1000} s of systemctl reboot: stopping it`);
+      break;
+    }
+    await abortableSleep(100, ctx.signal);
+  }
+  // Gone (or forced): its old entries go, the new boot registers its own.
+  await container.handles.network?.removeNow();
+  await container.handles.container.removeNow();
+  await bootContainer(container, ctx);
+}
+
+/** Removes the container now with everything it runs on (its folder included). */
+export async function removeContainer(container: Container): Promise<void> {
+  await container.handles.network?.removeNow();
+  await container.handles.container.removeNow();
+  await container.handles.mount.removeNow();
+  await container.handles.workDir.removeNow();
 }
 
 /** The container's init: nspawn's child once it has exec'd systemd. */

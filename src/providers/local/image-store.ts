@@ -27,6 +27,8 @@ export interface LocalImage {
   validated: boolean;
   validatedAt: string | null;
   validation: TestResult[];
+  /** Where the build's tests ran: a fresh boot of the image, or only the build container. */
+  validatedOn?: 'fresh-boot' | 'build-machine';
   tags: Record<string, string>;
 }
 

@@ -20,7 +20,17 @@ import type {
   ProviderContext,
 } from '../provider.js';
 import { ensureBase, readBase } from './base-cache.js';
-import { execInContainer, isNspawn, leaderOf, startContainer, stopContainer, waitBooted, type Container } from './container.js';
+import {
+  execInContainer,
+  isNspawn,
+  leaderOf,
+  rebootContainer,
+  removeContainer,
+  startContainer,
+  stopContainer,
+  waitBooted,
+  type Container,
+} from './container.js';
 import { removeTree, runHost, unmount } from './host.js';
 import { stopProcess } from './network.js';
 import { findLocalLeftovers } from './leftovers.js';
@@ -46,6 +56,8 @@ export class LocalProvider implements Provider {
   readonly leftoverMinAgeMs = 6 * 3_600_000;
   readonly store: LocalImageStore;
   private readonly containers = new Map<string, Container>();
+  /** Layers (top first) of images this process made and has not recorded yet: the re-test boots them. */
+  private readonly unrecorded = new Map<string, string[]>();
   /** Base records by id, so images know what they sit on. */
   private readonly bases = new Map<string, { id: string; alias: string; suite: string; rootfs: string }>();
 
@@ -75,7 +87,9 @@ export class LocalProvider implements Provider {
   }
 
   private async boot(from: string, spec: LaunchSpec, ctx: ProviderContext): Promise<Machine> {
-    const lowerDirs = from.startsWith('limg-') ? await this.store.lowerDirs(from) : [await this.baseRootfs(from)];
+    const lowerDirs = from.startsWith('limg-')
+      ? (this.unrecorded.get(from) ?? (await this.store.lowerDirs(from)))
+      : [await this.baseRootfs(from)];
     const name = `prism-${spec.buildId.replace(/^build-/, '')}`;
     const workDir = join(this.settings.workDir, spec.buildId);
     const container = await startContainer(
@@ -98,6 +112,15 @@ export class LocalProvider implements Provider {
 
   waitReady(machine: Machine, ctx: ProviderContext): Promise<void> {
     return waitBooted(this.container(machine), ctx);
+  }
+
+  reboot(machine: Machine, ctx: ProviderContext): Promise<void> {
+    return rebootContainer(this.container(machine), ctx);
+  }
+
+  async release(machine: Machine): Promise<void> {
+    await removeContainer(this.container(machine));
+    this.containers.delete(machine.id);
   }
 
   exec(machine: Machine, request: ExecRequest, ctx: ProviderContext): Promise<ExecResult> {
@@ -138,6 +161,7 @@ export class LocalProvider implements Provider {
       if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
       await runHost('cp', ['-a', container.upper, join(partial, 'layer')], { check: true, signal: ctx.signal });
     }
+    this.unrecorded.set(id, [join(partial, 'layer'), ...container.lowerDirs]);
     const du = await runHost('du', ['-s', '-B1', join(partial, 'layer')]);
     const sizeBytes = Number(du.stdout.split(/\s+/)[0]) || 0;
     return { id, name: spec.name, region: 'local', sizeBytes };
@@ -166,9 +190,11 @@ export class LocalProvider implements Provider {
       validated: record.tests.every((t) => t.status === 'passed'),
       validatedAt: record.created.toISOString(),
       validation: record.tests,
+      ...(record.validatedOn ? { validatedOn: record.validatedOn } : {}),
       tags: record.template.tags,
     };
     await this.store.publish(metadata);
+    this.unrecorded.delete(image.id);
   }
 
   async findImage(template: string, architecture: Architecture, fingerprint: string): Promise<ExistingImage | undefined> {

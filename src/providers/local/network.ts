@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { lstat, readlink, writeFile } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { lstat, open, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PrismError } from '../../core/errors.js';
 import type { CleanupHandle } from '../../core/resources.js';
@@ -50,18 +50,27 @@ export async function resolverArgs(merged: string, workDir: string): Promise<str
  * --keep-on-failure, so a kept container keeps its network).
  */
 export async function attachNetwork(leaderPid: number, name: string, workDir: string, ctx: ProviderContext): Promise<CleanupHandle> {
-  const child = spawn('slirp4netns', ['--configure', '--mtu=65520', '--disable-host-loopback', '--ready-fd=3', String(leaderPid), 'tap0'], {
-    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
+  // Its messages go to a file, not a pipe: a pipe would keep this process alive when
+  // --keep-on-failure leaves the container (and so its network) running, and closing it would
+  // kill slirp4netns with SIGPIPE.
+  const logPath = join(workDir, 'slirp4netns.log');
+  const logFd = await open(logPath, 'a', 0o640);
+  let child: ChildProcess;
+  try {
+    child = spawn('slirp4netns', ['--configure', '--mtu=65520', '--disable-host-loopback', '--ready-fd=3', String(leaderPid), 'tap0'], {
+      stdio: ['ignore', 'ignore', logFd.fd, 'pipe'],
+      detached: true,
+    });
+  } finally {
+    await logFd.close();
+  }
   const pid = child.pid;
   if (pid === undefined)
     throw new PrismError('PREREQUISITE_MISSING', 'slirp4netns did not start', { hint: 'apt-get install -y slirp4netns' });
   child.unref();
   // For sweep: a work folder left by a killed run names its network's process.
   await writeFile(join(workDir, NETWORK_PID_FILE), `${pid}\n`);
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-2000)));
+  const messages = async () => (await readFile(logPath, 'utf8').catch(() => '')).trim().slice(-2000);
   const handle = await ctx.cleanups.add(
     {
       kind: 'process',
@@ -83,9 +92,9 @@ export async function attachNetwork(leaderPid: number, name: string, workDir: st
     const deadline = Date.now() + 15_000;
     while (!ready) {
       if (exited !== undefined)
-        throw new PrismError('BUILD_FAILED', `slirp4netns exited (${exited}) before the container's network was up: ${stderr.trim()}`);
+        throw new PrismError('BUILD_FAILED', `slirp4netns exited (${exited}) before the container's network was up: ${await messages()}`);
       if (Date.now() > deadline)
-        throw new PrismError('TIMEOUT', `the container's network (slirp4netns) was not up within 15 s: ${stderr.trim()}`);
+        throw new PrismError('TIMEOUT', `the container's network (slirp4netns) was not up within 15 s: ${await messages()}`);
       await abortableSleep(20, ctx.signal);
     }
   } finally {
