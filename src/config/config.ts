@@ -54,6 +54,8 @@ export const configSchema = z.strictObject({
       cacheDir: text.optional(),
       imageDir: text.optional(),
       workDir: text.optional(),
+      stepCacheDir: text.optional(),
+      stepCacheMaxGb: wholeNumber(0, 100_000, 'GiB').optional(),
       debianMirror: text.optional(),
       ubuntuMirror: text.optional(),
     })
@@ -120,7 +122,7 @@ export function parseConfig(bytes: Uint8Array | string, file: string): ConfigFil
   else if (values.registry && !values.registry.includes('://')) out.registry = abs(values.registry)!;
   if (values.local) {
     out.local = { ...values.local };
-    for (const key of ['cacheDir', 'imageDir', 'workDir'] as const) {
+    for (const key of ['cacheDir', 'imageDir', 'workDir', 'stepCacheDir'] as const) {
       const v = abs(values.local[key]);
       if (v) out.local[key] = v;
     }

@@ -42,6 +42,10 @@ export interface LocalSettings {
   imageDir: string;
   /** Build containers while they run. */
   workDir: string;
+  /** The step cache: the file system after each setup step, for fast rebuilds. */
+  stepCacheDir: string;
+  /** The step cache's size bound: the least recently used entries go first. */
+  stepCacheMaxBytes: number;
   debianMirror: string;
   ubuntuMirror: string;
   /** Ubuntu's mirror for arm64 and other ports. */
@@ -115,6 +119,8 @@ export const DEFAULTS = {
     cacheDir: '/var/cache/prism-ami/bases',
     imageDir: '/var/lib/prism-ami/images',
     workDir: '/var/lib/prism-ami/work',
+    stepCacheDir: '/var/cache/prism-ami/steps',
+    stepCacheMaxGb: 20,
     debianMirror: 'http://deb.debian.org/debian',
     ubuntuMirror: 'http://archive.ubuntu.com/ubuntu',
     ubuntuPortsMirror: 'http://ports.ubuntu.com/ubuntu-ports',
@@ -177,6 +183,8 @@ function localSettings(file: ConfigFile, env: NodeJS.ProcessEnv): LocalSettings 
     cacheDir: pick('PRISM_AMI_LOCAL_CACHE_DIR', local.cacheDir, DEFAULTS.local.cacheDir),
     imageDir: pick('PRISM_AMI_LOCAL_IMAGE_DIR', local.imageDir, DEFAULTS.local.imageDir),
     workDir: pick('PRISM_AMI_LOCAL_WORK_DIR', local.workDir, DEFAULTS.local.workDir),
+    stepCacheDir: pick('PRISM_AMI_LOCAL_STEP_CACHE_DIR', local.stepCacheDir, DEFAULTS.local.stepCacheDir),
+    stepCacheMaxBytes: (local.stepCacheMaxGb ?? DEFAULTS.local.stepCacheMaxGb) * 1024 ** 3,
     debianMirror: pick('PRISM_AMI_DEBIAN_MIRROR', local.debianMirror, DEFAULTS.local.debianMirror),
     ubuntuMirror: ubuntu ?? DEFAULTS.local.ubuntuMirror,
     ubuntuPortsMirror: ubuntu ?? DEFAULTS.local.ubuntuPortsMirror,

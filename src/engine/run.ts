@@ -89,6 +89,10 @@ export class Run {
     return this.steps.step(id, title, fn, detail);
   }
 
+  skipStep(id: string, title: string, detail: string): void {
+    this.steps.skip(id, title, detail);
+  }
+
   /** Output lines go to the log; `==> text` lines are progress shown under the step. */
   outputListener(step: string) {
     return (chunk: string, stream: 'stdout' | 'stderr') => {

@@ -137,6 +137,8 @@ class RunRenderer implements Renderer {
           this.print(event.target, `✅ ${heading}${event.detail ? `: ${event.detail}` : ''} ${took}`);
           if (BLANK_AFTER.has(event.step) || event.step.startsWith('setup-') || event.step.startsWith('reboot-'))
             this.print(event.target, '');
+        } else if (event.status === 'skipped') {
+          this.print(event.target, `⏭️  ${event.title}: ${event.detail ?? 'skipped'}`);
         } else if (event.status === 'cancelled') {
           this.failed = true;
           this.print(event.target, `❌ ${event.title}: cancelled ${took}`);

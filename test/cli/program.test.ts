@@ -39,6 +39,7 @@ describe('prism (the program)', () => {
       'lint',
       'show',
       'sweep',
+      'cache',
       'iam-policy',
       'update-registry',
       'resolve',
