@@ -17,7 +17,10 @@ ${build}
 /** The settle step before setup and the generalization before the snapshot, with the in-memory cloud. */
 describe('settle and generalize', () => {
   it('settle runs before the first setup step; its last line is the step detail', async () => {
-    const { cloud, events } = await build({ exec: { settle: { stdout: 'cloud-init done in 12 s; waited for the package locks\n' } } }, { yaml: template('') });
+    const { cloud, events } = await build(
+      { exec: { settle: { stdout: 'cloud-init done in 12 s; waited for the package locks\n' } } },
+      { yaml: template('') },
+    );
     expect(cloud.calls.slice(4, 6)).toEqual(['exec command settle', 'exec script setup script']);
     expect(events.find((e) => e.type === 'step-end' && e.step === 'settle')).toMatchObject({
       status: 'ok',
@@ -30,7 +33,10 @@ describe('settle and generalize', () => {
       { exec: { settle: { exitCode: 124, stderr: 'cloud-init was still running after 600 s\n' } } },
       { yaml: template('') },
     );
-    expect(outcome.error).toMatchObject({ code: 'TIMEOUT', message: 'the container did not settle: cloud-init was still running after 600 s' });
+    expect(outcome.error).toMatchObject({
+      code: 'TIMEOUT',
+      message: 'the container did not settle: cloud-init was still running after 600 s',
+    });
     expect(cloud.calls).not.toContain('exec script setup script');
   });
 
@@ -49,7 +55,10 @@ describe('settle and generalize', () => {
   });
 
   it('a failed generalization fails the build and keeps no image', async () => {
-    const { cloud, outcome } = await build({ exec: { generalize: { exitCode: 2, stderr: 'rm: cannot remove\n' } } }, { yaml: template('') });
+    const { cloud, outcome } = await build(
+      { exec: { generalize: { exitCode: 2, stderr: 'rm: cannot remove\n' } } },
+      { yaml: template('') },
+    );
     expect(outcome.error).toMatchObject({ code: 'BUILD_FAILED', message: 'the generalization failed (exit 2): rm: cannot remove' });
     expect(cloud.calls).not.toContain('createImage m-1');
   });

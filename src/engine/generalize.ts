@@ -72,18 +72,32 @@ export async function generalizeMachine(run: Run, machine: Machine): Promise<voi
     async () => {
       const done: string[] = [];
       if (settings.enabled) {
-        const result = await provider.exec(machine, { kind: 'command', name: 'generalize', command: GENERALIZE_COMMAND, timeoutSeconds: 300 }, run.ctx);
+        const result = await provider.exec(
+          machine,
+          { kind: 'command', name: 'generalize', command: GENERALIZE_COMMAND, timeoutSeconds: 300 },
+          run.ctx,
+        );
         if (result.exitCode !== 0) {
-          throw new PrismError('BUILD_FAILED', `the generalization failed (exit ${String(result.exitCode)}): ${result.stderr.trim().split('\n').at(-1) ?? ''}`, {
-            hint: `see ${logFile}; build.generalize: false turns it off`,
-          });
+          throw new PrismError(
+            'BUILD_FAILED',
+            `the generalization failed (exit ${String(result.exitCode)}): ${result.stderr.trim().split('\n').at(-1) ?? ''}`,
+            {
+              hint: `see ${logFile}; build.generalize: false turns it off`,
+            },
+          );
         }
         done.push('machine-id, SSH host keys, cloud-init, agent state, histories, temporary files, apt lists');
       }
       if (settings.script) {
         const result = await provider.exec(
           machine,
-          { kind: 'script', name: 'generalize (template)', script: settings.script, timeoutSeconds: 600, onOutput: run.outputListener('generalize') },
+          {
+            kind: 'script',
+            name: 'generalize (template)',
+            script: settings.script,
+            timeoutSeconds: 600,
+            onOutput: run.outputListener('generalize'),
+          },
           run.ctx,
         );
         run.flushOutput('generalize');

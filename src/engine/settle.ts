@@ -66,9 +66,13 @@ export async function settleMachine(run: Run, machine: Machine): Promise<void> {
       );
       if (result.exitCode === 0) return result.stdout.trim().split('\n').at(-1) ?? '';
       const why = result.stderr.trim().split('\n').at(-1) || `the settle command exited with ${String(result.exitCode)}`;
-      throw new PrismError(result.exitCode === 124 || result.timedOut ? 'TIMEOUT' : 'BUILD_FAILED', `the ${provider.machineNoun} did not settle: ${why}`, {
-        hint: 'cloud-init or apt kept running: see /var/log/cloud-init-output.log and `systemctl list-jobs` on the machine (--keep-on-failure keeps it); a slow first boot often passes on a retry',
-      });
+      throw new PrismError(
+        result.exitCode === 124 || result.timedOut ? 'TIMEOUT' : 'BUILD_FAILED',
+        `the ${provider.machineNoun} did not settle: ${why}`,
+        {
+          hint: 'cloud-init or apt kept running: see /var/log/cloud-init-output.log and `systemctl list-jobs` on the machine (--keep-on-failure keeps it); a slow first boot often passes on a retry',
+        },
+      );
     },
     (what: string) => what || undefined,
   );

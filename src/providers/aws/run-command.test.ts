@@ -72,7 +72,9 @@ describe('runCommand: setup scripts log on the instance and are read in pieces (
   };
 
   test('200 KB of output, far past SSM 24,000 characters: all of it reaches the build log; the error line is in the result', async () => {
-    const result = await run('for i in $(seq 1 4000); do echo "installing package number $i of 4000, a long line"; done\necho "E: the error at the very end" >&2\nexit 100\n');
+    const result = await run(
+      'for i in $(seq 1 4000); do echo "installing package number $i of 4000, a long line"; done\necho "E: the error at the very end" >&2\nexit 100\n',
+    );
     expect(result.exitCode).toBe(100);
     const lines = result.output().trimEnd().split('\n');
     expect(lines).toHaveLength(4001);

@@ -37,7 +37,10 @@ export function scriptLines(request: Extract<ExecRequest, { kind: 'script' }>, l
     ...chunks.map((chunk) => `printf '%s' '${chunk}' >> "$prism_step.b64"`),
     'base64 -d "$prism_step.b64" > "$prism_step" && rm -f "$prism_step.b64" && chmod 700 "$prism_step"',
     'cd /root 2>/dev/null || cd /',
-    ...loggedLines(log, 'if head -c 2 "$prism_step" | grep -q "#!"; then "$prism_step" < /dev/null; else bash "$prism_step" < /dev/null; fi'),
+    ...loggedLines(
+      log,
+      'if head -c 2 "$prism_step" | grep -q "#!"; then "$prism_step" < /dev/null; else bash "$prism_step" < /dev/null; fi',
+    ),
     'rm -f "$prism_step"',
     'exit $prism_status',
   ];

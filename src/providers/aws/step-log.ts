@@ -17,7 +17,11 @@ export const TAIL_BYTES = 16_000;
 const MARKER = /^prism-ami-log-bytes=(\d+)\s*$/m;
 
 export function logPath(stepName: string): string {
-  const safe = stepName.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'step';
+  const safe =
+    stepName
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 80) || 'step';
   return `${LOG_DIR}/${safe}.log`;
 }
 
