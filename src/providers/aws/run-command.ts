@@ -266,6 +266,7 @@ export async function waitAgentOnline(
   signal: AbortSignal,
   timeoutMs: number,
   log: (line: string) => void,
+  installing = false,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   await pollUntil(
@@ -288,7 +289,9 @@ export async function waitAgentOnline(
       timeoutMs: Math.max(1000, deadline - Date.now()),
       signal,
       what: `the SSM agent on ${instanceId} to come online`,
-      hint: 'the instance needs a route to SSM (a public IP in the default VPC, a NAT gateway, or VPC endpoints) and an instance profile with AmazonSSMManagedInstanceCore',
+      hint: installing
+        ? `the user data was installing the agent (the base image has none): see its progress with \`aws ec2 get-console-output --instance-id ${instanceId}\` (lines "prism-ami agent bootstrap: ..."); likely causes: no route to S3 for the download (a public IP, a NAT gateway or an S3 endpoint), a signature that does not verify (AWS rotated its signing key: set ssmAgentKeyFile), no route to SSM, or an instance profile without AmazonSSMManagedInstanceCore`
+        : 'the instance needs a route to SSM (a public IP in the default VPC, a NAT gateway, or VPC endpoints) and an instance profile with AmazonSSMManagedInstanceCore; a custom base image must have the SSM agent installed and enabled',
       initialDelayMs: 3000,
       maxDelayMs: 15_000,
     },
