@@ -17,7 +17,7 @@ import { startMoto, type Moto } from '../support/moto.js';
  */
 const REGIONS = ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2'];
 
-describe.sequential('aws builds against moto_server', () => {
+describe.sequential('aws builds against moto_server', { timeout: 120_000 }, () => {
   let dir: string;
   let moto: Moto;
   let proxy: FaultProxy;

@@ -26,7 +26,7 @@ import { copyImage, createImage, deleteImage, describeImage, requireImdsV2, tagI
 import { DEFAULT_INSTANCE_TYPES } from './instance-types.js';
 import { rebootInstance, requestTermination, runInstance, terminateInstance, waitInstanceHealthy } from './instances.js';
 import { findAwsLeftovers } from './leftovers.js';
-import { choosePlacement, createBuildSecurityGroup, deleteSecurityGroup } from './network.js';
+import { choosePlacement, createBuildSecurityGroup, deleteSecurityGroup, type Placement } from './network.js';
 import { runCommand, waitAgentOnline } from './run-command.js';
 import { existingImage, imageSize, newestTagged } from './image-queries.js';
 import { resolveParentImage } from '../parent-image.js';
@@ -58,6 +58,7 @@ export class AwsProvider implements Provider {
   private readonly instances = new Map<string, LaunchedInstance>();
   /** The build's security group per VPC: the re-test instance shares it. */
   private readonly groups = new Map<string, string>();
+  private readonly placements = new Map<string, Placement>();
   private identity: Promise<{ Arn?: string; Account?: string }> | undefined;
 
   constructor(
@@ -124,7 +125,12 @@ export class AwsProvider implements Provider {
   private async launchFrom(imageId: string, spec: LaunchSpec, ctx: ProviderContext, installAgent = false): Promise<Machine> {
     const ec2 = await this.clients.ec2(this.region);
     const instanceType = spec.template.build.instanceType[spec.architecture] ?? DEFAULT_INSTANCE_TYPES[spec.architecture];
-    const placement = await choosePlacement(ec2, this.region, this.settings.subnet, instanceType, ctx.signal);
+    // The re-test (and validate after it) launch the same type: look the placement up once.
+    let placement = this.placements.get(instanceType);
+    if (!placement) {
+      placement = await choosePlacement(ec2, this.region, this.settings.subnet, instanceType, ctx.signal);
+      this.placements.set(instanceType, placement);
+    }
     const groupKey = `${spec.buildId} ${placement.vpcId}`;
     let groupId = this.groups.get(groupKey);
     if (!groupId) {
