@@ -14,9 +14,11 @@ import type { Run } from './run.js';
  * is running this command; a unit's ExecStop does it after the agent has stopped).
  */
 export const GENERALIZE_COMMAND = `set -u
+done_list="machine-id"
 : > /etc/machine-id
 if [ -f /var/lib/dbus/machine-id ] && [ ! -L /var/lib/dbus/machine-id ]; then rm -f /var/lib/dbus/machine-id; fi
 if ls /etc/ssh/ssh_host_*_key >/dev/null 2>&1; then
+  done_list="$done_list, SSH host keys"
   rm -f /etc/ssh/ssh_host_*
   if ! command -v cloud-init >/dev/null 2>&1 && [ -d /etc/systemd/system ]; then
     cat > /etc/systemd/system/prism-ami-ssh-host-keys.service <<'UNIT'
@@ -34,8 +36,9 @@ UNIT
     ln -sf ../prism-ami-ssh-host-keys.service /etc/systemd/system/multi-user.target.wants/prism-ami-ssh-host-keys.service
   fi
 fi
-if command -v cloud-init >/dev/null 2>&1; then cloud-init clean --logs >/dev/null 2>&1 || rm -rf /var/lib/cloud/instance /var/lib/cloud/instances/* /var/log/cloud-init*.log; fi
+if command -v cloud-init >/dev/null 2>&1; then done_list="$done_list, cloud-init"; cloud-init clean --logs >/dev/null 2>&1 || rm -rf /var/lib/cloud/instance /var/lib/cloud/instances/* /var/log/cloud-init*.log; fi
 if [ -d /var/lib/amazon/ssm ] && [ -d /etc/systemd/system ]; then
+  done_list="$done_list, SSM agent state"
   rm -f /var/lib/amazon/ssm/registration
   cat > /etc/systemd/system/prism-ami-forget-ssm.service <<'UNIT'
 [Unit]
@@ -52,11 +55,12 @@ fi
 rm -f /root/.bash_history /root/.lesshst /root/.viminfo /root/.wget-hsts /home/*/.bash_history /home/*/.lesshst 2>/dev/null
 rm -rf /var/log/prism-ami
 find /tmp /var/tmp -mindepth 1 -maxdepth 1 ! -name 'prism-step.*' -exec rm -rf {} + 2>/dev/null
-if [ -d /var/lib/apt/lists ]; then find /var/lib/apt/lists -mindepth 1 -maxdepth 1 ! -name lock ! -name partial -exec rm -rf {} +; fi
+done_list="$done_list, histories, temporary files"
+if [ -d /var/lib/apt/lists ]; then done_list="$done_list, apt lists"; find /var/lib/apt/lists -mindepth 1 -maxdepth 1 ! -name lock ! -name partial -exec rm -rf {} +; fi
 if command -v apt-get >/dev/null 2>&1; then apt-get clean >/dev/null 2>&1 || true; fi
 if command -v dnf >/dev/null 2>&1; then dnf clean all >/dev/null 2>&1 || true; fi
 sync
-echo generalized`;
+echo "$done_list"`;
 
 /**
  * Before the snapshot: the generalization (unless the template turns it off), then the
@@ -86,7 +90,7 @@ export async function generalizeMachine(run: Run, machine: Machine): Promise<voi
             },
           );
         }
-        done.push('machine-id, SSH host keys, cloud-init, agent state, histories, temporary files, apt lists');
+        done.push(result.stdout.trim().split('\n').at(-1) || 'generalized');
       }
       if (settings.script) {
         const result = await provider.exec(

@@ -142,7 +142,7 @@ describe('runBuild with an in-memory cloud', () => {
       'find-base': 'base-1 (debian-12 (bookworm))',
       launch: 'm-1 (double)',
       validate: '2/2',
-      generalize: 'machine-id, SSH host keys, cloud-init, agent state, histories, temporary files, apt lists',
+      generalize: 'generalized',
       'create-image': 'img-1',
       'retest-launch': 'm-2 (double)',
       retest: '2/2',

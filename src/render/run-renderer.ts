@@ -35,7 +35,7 @@ export function jsonRenderer(io: Io): Renderer {
 }
 
 /** Steps that end a group of output lines. */
-const BLANK_AFTER = new Set(['wait-ready', 'validate', 'create-image', 'retest-wait-ready', 'retest']);
+const BLANK_AFTER = new Set(['settle', 'wait-ready', 'validate', 'create-image', 'retest-wait-ready', 'retest']);
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
