@@ -46,6 +46,7 @@ function doneHeading(step: string, title: string, noun: string): string {
   if (step === 'wait-ready') return `${capitalize(noun)} ready`;
   if (step === 'preflight') return 'Prerequisites checked';
   if (step === 'validate') return 'All tests passed';
+  if (step === 'manifest') return 'Package manifest';
   if (step === 'create-image') return 'Image created';
   if (step === 'record') return 'Image recorded';
   if (step === 'retest-launch') return `Fresh ${noun} launched`;

@@ -114,6 +114,7 @@ export const ALL_STEPS = [
   'setup-1',
   'setup-2',
   'validate',
+  'manifest',
   'create-image',
   'retest-launch',
   'retest-wait-ready',
