@@ -129,7 +129,7 @@ function graphWork(c: WorkContext): GraphWork {
               retest: item.retest,
               onImage: async (image, r) => {
                 record = r;
-                await c.recorder.recordImage(image, r);
+                await c.recorder.recordImage(image, r, c.options.emit);
               },
             },
           ),

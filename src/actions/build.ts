@@ -77,7 +77,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         keepOnFailure: options.keepOnFailure ?? false,
         retest: options.retest !== false,
         ...(copyTo.length > 0 ? { copyTo, copyConcurrency: settings.copyConcurrency } : {}),
-        ...(recorder ? recorder.hooks() : {}),
+        ...(recorder ? recorder.hooks(options.emit) : {}),
       }),
     );
     return { ...outcome, target, fingerprint };
