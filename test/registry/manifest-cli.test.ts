@@ -89,9 +89,12 @@ describe('prism ami diff', () => {
     expect(text.stdout).toContain('  ~ r-base-core  4.3.1-1 → 4.3.2-1');
     expect(text.stdout).toContain('  + libcurl4  7.88.1-10+deb12u5');
     expect(text.stdout).toContain('R: 0 added, 0 removed, 1 changed');
-    const json = JSON.parse((await prism(['diff', ids.r11, ids.r12, '--json'])).stdout);
+    const json = JSON.parse((await prism(['diff', ids.r11, ids.r12, '--json'])).stdout) as {
+      same_template: boolean;
+      diff: { ecosystems: { ecosystem: string }[] };
+    };
     expect(json.same_template).toBe(true);
-    expect(json.diff.ecosystems.map((e: { ecosystem: string }) => e.ecosystem)).toEqual(['dpkg', 'R']);
+    expect(json.diff.ecosystems.map((e) => e.ecosystem)).toEqual(['dpkg', 'R']);
   });
 
   it('images of different templates are compared, and the output says so', async () => {
