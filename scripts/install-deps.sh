@@ -4,6 +4,7 @@
 #   slirp4netns (each build container's own network) - local builds
 #   shellcheck                                      - `prism ami lint` script checks
 #   jq                                              - the generated CI workflow's scripts, run in tests
+#   chromium                                        - the report's browser test (headless, playwright-core)
 #   moto_server (pip: moto[server])                 - the AWS emulator the tests run against (--with-moto)
 # Only what is missing is installed, so running it again is quick.
 set -euo pipefail
@@ -11,7 +12,7 @@ set -euo pipefail
 sudo=""
 if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
 
-packages=(debootstrap systemd-container slirp4netns shellcheck jq)
+packages=(debootstrap systemd-container slirp4netns shellcheck jq chromium)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

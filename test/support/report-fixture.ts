@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import type { ImageManifest } from '../../src/core/manifest.js';
 import { parseCollectionOutput } from '../../src/engine/manifest-script.js';
 import { FileManifestStore } from '../../src/registry/manifest/store.js';
+import { templateFingerprint } from '../../src/template/fingerprint.js';
+import { loadTemplate } from '../../src/template/library.js';
+import { REPO_ROOT } from './cli.js';
 import { debianListing } from './manifest-machine.js';
 
 /**
@@ -14,8 +17,21 @@ import { debianListing } from './manifest-machine.js';
  *   1.2.0; eu-west-1 x86_64 a copy of 1.2.0 and a revoked 1.1.0.
  * - python-research: us-east-1 x86_64 current image 90 days old (stale), one that failed validation.
  * - hello-web: a local image with an old fingerprint (the template file has changed since: drift).
+ * The other current images have the fingerprints of the templates in `templatesDir`.
  */
-export async function writeReportFixture(dir: string, now = new Date()): Promise<{ registry: string; ids: Record<string, string> }> {
+export async function writeReportFixture(
+  dir: string,
+  now = new Date(),
+  templatesDir = join(REPO_ROOT, 'templates'),
+): Promise<{ registry: string; ids: Record<string, string> }> {
+  // r-research and python-research as the bundled templates are now (no drift); hello-web's is old.
+  const fingerprint = async (slug: string, arch: 'x86_64' | 'arm64') =>
+    templateFingerprint(await loadTemplate(slug, { templatesDir }), arch);
+  const fp = {
+    r: await fingerprint('r-research', 'x86_64'),
+    rArm: await fingerprint('r-research', 'arm64'),
+    py: await fingerprint('python-research', 'x86_64'),
+  };
   const at = (daysAgo: number) => new Date(now.getTime() - daysAgo * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const base = { bash: '5.2.15-2+b7', coreutils: '9.1-1', curl: '7.88.1-10+deb12u5' };
   const manifests: Record<string, ImageManifest> = {
@@ -48,7 +64,7 @@ export async function writeReportFixture(dir: string, now = new Date()): Promise
     ami_id: id,
     created: at(daysAgo),
     version,
-    fingerprint: `sha256:${version.replace(/\D/g, '').padEnd(64, 'f')}`,
+    fingerprint: `sha256:${version.replace(/\D/g, '').padEnd(64, '0')}`,
     validated: status !== 'failed-validation',
     ...(status !== 'failed-validation' ? { validated_at: at(daysAgo) } : {}),
     status,
@@ -62,20 +78,20 @@ export async function writeReportFixture(dir: string, now = new Date()): Promise
   const rUs = [
     entry(ids.r10, '1.0.0', 70, 'superseded'),
     entry(ids.r11, '1.1.0', 40, 'superseded', { manifest_digest: manifests.v11.digest }),
-    entry(ids.r12, '1.2.0', 5, 'current', { manifest_digest: manifests.v12.digest }),
+    entry(ids.r12, '1.2.0', 5, 'current', { manifest_digest: manifests.v12.digest, fingerprint: fp.r }),
   ];
-  const rArm = [entry(ids.r12arm, '1.2.0', 5, 'current', { manifest_digest: manifests.v12.digest })];
+  const rArm = [entry(ids.r12arm, '1.2.0', 5, 'current', { manifest_digest: manifests.v12.digest, fingerprint: fp.rArm })];
   const rEu = [
     entry(ids.r11eu, '1.1.0', 40, 'revoked', {
       manifest_digest: manifests.v11.digest,
       revoked_at: at(20),
       revoke_reason: 'CVE-2024-0001 in openssl',
     }),
-    entry(ids.r12eu, '1.2.0', 5, 'current', { manifest_digest: manifests.v12.digest, source_ami: ids.r12 }),
+    entry(ids.r12eu, '1.2.0', 5, 'current', { manifest_digest: manifests.v12.digest, source_ami: ids.r12, fingerprint: fp.r }),
   ];
   const py = [
     entry(ids.pyFailed, '0.9.0', 120, 'failed-validation', { failed_validation_at: at(100) }),
-    entry(ids.py, '1.0.0', 90, 'current', { manifest_digest: manifests.py.digest }),
+    entry(ids.py, '1.0.0', 90, 'current', { manifest_digest: manifests.py.digest, fingerprint: fp.py }),
   ];
   const hello = [entry(ids.hello, '1.0.0', 2, 'current', { manifest_digest: manifests.hello.digest, size_gb: 0.05 })];
   const doc = {

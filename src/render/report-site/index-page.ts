@@ -18,7 +18,7 @@ export function indexPage(m: SiteModel): string {
     </p>
     <div class="summary">
       <div class="stat"><b>${m.templates.length}</b><span>templates</span></div>
-      <div class="stat"><b>${slots.length}</b><span>images in service slots</span></div>
+      <div class="stat"><b>${slots.length}</b><span>region × architecture slots</span></div>
       <div class="stat"><b>${stale}</b><span>need attention</span></div>
       <div class="stat"><b>${usd(m.totalMonthlyCost)}</b><span>snapshot storage per month (est.)</span></div>
     </div>

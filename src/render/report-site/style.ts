@@ -41,7 +41,8 @@ td.cell.empty{color:#a0a8b8}
 .b-muted{color:var(--muted);background:#eef0f4}
 .legend{color:var(--muted);font-size:.85rem;margin:-6px 0 18px}
 .diff h4{margin:12px 0 6px;font-size:.92rem}
-.diff table td{padding:4px 10px}
+.diff table{table-layout:fixed}.diff table td{padding:4px 10px}.diff td:first-child{width:90px}.diff td.pkg{width:38%;overflow-wrap:anywhere}
+.toc{display:flex;flex-wrap:wrap;gap:8px;margin:6px 0 4px}.toc a{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:3px 10px;font-size:.88rem}
 .add{color:var(--ok)}.rem{color:var(--bad)}.chg{color:var(--warn)}
 .arrow{color:var(--muted);padding:0 6px}
 details{background:var(--card);border:1px solid var(--line);border-radius:10px;margin:0 0 12px;padding:0 14px}

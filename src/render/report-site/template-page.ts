@@ -9,6 +9,7 @@ export function templatePageHtml(m: SiteModel, t: TemplateView): string {
     <p class="lede">
       ${t.description ?? ''}${t.version ? html` · current version <b>${t.version}</b>` : ''}${t.hasTemplateFile ? '' : ' · no template file in the templates folder (drift not checked)'}
     </p>
+    <nav class="toc">${t.slots.map((s) => html`<a href="#${s.region}-${s.architecture}">${s.region} · ${s.architecture}</a>`)}</nav>
     ${t.slots.map((s) => slotSection(m, s))}`;
   return page({ title: t.slug, root: '../', active: 'template', generatedAt: m.generatedAt, registry: m.registry }, body);
 }
