@@ -16,6 +16,16 @@ export class ManifestMachine {
     this.encoded = `${(flat.match(/.{1,76}/g) ?? []).join('\n')}\n`;
   }
 
+  /**
+   * The same for SSM's command lines (src/providers/aws/run-command.ts): a script arrives as
+   * base64 chunks written to a file, and is decoded here first.
+   */
+  answerCommandLines(commands: string): string | undefined {
+    if (!commands.includes('prism_step=$(mktemp')) return this.answer(commands);
+    const chunks = [...commands.matchAll(/^printf '%s' '([A-Za-z0-9+/=]+)' >> "\$prism_step\.b64"$/gm)].map((m) => m[1]);
+    return this.answer(Buffer.from(chunks.join(''), 'base64').toString('utf8'));
+  }
+
   /** The output of a command or script of the collection, or undefined when it is not one. */
   answer(command: string): string | undefined {
     if (command.includes('# prism-ami: what is in this image')) return `@@prism-manifest-ready gzip ${this.encoded.length}\n`;
