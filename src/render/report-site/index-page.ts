@@ -7,9 +7,9 @@ import { age, html, page, templatePage, usd, type Html } from './html.js';
 export function indexPage(m: SiteModel): string {
   const slots = m.templates.flatMap((t) => t.slots);
   const stale = slots.filter((s) => s.stale.length > 0).length;
-  const rows = m.templates.flatMap((t) => {
+  const rows = m.templates.flatMap((t, n) => {
     const archs = m.architectures.filter((a) => t.slots.some((s) => s.architecture === a));
-    return archs.map((a, i) => row(m, t, a, i === 0 ? archs.length : 0));
+    return archs.map((a, i) => row(m, t, a, i === 0 ? archs.length : 0, n === m.templates.length - 1));
   });
   const body = html`<h1>Images by template, region and architecture</h1>
     <p class="lede">
@@ -43,10 +43,10 @@ export function indexPage(m: SiteModel): string {
   return page({ title: 'Matrix', root: '', active: 'matrix', generatedAt: m.generatedAt, registry: m.registry }, body);
 }
 
-function row(m: SiteModel, t: TemplateView, arch: Architecture, span: number): Html {
+function row(m: SiteModel, t: TemplateView, arch: Architecture, span: number, last: boolean): Html {
   const head =
     span > 0
-      ? html`<td class="tpl" rowspan="${span}">
+      ? html`<td class="tpl${last ? ' last' : ''}" rowspan="${span}">
           <a href="${templatePage(t.slug)}">${t.slug}</a>${t.description ? html`<small>${t.description}</small>` : ''}
         </td>`
       : '';

@@ -24,7 +24,7 @@ p.lede{color:var(--muted);margin:0 0 16px}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;vertical-align:top;padding:8px 10px;border-bottom:1px solid var(--line)}
 th{font-size:.8rem;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);background:#fafbfd;position:sticky;top:0}
-tr:last-child td{border-bottom:0}
+tr:last-child td,td.tpl.last{border-bottom:0}
 td.tpl{font-weight:600;white-space:nowrap}
 td.tpl small{display:block;font-weight:400;color:var(--muted);max-width:230px;white-space:normal}
 td.cell{min-width:190px}
