@@ -15,10 +15,10 @@ const MARK = '@@prism-manifest';
  * The collection script (POSIX sh: the image may have no bash). Every lister runs under
  * `timeout` (LIMIT seconds each), and one that is absent is skipped; one that fails or runs out
  * of time is named in a `skipped` section instead of failing the build. The output is written
- * gzipped and base64-encoded to a file in /run and read back in chunks, because SSM Run Command
+ * gzipped and base64-encoded (one line: nothing a transport could trim) to a file in /run and read back in chunks, because SSM Run Command
  * returns at most 24,000 characters of a command's output.
  */
-export function collectionScript(limitSeconds: number): string {
+export function collectionScript(limitSeconds: number, inlineBytes: number): string {
   return `#!/bin/sh
 # prism-ami: what is in this image (docs/manifests.md)
 set -u
@@ -66,9 +66,15 @@ for d in m.distributions():
   fi
   section end
 } > "$raw" 2>"$dir/manifest.err"
-if command -v gzip >/dev/null 2>&1; then encoding=gzip; gzip -c "$raw" | base64 > "$dir/manifest.b64"; else encoding=plain; base64 < "$raw" > "$dir/manifest.b64"; fi
+if command -v gzip >/dev/null 2>&1; then encoding=gzip; gzip -c "$raw" | base64 | tr -d '\\n' > "$dir/manifest.b64"; else encoding=plain; base64 < "$raw" | tr -d '\\n' > "$dir/manifest.b64"; fi
 rm -f "$raw"
-printf '${MARK}-ready %s %s\\n' "$encoding" "$(wc -c < "$dir/manifest.b64" | tr -d ' ')"
+size=$(wc -c < "$dir/manifest.b64" | tr -d ' ')
+printf '${MARK}-ready %s %s\\n' "$encoding" "$size"
+# Small enough for one answer: printed here, no parts to read.
+if [ "$size" -le ${inlineBytes} ]; then
+  printf '${MARK}-data '; cat "$dir/manifest.b64"; printf '\\n'
+  rm -f "$dir/manifest.b64" "$dir/manifest.err"
+fi
 `;
 }
 
@@ -80,9 +86,11 @@ export function chunkCommand(index: number, chunkBytes: number): string {
 export const CLEANUP_COMMAND = `rm -f ${MANIFEST_DIR}/manifest.b64 ${MANIFEST_DIR}/manifest.txt ${MANIFEST_DIR}/manifest.err`;
 
 /** The script's last line: how the output is encoded and how long it is. */
-export function parseReady(stdout: string): { encoding: 'gzip' | 'plain'; bytes: number } | undefined {
+export function parseReady(stdout: string): { encoding: 'gzip' | 'plain'; bytes: number; data?: string } | undefined {
   const m = new RegExp(`^${MARK}-ready (gzip|plain) (\\d+)\\s*$`, 'm').exec(stdout);
-  return m ? { encoding: m[1] as 'gzip' | 'plain', bytes: Number(m[2]) } : undefined;
+  if (!m) return undefined;
+  const data = new RegExp(`^${MARK}-data (\\S*)\\s*$`, 'm').exec(stdout)?.[1];
+  return { encoding: m[1] as 'gzip' | 'plain', bytes: Number(m[2]), ...(data !== undefined ? { data } : {}) };
 }
 
 /** Thrown when the output is not what the script writes (cut short, or not from it). */

@@ -39,14 +39,12 @@ export async function collectManifest(run: Run, machine: Machine): Promise<Image
           {
             kind: 'script',
             name: 'package manifest',
-            script: collectionScript(LISTER_TIMEOUT_SECONDS),
+            script: collectionScript(LISTER_TIMEOUT_SECONDS, CHUNK_BYTES),
             // Every lister has its own limit; this is the whole collection's.
             timeoutSeconds: LISTER_TIMEOUT_SECONDS * 6,
-            onOutput: run.outputListener('manifest'),
           },
           run.ctx,
         );
-        run.flushOutput('manifest');
         if (collected.exitCode !== 0) {
           throw new ManifestFormatError(
             collected.timedOut
@@ -59,24 +57,11 @@ export async function collectManifest(run: Run, machine: Machine): Promise<Image
           throw new ManifestFormatError(`the collection printed no manifest (output: ${JSON.stringify(collected.stdout.slice(-200))})`);
         if (ready.bytes > MAX_ENCODED_BYTES)
           throw new ManifestFormatError(`the manifest is ${ready.bytes} bytes encoded; more than a manifest can be`);
-        let encoded = '';
-        for (let i = 0; i * CHUNK_BYTES < ready.bytes; i++) {
-          const chunk = await provider.exec(
-            machine,
-            { kind: 'command', name: `package manifest part ${i + 1}`, command: chunkCommand(i, CHUNK_BYTES), timeoutSeconds: 120 },
-            run.ctx,
-          );
-          if (chunk.exitCode !== 0) throw new ManifestFormatError(`reading part ${i + 1} of the manifest failed (exit ${chunk.exitCode})`);
-          encoded += chunk.stdout;
-        }
-        await provider.exec(
-          machine,
-          { kind: 'command', name: 'remove the manifest files', command: CLEANUP_COMMAND, timeoutSeconds: 60 },
-          run.ctx,
-        );
-        if (encoded.length !== ready.bytes)
-          throw new ManifestFormatError(`read back ${encoded.length} of the manifest's ${ready.bytes} bytes`);
+        const encoded = ready.data ?? (await readParts(run, machine, ready.bytes));
+        // The encoding is one line; whitespace a transport added at the ends of parts does not count.
         const compact = encoded.replace(/\s+/g, '');
+        if (compact.length !== ready.bytes)
+          throw new ManifestFormatError(`read back ${compact.length} of the manifest's ${ready.bytes} bytes`);
         const bytes = Buffer.from(compact, 'base64');
         let text: string;
         try {
@@ -101,4 +86,25 @@ export async function collectManifest(run: Run, machine: Machine): Promise<Image
     },
     (m: ImageManifest | undefined) => (m ? `${manifestSummary(m)}, ${m.digest.slice(0, 19)}` : 'not recorded'),
   );
+}
+
+/** A manifest too large for one command's output: read in parts, then its files removed. */
+async function readParts(run: Run, machine: Machine, bytes: number): Promise<string> {
+  const { provider } = run.settings;
+  let encoded = '';
+  for (let i = 0; i * CHUNK_BYTES < bytes; i++) {
+    const chunk = await provider.exec(
+      machine,
+      { kind: 'command', name: `package manifest part ${i + 1}`, command: chunkCommand(i, CHUNK_BYTES), timeoutSeconds: 120 },
+      run.ctx,
+    );
+    if (chunk.exitCode !== 0) throw new ManifestFormatError(`reading part ${i + 1} of the manifest failed (exit ${chunk.exitCode})`);
+    encoded += chunk.stdout;
+  }
+  await provider.exec(
+    machine,
+    { kind: 'command', name: 'remove the manifest files', command: CLEANUP_COMMAND, timeoutSeconds: 60 },
+    run.ctx,
+  );
+  return encoded;
 }

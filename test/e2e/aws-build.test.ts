@@ -504,7 +504,7 @@ ${extra}`;
     // moto's Run Command answers every command with empty output: the proxy answers the manifest
     // commands as an instance would (test/support/manifest-machine.ts), everything else is moto's.
     const many = Object.fromEntries(
-      Array.from({ length: 1500 }, (_, i) => [`lib${i.toString(36)}-${(i * 7919).toString(16)}`, `${i}.${i % 7}-${i % 13}`]),
+      Array.from({ length: 3000 }, (_, i) => [`lib${i.toString(36)}-${(i * 7919).toString(16)}`, `${i}.${i % 7}-${i % 13}`]),
     );
     const machine = new ManifestMachine(debianListing({ ...many, openssl: '3.0.2-0ubuntu1.15', bash: '5.1-6ubuntu1' }));
     proxy.seedCommandOutput((commands) => machine.answerCommandLines(commands));
@@ -529,7 +529,7 @@ ${extra}`;
       expect(result.code, result.stdout + result.stderr).toBe(0);
       const all = events(result.stdout);
       const step = all.find((e) => e.type === 'step-end' && e.step === 'manifest') as { status: string; detail: string };
-      expect(step.detail).toMatch(/^1502 packages \(dpkg 1502\), sha256:/);
+      expect(step.detail).toMatch(/^3002 packages \(dpkg 3002\), sha256:/);
       // The encoded manifest is larger than one SSM output: it was read in several commands.
       const parts = proxy.calls.filter((c) => c.action === 'SendCommand' && JSON.stringify(c.params).includes('manifest.b64 bs=16000'));
       expect(parts.length).toBeGreaterThan(1);
