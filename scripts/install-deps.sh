@@ -5,6 +5,7 @@
 #   shellcheck                                      - `prism ami lint` script checks
 #   jq                                              - the generated CI workflow's scripts, run in tests
 #   gnupg, curl                                     - the SSM agent bootstrap test (gpgv, a download)
+#   chromium                                        - the report's browser test (headless, playwright-core; --with-browser)
 #   moto_server (pip: moto[server])                 - the AWS emulator the tests run against (--with-moto)
 #   qemu-user-static, binfmt-support                - local builds of the other architecture (--with-qemu):
 #                                                     also mounts binfmt_misc and registers qemu-aarch64/x86_64
@@ -16,16 +17,19 @@ if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
 
 with_moto=false
 with_qemu=false
+with_browser=false
 for arg in "$@"; do
   case "$arg" in
     --with-moto) with_moto=true ;;
     --with-qemu) with_qemu=true ;;
-    *) echo "usage: $0 [--with-moto] [--with-qemu]" >&2; exit 2 ;;
+    --with-browser) with_browser=true ;;
+    *) echo "usage: $0 [--with-moto] [--with-qemu] [--with-browser]" >&2; exit 2 ;;
   esac
 done
 
 packages=(debootstrap systemd-container slirp4netns shellcheck jq gnupg curl)
 if $with_qemu; then packages+=(qemu-user-static binfmt-support); fi
+if $with_browser; then packages+=(chromium); fi
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -34,6 +34,19 @@ export { updateRegistry, type UpdateRegistryOptions, type UpdateRegistryReport }
 export { importLegacy, type ImportLegacyOptions, type ImportReport } from './actions/import-legacy.js';
 export { publishSsm, type PublishSsmOptions, type PublishSsmReport } from './actions/publish-ssm.js';
 export { listRegistry, type ListRegistryOptions, type ListedImage } from './actions/list-registry.js';
+export {
+  showManifest,
+  diffImages,
+  type ManifestOptions,
+  type ManifestImage,
+  type DiffOptions,
+  type DiffReport,
+} from './actions/manifest.js';
+export { reportModel, writeSite, type ReportOptions, type ReportSiteResult } from './actions/report.js';
+export type { SiteModel } from './actions/report-model.js';
+export { renderSite } from './render/report-site/site.js';
+export type { ImageManifest, ManifestPackage, Ecosystem } from './core/manifest.js';
+export { diffManifests, type ManifestDiff, type EcosystemDiff } from './registry/manifest/diff.js';
 
 export { createRenderer, type Renderer, type RenderMode } from './render/run-renderer.js';
 export { createMultiRenderer } from './render/build-all-view.js';

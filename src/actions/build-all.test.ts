@@ -139,3 +139,46 @@ describe('buildAll: the plan as a work graph, with an in-memory cloud', () => {
     ]);
   });
 });
+
+describe('buildAll: package manifests', () => {
+  it('the built image and its region copies, also copies made in a later run, share the manifest', async () => {
+    const dir = await tempDir();
+    const registry = join(dir, 'registry.json');
+    const once = async (regions: string) => {
+      await writeFiles(dir, { 'templates/app.yml': root('app', regions) });
+      const events: BuildEvent[] = [];
+      const result = await buildAll({
+        templatesDir: join(dir, 'templates'),
+        registry,
+        logDir: join(dir, 'logs'),
+        provider: 'aws',
+        checkBases: false,
+        env: { PRISM_AMI_STATE_DIR: join(dir, 'state') },
+        signal: new AbortController().signal,
+        emit: (event) => events.push(event),
+        providerFor: async (region) => new MemoryCloud({ name: 'aws', region, amiIds: true }),
+      });
+      return { result, events };
+    };
+    const first = await once('[us-east-1, us-west-2]');
+    expect(first.result.rows.map((r) => r.result)).toEqual(['built', 'copied']);
+    // A region added: the image is only copied there, from the one built before.
+    const second = await once('[us-east-1, us-west-2, eu-west-1]');
+    expect(second.result.rows.map((r) => `${r.region} ${r.result}`)).toContain('eu-west-1 copied');
+    const doc = JSON.parse(await readFile(registry, 'utf8')) as {
+      templates: { app: { amis: Record<string, { x86_64: { ami_id: string; manifest_digest?: string } }> } };
+    };
+    const entries = Object.values(doc.templates.app.amis).map((byArch) => byArch.x86_64);
+    expect(entries).toHaveLength(3);
+    const digests = new Set(entries.map((e) => e.manifest_digest));
+    expect(digests.size).toBe(1);
+    expect([...digests][0]).toMatch(/^sha256:[0-9a-f]{64}$/);
+    for (const e of entries) {
+      const sidecar = JSON.parse(await readFile(join(dir, 'registry.manifests', `${e.ami_id}.json`), 'utf8')) as {
+        digest: string;
+        image_id: string;
+      };
+      expect(sidecar).toMatchObject({ digest: e.manifest_digest, image_id: e.ami_id });
+    }
+  });
+});

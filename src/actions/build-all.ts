@@ -132,7 +132,7 @@ function graphWork(c: WorkContext): GraphWork {
               stepCache: c.options.stepCache !== false,
               onImage: async (image, r) => {
                 record = r;
-                await c.recorder.recordImage(image, r);
+                await c.recorder.recordImage(image, r, c.options.emit);
               },
             },
           ),

@@ -80,7 +80,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         retest: options.retest !== false,
         stepCache: options.stepCache !== false,
         ...(copyTo.length > 0 ? { copyTo, copyConcurrency: settings.copyConcurrency } : {}),
-        ...(recorder ? recorder.hooks() : {}),
+        ...(recorder ? recorder.hooks(options.emit) : {}),
       }),
     );
     return { ...outcome, target, fingerprint };

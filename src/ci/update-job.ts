@@ -51,6 +51,18 @@ exit 1`)}`;
     `- name: Write the current images into the templates' amis blocks
   run: prism ami update-templates`,
     publish,
+    // The report is worth having whatever the steps above did (docs/manifests.md).
+    `- name: Write the image report (matrix, history, package diffs)
+  if: \${{ !cancelled() }}
+  run: prism ami report --out ami-report
+- name: Upload the image report
+  if: \${{ !cancelled() }}
+  ${uses(PINNED_ACTIONS.uploadArtifact)}
+  with:
+    name: ami-report
+    path: ami-report
+    if-no-files-found: error
+    retention-days: 90`,
   ].join('\n');
   return indent(
     `update-templates:

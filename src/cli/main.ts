@@ -16,6 +16,7 @@ import { registerShow } from './commands/show.js';
 import { registerChanged } from './commands/changed.js';
 import { registerCi } from './commands/ci.js';
 import { registerRegistryVerbs } from './commands/registry-verbs.js';
+import { registerManifestVerbs } from './commands/manifest.js';
 import type { CliContext } from './context.js';
 import { reportError } from './report-error.js';
 
@@ -52,6 +53,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerCache(ami, ctx);
   registerIamPolicy(ami, ctx);
   registerRegistryVerbs(ami, ctx);
+  registerManifestVerbs(ami, ctx);
   registerChanged(ami, ctx);
   registerCi(ami, ctx);
   for (const command of ami.commands) command.exitOverride().showSuggestionAfterError(true);

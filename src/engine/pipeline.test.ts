@@ -24,6 +24,8 @@ describe('runBuild with an in-memory cloud', () => {
       'exec script Configure',
       'exec command service active',
       'exec command page served',
+      // What is in the image: a small manifest comes back with the collection itself.
+      'exec script package manifest',
       'exec command generalize',
       'createImage m-1',
       // The build machine is let go, and a fresh one boots the image for the tests again.
@@ -100,6 +102,8 @@ describe('runBuild with an in-memory cloud', () => {
       'test:service active',
       'test:page served',
       'step-end:validate',
+      'step-start:manifest',
+      'step-end:manifest',
       'step-start:generalize',
       'step-end:generalize',
       'step-start:create-image',
@@ -130,6 +134,7 @@ describe('runBuild with an in-memory cloud', () => {
       'Setup 1/2: Install',
       'Setup 2/2: Configure',
       'Running validation tests',
+      'Recording the package manifest',
       'Generalizing the image',
       'Creating image',
       'Launching a fresh container from img-1',
@@ -142,6 +147,7 @@ describe('runBuild with an in-memory cloud', () => {
       'find-base': 'base-1 (debian-12 (bookworm))',
       launch: 'm-1 (double)',
       validate: '2/2',
+      manifest: expect.stringMatching(/^2 packages \(dpkg 2\), sha256:[0-9a-f]{12}$/) as unknown,
       generalize: 'generalized',
       'create-image': 'img-1',
       'retest-launch': 'm-2 (double)',

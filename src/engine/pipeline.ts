@@ -5,6 +5,7 @@ import { buildTags, imageName, imageTags } from '../providers/image-tags.js';
 import type { BaseImage, CreatedImage, ImageRecord, Machine } from '../providers/provider.js';
 import { copyToRegions, type CopyOptions } from './copies.js';
 import { retestOnFreshBoot } from './fresh-boot.js';
+import { collectManifest } from './manifest.js';
 import { runWithCleanup, type RunOutcome, type RunSettings } from './run.js';
 import { generalizeMachine } from './generalize.js';
 import { settleMachine } from './settle.js';
@@ -71,6 +72,7 @@ export async function runBuild(settings: BuildRunSettings): Promise<RunOutcome> 
       tests,
       validatedOn: 'build-machine',
     };
+    record.manifest = await collectManifest(run, machine);
     const name = imageName(template.slug, record.version, architecture, record.created);
     await generalizeMachine(run, machine);
     const image = await run.step(

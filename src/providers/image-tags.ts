@@ -48,6 +48,7 @@ export function imageTags(record: ImageRecord, status: 'building' | 'complete'):
     'prism:validated': String(record.tests.every((t) => t.status === 'passed')),
     'prism:validated-at': record.created.toISOString(),
     ...(record.validatedOn ? { 'prism:validated-on': record.validatedOn } : {}),
+    ...(record.manifest ? { 'prism:manifest': record.manifest.digest } : {}),
     'prism:created-by': 'prism-ami',
     'prism:status': status,
     Name: name,

@@ -1,5 +1,6 @@
 import type { CleanupRegistry, Resource } from '../core/resources.js';
 import type { BuildEvent, TestResult } from '../core/events.js';
+import type { ImageManifest } from '../core/manifest.js';
 import type { Architecture } from '../core/types.js';
 import type { Template } from '../template/model.js';
 
@@ -97,6 +98,8 @@ export interface ImageRecord {
   tests: TestResult[];
   /** Where `tests` ran: on a fresh boot of the image (the default), or only in the build machine. */
   validatedOn?: 'fresh-boot' | 'build-machine';
+  /** What is in the image (collected in the build machine before the image is made). */
+  manifest?: ImageManifest;
 }
 
 export interface ExistingImage {

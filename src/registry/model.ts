@@ -42,6 +42,8 @@ export interface HistoryEntry {
   deleted_at?: string;
   /** When its last validation failed (status failed-validation). */
   failed_validation_at?: string;
+  /** The digest of its package manifest (a sidecar per image ID); absent for images recorded before manifests. */
+  manifest_digest?: string;
   [extra: string]: unknown;
 }
 
@@ -56,6 +58,7 @@ export interface CurrentImage {
   source_ami?: string;
   build_id?: string;
   validated_at?: string;
+  manifest_digest?: string;
   [extra: string]: unknown;
 }
 

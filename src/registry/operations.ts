@@ -27,6 +27,8 @@ export interface RecordInput extends Slot {
   validated: boolean;
   validatedAt?: string;
   sizeGb?: number;
+  /** The digest of the image's manifest sidecar. */
+  manifestDigest?: string;
   /** Template facts the seed keeps per template; set when given. */
   description?: string;
   ports?: number[];
@@ -57,6 +59,8 @@ export function record(doc: RegistryDocument, input: RecordInput, clock: Clock):
       existing.validated = true;
       if (input.validatedAt) existing.validated_at = input.validatedAt;
     }
+    // A manifest written after the image was first recorded (a retried step) is filled in.
+    if (input.manifestDigest !== undefined && existing.manifest_digest === undefined) existing.manifest_digest = input.manifestDigest;
     outcome = { status: 'already-recorded', imageStatus: existing.status };
   } else {
     const previous = history.find((h) => h.status === 'current');
@@ -73,6 +77,7 @@ export function record(doc: RegistryDocument, input: RecordInput, clock: Clock):
       status: 'current',
       ...(input.sizeGb !== undefined ? { size_gb: input.sizeGb } : {}),
       recorded_at: isoSeconds(clock.now()),
+      ...(input.manifestDigest !== undefined ? { manifest_digest: input.manifestDigest } : {}),
     });
     outcome = { status: 'recorded', ...(previous ? { previous: previous.ami_id } : {}) };
   }

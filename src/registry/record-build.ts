@@ -28,6 +28,8 @@ export interface BuildImage {
   sizeGb?: number;
   /** Converted to GiB when sizeGb is not given. */
   sizeBytes?: number;
+  /** The digest of the manifest sidecar written for this image. */
+  manifestDigest?: string;
 }
 
 export interface RecordBuildOptions {
@@ -71,6 +73,7 @@ export function toRecordInput(image: BuildImage): RecordInput {
     ...(image.buildId !== undefined ? { buildId: image.buildId } : {}),
     ...(image.validatedAt !== undefined ? { validatedAt: iso(image.validatedAt) } : {}),
     ...(sizeGb !== undefined ? { sizeGb } : {}),
+    ...(image.manifestDigest !== undefined ? { manifestDigest: image.manifestDigest } : {}),
     ...(template ? { description: template.description, ports: template.ports, costs: template.costs } : {}),
   };
 }

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { isArchitecture, isRegionName } from '../core/types.js';
 import { AMI_ID_PATTERN, LOCAL_IMAGE_ID_PATTERN } from '../core/ids.js';
 import { SLUG_PATTERN } from '../template/schema.js';
+import { DIGEST_PATTERN } from '../core/manifest.js';
 import { IMAGE_STATUSES, LOCAL_REGION } from './model.js';
 
 /**
@@ -31,6 +32,8 @@ const imageId = text.refine((v) => isImageId(v), {
   error: (issue) => `"${String(issue.input)}" is not an image ID (AMI IDs look like ami-0123456789abcdef0)`,
 });
 
+const digest = text.regex(DIGEST_PATTERN, { error: 'must be a manifest digest: sha256: and 64 hex digits' });
+
 const regionKey = z.string().refine(isRegistryRegion, {
   error: (issue) => `"${String(issue.input)}" is not a region name (e.g. us-east-1, or local)`,
 });
@@ -49,6 +52,7 @@ export const currentImageSchema = z.looseObject({
   source_ami: text.optional(),
   build_id: text.optional(),
   validated_at: timestamp.optional(),
+  manifest_digest: digest.optional(),
 });
 
 export const historyEntrySchema = z.looseObject({
@@ -66,6 +70,7 @@ export const historyEntrySchema = z.looseObject({
   revoked_at: timestamp.optional(),
   revoke_reason: text.optional(),
   deleted_at: timestamp.optional(),
+  manifest_digest: digest.optional(),
 });
 
 const perRegion = <T extends z.ZodType>(value: T) => z.record(regionKey, z.record(archKey, value));

@@ -26,7 +26,7 @@ export function mutableHistory(entry: TemplateEntry, region: string, architectur
 }
 
 function historyFromMirror(mirror: CurrentImage, templateVersion: string | undefined): HistoryEntry {
-  const { ami_id, created, validated, size_gb, version, fingerprint, source_ami, build_id, validated_at } = mirror;
+  const { ami_id, created, validated, size_gb, version, fingerprint, source_ami, build_id, validated_at, manifest_digest } = mirror;
   return {
     ami_id,
     created,
@@ -38,6 +38,7 @@ function historyFromMirror(mirror: CurrentImage, templateVersion: string | undef
     ...(validated_at !== undefined ? { validated_at } : {}),
     status: 'current',
     ...(size_gb !== undefined ? { size_gb } : {}),
+    ...(manifest_digest !== undefined ? { manifest_digest } : {}),
   };
 }
 
@@ -65,6 +66,7 @@ export function syncMirror(entry: TemplateEntry, region: string, architecture: A
     ...(current.source_ami !== undefined ? { source_ami: current.source_ami } : {}),
     ...(current.build_id !== undefined ? { build_id: current.build_id } : {}),
     ...(current.validated_at !== undefined ? { validated_at: current.validated_at } : {}),
+    ...(current.manifest_digest !== undefined ? { manifest_digest: current.manifest_digest } : {}),
   };
   entry.amis[region] ??= {};
   entry.amis[region][architecture] = mirror;

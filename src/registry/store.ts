@@ -1,4 +1,5 @@
 import type { RegistryDocument } from './model.js';
+import type { ManifestStore } from './manifest/store.js';
 import type { Change } from './operations.js';
 
 /**
@@ -13,6 +14,8 @@ export interface RegistryStore {
   /** The document; an empty registry when there is none yet. */
   read(): Promise<RegistryDocument>;
   update<T>(change: (doc: RegistryDocument) => Change<T>): Promise<StoreUpdate<T>>;
+  /** The image manifests kept next to the document (a sidecar per image ID). */
+  readonly manifests: ManifestStore;
   /** Releases clients and handles. */
   close(): void;
 }

@@ -48,6 +48,7 @@ function doneHeading(step: string, title: string, noun: string): string {
   if (step === 'settle') return `${capitalize(noun)} settled`;
   if (step === 'generalize') return 'Image generalized';
   if (step === 'validate') return 'All tests passed';
+  if (step === 'manifest') return 'Package manifest';
   if (step === 'create-image') return 'Image created';
   if (step === 'record') return 'Image recorded';
   if (step === 'retest-launch') return `Fresh ${noun} launched`;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Architecture } from '../core/types.js';
+import { stableJson } from '../core/stable-json.js';
 import type { BaseSource, Template } from './model.js';
 
 /**
@@ -47,12 +48,4 @@ function canonicalBase(base: BaseSource): unknown {
   }
 }
 
-/** JSON with object keys sorted at every level. */
-export function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    }
-    return v;
-  });
-}
+export { stableJson } from '../core/stable-json.js';

@@ -234,8 +234,16 @@ describe.each(VARIANTS)('prism ami ci init: $name', (variant) => {
     if (openPr) expect(pr!.uses).toBe('peter-evans/create-pull-request@5e914681df9dc83aa4e4905692ca88beb2f9e91f');
     else {
       expect(pr).toBeUndefined();
-      expect(update.steps.at(-1)!.run).toContain('git push origin "HEAD:$BRANCH"');
+      expect(update.steps.find((s) => s.name?.startsWith('Commit the templates'))!.run).toContain('git push origin "HEAD:$BRANCH"');
     }
+    // Then the image report, as an artifact, whatever the steps before it did.
+    const [report, upload] = update.steps.slice(-2);
+    expect(report).toMatchObject({ if: '${{ !cancelled() }}', run: 'prism ami report --out ami-report' });
+    expect(upload).toMatchObject({
+      if: '${{ !cancelled() }}',
+      uses: 'actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02',
+      with: { name: 'ami-report', path: 'ami-report' },
+    });
     // Every other job writes nothing but its OIDC token.
     for (const [id, job] of Object.entries(workflow.jobs)) {
       if (id === 'update-templates') continue;

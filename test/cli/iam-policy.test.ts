@@ -40,7 +40,11 @@ describe('prism ami iam-policy', () => {
   it('allows the registry of the settings: the flag, then $PRISM_AMI_REGISTRY, then the config', async () => {
     const registry = (p: Policies) => p.builder.Statement.find((s) => s.Sid === 'Registry')?.Resource;
     const config = { 'prism-ami.config.yaml': 'registry: s3://from-config/r.json\n' };
-    expect(registry(await iamPolicy(config))).toEqual(['arn:aws:s3:::from-config/r.json', 'arn:aws:s3:::from-config/r.json.bak']);
+    expect(registry(await iamPolicy(config))).toEqual([
+      'arn:aws:s3:::from-config/r.json',
+      'arn:aws:s3:::from-config/r.json.bak',
+      'arn:aws:s3:::from-config/r.manifests/*',
+    ]);
     expect(registry(await iamPolicy(config, [], { PRISM_AMI_REGISTRY: 's3://from-env/r.json' }))?.[0]).toBe('arn:aws:s3:::from-env/r.json');
     expect(registry(await iamPolicy(config, ['--registry', 's3://from-flag/r.json']))?.[0]).toBe('arn:aws:s3:::from-flag/r.json');
     expect(registry(await iamPolicy({ 'prism-ami.config.yaml': 'registry: ami-registry.json\n' }))).toBeUndefined();

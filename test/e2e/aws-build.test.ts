@@ -2,10 +2,13 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { cloudState, createInstanceProfile, imageSnapshotTags, SEEDED, writeSeedAmis } from '../support/aws-env.js';
 import { PRISM_BIN, runPrism } from '../support/cli.js';
 import { FaultProxy, requestTags, type RecordedCall } from '../support/fault-proxy.js';
+import { debianListing, ManifestMachine } from '../support/manifest-machine.js';
+import { motoClients as clientsFor } from '../registry/helpers.js';
 import { events } from '../support/local-env.js';
 import { startMoto, type Moto } from '../support/moto.js';
 
@@ -514,6 +517,88 @@ ${extra}`;
     expect(ubuntu.code, ubuntu.stdout.slice(-1500)).toBe(0);
     expect(ubuntu.stdout).toContain('waiting for the SSM agent (it comes with the base image)');
     expect(proxy.calls.filter((c) => c.action === 'RunInstances').map((c) => c.params.UserData)).toEqual([undefined, undefined]);
+    await clean();
+  });
+
+  test('the package manifest: collected over SSM in parts, stored next to an S3 registry, tagged on the image (moto: the output is seeded)', async () => {
+    // moto's Run Command answers every command with empty output: the proxy answers the manifest
+    // commands as an instance would (test/support/manifest-machine.ts), everything else is moto's.
+    const many = Object.fromEntries(
+      Array.from({ length: 3000 }, (_, i) => [`lib${i.toString(36)}-${(i * 7919).toString(16)}`, `${i}.${i % 7}-${i % 13}`]),
+    );
+    const machine = new ManifestMachine(debianListing({ ...many, openssl: '3.0.2-0ubuntu1.15', bash: '5.1-6ubuntu1' }));
+    proxy.seedCommandOutput((commands) => machine.answerCommandLines(commands));
+    const clients = clientsFor(moto.env);
+    const s3 = await clients.s3('us-east-1');
+    await s3.send(new CreateBucketCommand({ Bucket: 'manifest-registry' }));
+    const registry = 's3://manifest-registry/prism/ami-registry.json';
+    try {
+      const result = await prism([
+        'ami',
+        'build',
+        'tiny',
+        '--arch',
+        'x86_64',
+        '--region',
+        'us-west-1',
+        '--force',
+        '--registry',
+        registry,
+        '--json',
+      ]);
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      const all = events(result.stdout);
+      const step = all.find((e) => e.type === 'step-end' && e.step === 'manifest') as { status: string; detail: string };
+      expect(step.detail).toMatch(/^3002 packages \(dpkg 3002\), sha256:/);
+      // The encoded manifest is larger than one SSM output: it was read in several commands.
+      const parts = proxy.calls.filter((c) => c.action === 'SendCommand' && JSON.stringify(c.params).includes('manifest.b64 bs=16000'));
+      expect(parts.length).toBeGreaterThan(1);
+      const end = all.at(-1) as { image: { id: string } };
+      const shown = await prism(['ami', 'manifest', end.image.id, '--registry', registry, '--json']);
+      const manifest = JSON.parse(shown.stdout) as {
+        recorded: boolean;
+        manifest_digest: string;
+        manifest: { packages: { dpkg: { name: string; version: string }[] } };
+      };
+      expect(manifest.recorded).toBe(true);
+      expect(manifest.manifest.packages.dpkg.find((p) => p.name === 'openssl')).toMatchObject({ version: '3.0.2-0ubuntu1.15' });
+      const [state] = await cloudState(moto.endpoint, ['us-west-1']);
+      expect(state.images.find((i) => i.id === end.image.id)?.tags['prism:manifest']).toBe(manifest.manifest_digest);
+      const sidecar = await s3.send(
+        new GetObjectCommand({ Bucket: 'manifest-registry', Key: `prism/ami-registry.manifests/${end.image.id}.json` }),
+      );
+      expect(JSON.parse(await sidecar.Body!.transformToString())).toMatchObject({
+        image_id: end.image.id,
+        digest: manifest.manifest_digest,
+        region: 'us-west-1',
+      });
+      // The policy for this registry allows writing the sidecars.
+      const policy = JSON.parse((await prism(['ami', 'iam-policy', '--registry', registry])).stdout) as {
+        builder: { Statement: { Sid?: string; Resource: string[] }[] };
+      };
+      expect(policy.builder.Statement.find((s) => s.Sid === 'Registry')?.Resource).toContain(
+        'arn:aws:s3:::manifest-registry/prism/ami-registry.manifests/*',
+      );
+    } finally {
+      proxy.seedCommandOutput(undefined);
+      clients.destroy();
+    }
+    // The registry's S3 calls (recorded by HTTP method) are checked against the Registry statement
+    // above; the policy check at the end is for builds with a file registry.
+    proxy.calls = proxy.calls.filter((c) => c.service !== 's3');
+    await clean();
+  });
+
+  test('without seeding (moto prints nothing), the build goes on and says no manifest was recorded', async () => {
+    const result = await prism(['ami', 'build', 'amazon', '--arch', 'x86_64', '--region', 'us-west-1', '--force', '--json']);
+    expect(result.code).toBe(0);
+    const all = events(result.stdout);
+    expect(all.find((e) => e.type === 'step-end' && e.step === 'manifest')).toMatchObject({ status: 'ok', detail: 'not recorded' });
+    expect(all.find((e) => e.type === 'notice' && e.level === 'warning')).toMatchObject({
+      message: expect.stringContaining('no package manifest was recorded for this image') as unknown,
+    });
+    const end = all.at(-1) as { image: { id: string } };
+    expect(JSON.parse((await prism(['ami', 'manifest', end.image.id, '--json'])).stdout)).toMatchObject({ recorded: false });
     await clean();
   });
 

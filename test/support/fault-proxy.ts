@@ -56,6 +56,9 @@ export function requestTags(call: Pick<RecordedCall, 'params'>): Record<string, 
 export class FaultProxy {
   calls: RecordedCall[] = [];
   private rules: (FaultRule & { seen: number; applied: number })[] = [];
+  private commandOutput: ((commands: string) => string | undefined) | undefined;
+  /** Output to answer GetCommandInvocation with, by CommandId (seedCommandOutput). */
+  private readonly seededOutputs = new Map<string, string>();
   private server: Server | undefined;
   port = 0;
 
@@ -72,6 +75,17 @@ export class FaultProxy {
   reset(): void {
     this.calls = [];
     this.rules = [];
+  }
+
+  /**
+   * What the instance would print: moto's Run Command succeeds with empty output for every
+   * command. For each SendCommand whose command lines (joined with newlines) `answer` knows, the
+   * GetCommandInvocation calls of that command are answered with moto's answer plus this
+   * StandardOutputContent. undefined stops seeding.
+   */
+  seedCommandOutput(answer: ((commands: string) => string | undefined) | undefined): void {
+    this.commandOutput = answer;
+    this.seededOutputs.clear();
   }
 
   count(action: string): number {
@@ -95,15 +109,21 @@ export class FaultProxy {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
     const { action, service, region, params } = describe(req, body);
-    const rule = this.rules.find(
-      (r) =>
-        r.action === action &&
-        (!r.region || r.region === region) &&
-        (!r.when || r.when({ action, service, region, params })) &&
-        (r.times === undefined || r.applied < r.times) &&
-        r.seen++ >= (r.skip ?? 0),
-    );
+    const seeded = service === 'ssm' && action === 'GetCommandInvocation' ? this.seededOutputs.get(String(params.CommandId)) : undefined;
+    const rule: (FaultRule & { seen: number; applied: number }) | undefined =
+      this.rules.find(
+        (r) =>
+          r.action === action &&
+          (!r.region || r.region === region) &&
+          (!r.when || r.when({ action, service, region, params })) &&
+          (r.times === undefined || r.applied < r.times) &&
+          r.seen++ >= (r.skip ?? 0),
+      ) ?? (seeded !== undefined ? { action, patch: { StandardOutputContent: seeded }, seen: 0, applied: 0 } : undefined);
     if (rule) rule.applied++;
+    const seeding =
+      service === 'ssm' && action === 'SendCommand' && this.commandOutput
+        ? this.commandOutput(((params as { Parameters?: { commands?: string[] } }).Parameters?.commands ?? []).join('\n'))
+        : undefined;
     const call: RecordedCall = { action, service, region, status: 0, faulted: Boolean(rule?.error), params, at: Date.now() };
     this.calls.push(call);
     if (rule?.delayMs) {
@@ -148,6 +168,15 @@ export class FaultProxy {
           res.writeHead(200, { ...response.headers, 'content-length': String(Buffer.byteLength(text)) });
           res.end(text);
           call.done = Date.now();
+        });
+        return;
+      }
+      if (seeding !== undefined && response.statusCode === 200) {
+        // Which command the seeded output belongs to is only known from moto's answer.
+        void readAll(response).then((buffered) => {
+          const id = (JSON.parse(buffered.toString('utf8')) as { Command?: { CommandId?: string } }).Command?.CommandId;
+          if (id) this.seededOutputs.set(id, seeding);
+          answer(buffered);
         });
         return;
       }

@@ -16,6 +16,7 @@ import type {
   ProviderContext,
 } from '../../src/providers/provider.js';
 import type { Template } from '../../src/template/model.js';
+import { debianListing, ManifestMachine } from './manifest-machine.js';
 
 /** The provider methods a test can make fail. */
 export type CloudStep =
@@ -42,6 +43,12 @@ export interface MemoryCloudOptions {
   failCopyTo?: string[];
   /** Image IDs that look like AMI IDs (ami-…), as a registry of AWS regions needs. */
   amiIds?: boolean;
+  /**
+   * What the build machine's package listers print (test/support/manifest-machine.ts): the
+   * manifest collection is answered from it. Default a small Debian listing; false: every
+   * collection command prints nothing (as moto's SSM does).
+   */
+  manifest?: string | false;
 }
 
 let amiSerial = 0;
@@ -76,8 +83,13 @@ export class MemoryCloud implements Provider {
   readonly released: string[] = [];
   private readonly handles = new Map<string, CleanupHandle>();
   private serial = 0;
+  private readonly manifest: ManifestMachine | undefined;
 
   constructor(private readonly options: MemoryCloudOptions = {}) {
+    this.manifest =
+      options.manifest === false
+        ? undefined
+        : new ManifestMachine(options.manifest ?? debianListing({ bash: '5.2.15-2+b7', coreutils: '9.1-1' }));
     this.name = options.name ?? 'local';
     this.region = options.region ?? 'local';
     this.machineNoun = this.name === 'local' ? 'container' : 'instance';
@@ -189,6 +201,10 @@ export class MemoryCloud implements Provider {
         if (ctx.signal.aborted) cancel();
         else ctx.signal.addEventListener('abort', cancel, { once: true });
       });
+    }
+    if (!script && this.manifest) {
+      const answer = this.manifest.answer(request.kind === 'script' ? request.script : request.command);
+      if (answer !== undefined) return { exitCode: 0, stdout: answer, stderr: '', timedOut: false };
     }
     const { chunks = [], ...result } = script ?? {};
     for (const [chunk, stream] of chunks) request.onOutput?.(chunk, stream);

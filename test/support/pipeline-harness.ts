@@ -115,6 +115,7 @@ export const ALL_STEPS = [
   'setup-1',
   'setup-2',
   'validate',
+  'manifest',
   'generalize',
   'create-image',
   'retest-launch',

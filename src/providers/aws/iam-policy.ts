@@ -171,7 +171,12 @@ export function builderPolicy(options: IamPolicyOptions = {}): { Version: string
       Sid: 'Registry',
       Effect: 'Allow',
       Action: ['s3:GetObject', 's3:PutObject'],
-      Resource: [`arn:aws:s3:::${registry[1]}/${registry[2]}`, `arn:aws:s3:::${registry[1]}/${registry[2]}.bak`],
+      Resource: [
+        `arn:aws:s3:::${registry[1]}/${registry[2]}`,
+        `arn:aws:s3:::${registry[1]}/${registry[2]}.bak`,
+        // The image manifests, a sidecar per image next to the document (registry/manifest/store.ts).
+        `arn:aws:s3:::${registry[1]}/${registry[2].replace(/\.json$/i, '')}.manifests/*`,
+      ],
     });
     statements.push({ Sid: 'RegistryBucket', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: `arn:aws:s3:::${registry[1]}` });
   }

@@ -29,6 +29,8 @@ export interface LocalImage {
   validation: TestResult[];
   /** Where the build's tests ran: a fresh boot of the image, or only the build container. */
   validatedOn?: 'fresh-boot' | 'build-machine';
+  /** The digest of the image's package manifest (its sidecar is next to the registry). */
+  manifestDigest?: string;
   tags: Record<string, string>;
 }
 

@@ -231,6 +231,7 @@ export class LocalProvider implements Provider {
       validatedAt: record.created.toISOString(),
       validation: record.tests,
       ...(record.validatedOn ? { validatedOn: record.validatedOn } : {}),
+      ...(record.manifest ? { manifestDigest: record.manifest.digest } : {}),
       tags: record.template.tags,
     };
     await this.store.publish(metadata);

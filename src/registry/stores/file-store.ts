@@ -4,6 +4,7 @@ import { PrismError } from '../../core/errors.js';
 import { acquireLock, type LockHolder } from '../../core/file-lock.js';
 import { emptyRegistry, parseRegistry, serializeRegistry } from '../document.js';
 import type { RegistryDocument } from '../model.js';
+import { FileManifestStore } from '../manifest/store.js';
 import type { Change } from '../operations.js';
 import type { RegistryStore, StoreUpdate } from '../store.js';
 
@@ -25,12 +26,14 @@ export interface FileStoreOptions {
  */
 export class FileRegistryStore implements RegistryStore {
   readonly location: string;
+  readonly manifests: FileManifestStore;
 
   constructor(
     readonly path: string,
     private readonly options: FileStoreOptions = {},
   ) {
     this.location = `file:${path}`;
+    this.manifests = new FileManifestStore(path);
   }
 
   async read(): Promise<RegistryDocument> {

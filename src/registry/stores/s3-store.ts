@@ -3,6 +3,7 @@ import { PrismError } from '../../core/errors.js';
 import type { AwsClients } from '../../core/aws-clients.js';
 import { emptyRegistry, parseRegistry, serializeRegistry } from '../document.js';
 import type { RegistryDocument } from '../model.js';
+import { S3ManifestStore } from '../manifest/store.js';
 import type { Change } from '../operations.js';
 import type { RegistryStore, StoreUpdate } from '../store.js';
 import { s3ErrorHint, s3ErrorName, s3Status } from './s3-errors.js';
@@ -42,6 +43,7 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export class S3RegistryStore implements RegistryStore {
   readonly location: string;
   readonly stats: S3StoreStats = { attempts: 0, conflicts: 0 };
+  readonly manifests: S3ManifestStore;
   private region: string;
 
   constructor(
@@ -51,6 +53,8 @@ export class S3RegistryStore implements RegistryStore {
   ) {
     this.location = `s3://${bucket}/${key}`;
     this.region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+    // The sidecars live in the same bucket: the region a redirect taught the store applies.
+    this.manifests = new S3ManifestStore(bucket, key, options.clients, () => this.region);
   }
 
   async read(): Promise<RegistryDocument> {

@@ -1,0 +1,193 @@
+import {
+  MANIFEST_FORMAT,
+  manifestDigest,
+  type Ecosystem,
+  type ImageManifest,
+  type ManifestPackage,
+  type OsRelease,
+} from '../core/manifest.js';
+
+/** Where the collection writes its output in the machine: /run is a tmpfs, so it never reaches the image. */
+export const MANIFEST_DIR = '/run/prism-ami';
+const MARK = '@@prism-manifest';
+
+/**
+ * The collection script (POSIX sh: the image may have no bash). Every lister runs under
+ * `timeout` (LIMIT seconds each), and one that is absent is skipped; one that fails or runs out
+ * of time is named in a `skipped` section instead of failing the build. The output is written
+ * gzipped and base64-encoded (one line: nothing a transport could trim) to a file in /run and read back in chunks, because SSM Run Command
+ * returns at most 24,000 characters of a command's output.
+ */
+export function collectionScript(limitSeconds: number, inlineBytes: number): string {
+  return `#!/bin/sh
+# prism-ami: what is in this image (docs/manifests.md)
+set -u
+dir=${MANIFEST_DIR}
+mkdir -p "$dir"
+raw="$dir/manifest.txt"
+limit=${limitSeconds}
+bounded() { if command -v timeout >/dev/null 2>&1; then timeout "$limit" "$@"; else "$@"; fi; }
+section() { printf '${MARK} %s\\n' "$*"; }
+skipped() { section skipped "$1" "$2"; }
+{
+  section os-release
+  cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null || true
+  section running-kernel
+  uname -r
+  if command -v dpkg-query >/dev/null 2>&1; then
+    section dpkg
+    bounded dpkg-query -W -f='\${db:Status-Abbrev}\\t\${Package}\\t\${Version}\\t\${Architecture}\\n' || skipped dpkg "dpkg-query exited $?"
+  fi
+  if command -v rpm >/dev/null 2>&1 && [ -d /var/lib/rpm ] && ! command -v dpkg-query >/dev/null 2>&1; then
+    section rpm
+    bounded rpm -qa --qf '%{NAME}\\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\\t%{ARCH}\\n' || skipped rpm "rpm exited $?"
+  fi
+  if command -v python3 >/dev/null 2>&1; then
+    section python "$(command -v python3)"
+    bounded python3 -c 'import importlib.metadata as m
+seen = set()
+for d in m.distributions():
+    n = d.metadata["Name"]
+    if n and n.lower() not in seen:
+        seen.add(n.lower())
+        print(n + "\\t" + d.version)' || skipped python "python3 exited $?"
+  fi
+  conda=""
+  for c in "$(command -v conda 2>/dev/null)" /opt/conda/bin/conda /opt/miniconda3/bin/conda /opt/miniforge3/bin/conda /root/miniconda3/bin/conda; do
+    if [ -n "$c" ] && [ -x "$c" ]; then conda="$c"; break; fi
+  done
+  if [ -n "$conda" ]; then
+    section conda "$conda"
+    bounded "$conda" list --json || skipped conda "conda exited $?"
+  fi
+  if command -v Rscript >/dev/null 2>&1; then
+    section R
+    bounded Rscript -e 'ip <- installed.packages(); for (i in seq_len(nrow(ip))) cat(ip[i, "Package"], "\\t", ip[i, "Version"], "\\n", sep = "")' || skipped R "Rscript exited $?"
+  fi
+  section end
+} > "$raw" 2>"$dir/manifest.err"
+if command -v gzip >/dev/null 2>&1; then encoding=gzip; gzip -c "$raw" | base64 | tr -d '\\n' > "$dir/manifest.b64"; else encoding=plain; base64 < "$raw" | tr -d '\\n' > "$dir/manifest.b64"; fi
+rm -f "$raw"
+size=$(wc -c < "$dir/manifest.b64" | tr -d ' ')
+printf '${MARK}-ready %s %s\\n' "$encoding" "$size"
+# Small enough for one answer: printed here, no parts to read.
+if [ "$size" -le ${inlineBytes} ]; then
+  printf '${MARK}-data '; cat "$dir/manifest.b64"; printf '\\n'
+  rm -f "$dir/manifest.b64" "$dir/manifest.err"
+fi
+`;
+}
+
+/** Reads chunk `index` of the encoded output (CHUNK bytes each). */
+export function chunkCommand(index: number, chunkBytes: number): string {
+  return `dd if=${MANIFEST_DIR}/manifest.b64 bs=${chunkBytes} skip=${index} count=1 2>/dev/null`;
+}
+
+export const CLEANUP_COMMAND = `rm -f ${MANIFEST_DIR}/manifest.b64 ${MANIFEST_DIR}/manifest.txt ${MANIFEST_DIR}/manifest.err`;
+
+/** The script's last line: how the output is encoded and how long it is. */
+export function parseReady(stdout: string): { encoding: 'gzip' | 'plain'; bytes: number; data?: string } | undefined {
+  const m = new RegExp(`^${MARK}-ready (gzip|plain) (\\d+)\\s*$`, 'm').exec(stdout);
+  if (!m) return undefined;
+  const data = new RegExp(`^${MARK}-data (\\S*)\\s*$`, 'm').exec(stdout)?.[1];
+  return { encoding: m[1] as 'gzip' | 'plain', bytes: Number(m[2]), ...(data !== undefined ? { data } : {}) };
+}
+
+/** Thrown when the output is not what the script writes (cut short, or not from it). */
+export class ManifestFormatError extends Error {}
+
+/** The script's raw output → a manifest (with its digest). */
+export function parseCollectionOutput(text: string, collectedAt: Date): ImageManifest {
+  const sections: { name: string; arg: string; lines: string[] }[] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${MARK} `)) {
+      const [name, ...rest] = line.slice(MARK.length + 1).split(' ');
+      sections.push({ name, arg: rest.join(' '), lines: [] });
+    } else sections.at(-1)?.lines.push(line);
+  }
+  if (sections.at(-1)?.name !== 'end') throw new ManifestFormatError('the output has no end marker: it was cut short');
+  const find = (name: string) => sections.find((s) => s.name === name);
+  const os = parseOsRelease(find('os-release')?.lines ?? []);
+  const packages: Partial<Record<Ecosystem, ManifestPackage[]>> = {};
+  const skipped: { ecosystem: string; reason: string }[] = [];
+  for (const s of sections.filter((x) => x.name === 'skipped')) {
+    const [ecosystem, ...reason] = s.arg.split(' ');
+    skipped.push({ ecosystem, reason: reason.join(' ') });
+  }
+  const skippedNames = new Set(skipped.map((s) => s.ecosystem));
+  const dpkg = find('dpkg');
+  if (dpkg && !skippedNames.has('dpkg')) packages.dpkg = parseDpkg(dpkg.lines);
+  const rpm = find('rpm');
+  if (rpm && !skippedNames.has('rpm')) packages.rpm = parseTabbed(rpm.lines, true);
+  const python = find('python');
+  if (python && !skippedNames.has('python')) packages.python = parseTabbed(python.lines, false);
+  const conda = find('conda');
+  if (conda && !skippedNames.has('conda')) packages.conda = parseConda(conda.lines.join('\n'));
+  const r = find('R');
+  if (r && !skippedNames.has('R')) packages.R = dedupe(parseTabbed(r.lines, false));
+  const system = packages.dpkg ?? packages.rpm ?? [];
+  const kernelPackages = system.filter((p) => /^linux-image-\d/.test(p.name) || p.name === 'kernel' || p.name === 'kernel-core');
+  const running = find('running-kernel')
+    ?.lines.find((l) => l.trim() !== '')
+    ?.trim();
+  const content = { os, kernel: { packages: kernelPackages, ...(running ? { running } : {}) }, packages };
+  return {
+    manifest_format: MANIFEST_FORMAT,
+    digest: manifestDigest(content),
+    collected_at: collectedAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    ...content,
+    ...(skipped.length > 0 ? { skipped } : {}),
+  };
+}
+
+function parseOsRelease(lines: string[]): OsRelease {
+  const values: Record<string, string> = {};
+  for (const line of lines) {
+    const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (m) values[m[1]] = m[2].replace(/^"(.*)"$/, '$1').replace(/^'(.*)'$/, '$1');
+  }
+  const os: OsRelease = {};
+  if (values.ID) os.id = values.ID;
+  if (values.VERSION_ID) os.version_id = values.VERSION_ID;
+  if (values.VERSION_CODENAME) os.version_codename = values.VERSION_CODENAME;
+  if (values.PRETTY_NAME) os.pretty_name = values.PRETTY_NAME;
+  return os;
+}
+
+/** `ii \tname\tversion\tarch`: only installed packages (`ii`, `hi`), not removed ones kept for their config. */
+function parseDpkg(lines: string[]): ManifestPackage[] {
+  const out: ManifestPackage[] = [];
+  for (const line of lines) {
+    const [status, name, version, arch] = line.split('\t');
+    if (!name || !version || !/^[ih]i/.test(status ?? '')) continue;
+    out.push({ name, version, ...(arch ? { arch } : {}) });
+  }
+  return out;
+}
+
+function parseTabbed(lines: string[], withArch: boolean): ManifestPackage[] {
+  const out: ManifestPackage[] = [];
+  for (const line of lines) {
+    const [name, version, arch] = line.split('\t').map((x) => x.trim());
+    if (!name || !version) continue;
+    out.push({ name, version, ...(withArch && arch ? { arch } : {}) });
+  }
+  return out;
+}
+
+function parseConda(text: string): ManifestPackage[] {
+  try {
+    const list = JSON.parse(text) as { name?: unknown; version?: unknown }[];
+    return list
+      .filter((p) => typeof p.name === 'string' && typeof p.version === 'string')
+      .map((p) => ({ name: p.name as string, version: p.version as string }));
+  } catch {
+    throw new ManifestFormatError('conda list --json did not print JSON');
+  }
+}
+
+/** The first of a name wins: R loads a package from the first library that has it. */
+function dedupe(list: ManifestPackage[]): ManifestPackage[] {
+  const seen = new Set<string>();
+  return list.filter((p) => !seen.has(p.name) && (seen.add(p.name), true));
+}
