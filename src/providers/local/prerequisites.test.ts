@@ -41,7 +41,9 @@ describe('local build prerequisites', () => {
     test('mounted but not registered, or registered and disabled: update-binfmts', async () => {
       await writeFile(join(paths.binDir, 'qemu-aarch64-static'), '');
       await writeFile(join(paths.binfmtDir, 'register'), '');
-      await expect(check()).rejects.toMatchObject({ hint: expect.stringContaining('is not registered or is disabled: update-binfmts --enable qemu-aarch64') });
+      await expect(check()).rejects.toMatchObject({
+        hint: expect.stringContaining('is not registered or is disabled: update-binfmts --enable qemu-aarch64'),
+      });
       await writeFile(join(paths.binfmtDir, 'qemu-aarch64'), 'disabled\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\n');
       await expect(check()).rejects.toMatchObject({ code: 'PREREQUISITE_MISSING' });
     });
