@@ -182,7 +182,9 @@ describe.runIf(runnable).sequential('the instance twin', { timeout: 300_000 }, (
   });
 
   test('CreateImage captures the file system; instances from the image and from its copy boot it, with their own user data', async () => {
-    await aws.run(agentful, ['echo built > /etc/built-here', 'systemctl enable --now systemd-tmpfiles-clean.timer']);
+    await aws.run(agentful, ['echo built > /etc/built-here']);
+    const hostKey = (await aws.run(agentful, ['cat /etc/ssh/ssh_host_ed25519_key.pub'])).StandardOutputContent;
+    expect(hostKey).toMatch(/^ssh-ed25519 /);
     const image = await aws.ec2.send(new CreateImageCommand({ InstanceId: agentful, Name: 'twin-capture' }));
     // Like EC2 without NoReboot: the instance reboots for the snapshot, then runs again.
     await aws.agentOnline(agentful);
@@ -199,6 +201,10 @@ describe.runIf(runnable).sequential('the instance twin', { timeout: 300_000 }, (
       await client.agentOnline(id);
       const seen = await client.run(id, ['cloud-init status --wait >/dev/null', 'cat /etc/built-here /etc/user-data-runs']);
       expect(seen.StandardOutputContent).toBe('built\nonce\nsecond\n');
+      // A new instance makes its own SSH host keys at its first boot, as cloud-init does.
+      const key = await client.run(id, ['cat /etc/ssh/ssh_host_ed25519_key.pub']);
+      expect(key.StandardOutputContent).toMatch(/^ssh-ed25519 /);
+      expect(key.StandardOutputContent).not.toBe(hostKey);
       await client.ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
       client.destroy();
     }

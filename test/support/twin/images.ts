@@ -8,7 +8,7 @@ import { execInContainer, startContainer, waitBooted } from '../../../src/provid
 import { removeTree, runHost } from '../../../src/providers/local/host.js';
 import { suiteFor } from '../../../src/providers/local/suites.js';
 import { TwinCleanups, twinContext } from './context.js';
-import { AGENT_PROGRAM, AGENT_UNIT, CLOUD_FINAL_UNIT, CLOUD_INIT } from './stubs.js';
+import { AGENT_PROGRAM, AGENT_UNIT, CLOUD_FINAL_UNIT, CLOUD_INIT, CLOUD_INIT_UNIT } from './stubs.js';
 
 /** What stands in for one AMI: a local base of the same family, with or without the SSM agent. */
 export interface TwinAmi {
@@ -20,12 +20,13 @@ export interface TwinAmi {
 }
 
 /** Bump when the package layer's recipe changes: cached layers of older recipes are not used. */
-const PACKAGES_RECIPE = 'curl-gpgv-v1';
-const PACKAGES = ['curl', 'gpgv', 'ca-certificates'];
+const PACKAGES_RECIPE = 'curl-gpgv-sshd-v2';
+const PACKAGES = ['curl', 'gpgv', 'ca-certificates', 'openssh-server'];
 
 /**
  * The layers of the twin's AMIs, top first: the stand-ins (cloud-init, the agent where the AMI has
- * one), then a layer with what a cloud image has and a debootstrap minbase lacks (curl, gpgv),
+ * one), then a layer with what a cloud image has and a debootstrap minbase lacks (curl, gpgv,
+ * an SSH server without host keys),
  * built once in a container and cached next to the local bases, then the local base itself.
  */
 export class TwinImages {
@@ -106,6 +107,8 @@ export class TwinImages {
             `apt-get install -y -qq --no-install-recommends ${PACKAGES.join(' ')}`,
             'apt-get clean',
             'rm -rf /var/lib/apt/lists/* /tmp/* /var/tmp/*',
+            // As in a cloud image: no host keys; cloud-init makes them on an instance's first boot.
+            'rm -f /etc/ssh/ssh_host_*',
             ': > /etc/machine-id',
             'sync',
           ].join('\n'),
@@ -146,6 +149,8 @@ async function writeStubs(dir: string, agent: boolean): Promise<void> {
     await chmod(join(dir, path), mode);
   };
   await put('usr/bin/cloud-init', CLOUD_INIT, 0o755);
+  await put('etc/systemd/system/cloud-init.service', CLOUD_INIT_UNIT, 0o644);
+  await symlink('/etc/systemd/system/cloud-init.service', join(wants, 'cloud-init.service'));
   await put('etc/systemd/system/cloud-final.service', CLOUD_FINAL_UNIT, 0o644);
   await symlink('/etc/systemd/system/cloud-final.service', join(wants, 'cloud-final.service'));
   if (agent) {

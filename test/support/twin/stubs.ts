@@ -31,10 +31,25 @@ RestartSec=2
 WantedBy=multi-user.target
 `;
 
+/** Early at boot, before sshd, as cloud-init's init stage is (new SSH host keys for a new instance). */
+export const CLOUD_INIT_UNIT = `[Unit]
+Description=Cloud-init: Network Stage (prism-ami instance twin stand-in)
+Before=ssh.service sshd.service cloud-final.service
+
+[Service]
+Type=oneshot
+ExecStart=/usr/bin/cloud-init init
+RemainAfterExit=yes
+TimeoutSec=0
+
+[Install]
+WantedBy=multi-user.target
+`;
+
 /** Started at boot after the network, as cloud-init's final stage is (scripts-user runs there). */
 export const CLOUD_FINAL_UNIT = `[Unit]
 Description=Cloud-init: Final Stage (prism-ami instance twin stand-in)
-After=network-online.target time-sync.target
+After=network-online.target time-sync.target cloud-init.service
 Wants=network-online.target
 
 [Service]
@@ -49,9 +64,9 @@ WantedBy=multi-user.target
 `;
 
 export const CLOUD_INIT = `#!/bin/sh
-# prism-ami instance twin: stands in for cloud-init. It runs the instance's user data (a #! script)
-# once per instance at boot, as scripts-user does, with its output in /var/log/cloud-init-output.log,
-# and answers "status [--wait] [--long]", "clean [--logs] [--machine-id] [--seed] [--reboot]" and
+# prism-ami instance twin: stands in for cloud-init. Once per instance it makes new SSH host keys
+# (init, as cc_ssh does) and runs the user data (a #! script, final, as scripts-user does, with its
+# output in /var/log/cloud-init-output.log); it answers "status [--wait] [--long]", "clean [--logs] [--machine-id] [--seed] [--reboot]" and
 # "--version". Anything else is refused, loudly.
 VERSION=23.1.2-prism-twin
 LIB=/var/lib/cloud
@@ -65,25 +80,45 @@ log() {
   echo "$(date '+%Y-%m-%d %H:%M:%S,000') - prism-twin[INFO]: $*" >> "$LOG"
 }
 
-final() {
-  mkdir -p "$RUN"
-  echo running > "$RUN/status"
-  log "Cloud-init v. $VERSION running 'modules:final' at $(date -R). Up $(cut -d' ' -f1 /proc/uptime) seconds."
-  # The metadata service answers once the twin has written it; the network is up with a default route.
+# The metadata service answers once the twin has written it.
+instance_dir() {
   n=0
-  while [ ! -s "$IMDS/instance-id" ] || ! grep -q '^[^[:space:]]*[[:space:]]00000000[[:space:]]' /proc/net/route; do
+  while [ ! -s "$IMDS/instance-id" ]; do
     n=$((n + 1))
-    if [ "$n" -gt 1200 ]; then
-      log "no instance metadata or no network after 120 s"
-      echo error > "$RUN/status"
-      return 1
-    fi
+    if [ "$n" -gt 1200 ]; then log "no instance metadata after 120 s"; return 1; fi
     sleep 0.1
   done
   iid=$(cat "$IMDS/instance-id")
   inst="$LIB/instances/$iid"
   mkdir -p "$inst/sem" "$inst/scripts" "$LIB/data"
   ln -sfn "$inst" "$LIB/instance"
+}
+
+init() {
+  mkdir -p "$RUN"
+  echo running > "$RUN/status"
+  log "Cloud-init v. $VERSION running 'init' at $(date -R). Up $(cut -d' ' -f1 /proc/uptime) seconds."
+  instance_dir || { echo error > "$RUN/status"; return 1; }
+  if [ ! -e "$inst/sem/config_ssh" ] && [ -d /etc/ssh ] && command -v ssh-keygen > /dev/null; then
+    rm -f /etc/ssh/ssh_host_*key*
+    ssh-keygen -A >> "$OUT" 2>&1
+    touch "$inst/sem/config_ssh"
+  fi
+  return 0
+}
+
+final() {
+  mkdir -p "$RUN"
+  echo running > "$RUN/status"
+  log "Cloud-init v. $VERSION running 'modules:final' at $(date -R). Up $(cut -d' ' -f1 /proc/uptime) seconds."
+  instance_dir || { echo error > "$RUN/status"; return 1; }
+  # network-online: a default route.
+  n=0
+  while ! grep -q '^[^[:space:]]*[[:space:]]00000000[[:space:]]' /proc/net/route; do
+    n=$((n + 1))
+    if [ "$n" -gt 1200 ]; then log "no network after 120 s"; echo error > "$RUN/status"; return 1; fi
+    sleep 0.1
+  done
   rc=0
   if [ ! -e "$inst/sem/config_scripts_user" ]; then
     cp "$IMDS/user-data" "$inst/user-data.txt" 2>/dev/null || : > "$inst/user-data.txt"
@@ -168,6 +203,7 @@ clean() {
 cmd=\${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
+  init) init; exit $? ;;
   modules)
     case "\${1:-}" in --mode=final|--mode) final; exit $? ;; esac
     echo "prism-ami instance twin: cloud-init modules $* is not emulated" >&2; exit 2 ;;
