@@ -168,9 +168,11 @@ describe.runIf(runnable).sequential('aws builds against moto_server with the ins
     const result = await build('configured');
     expect(result.code, result.stdout.slice(-3000)).toBe(0);
     const imageId = result.end.image!.id;
-    // The captured file system holds what the setup wrote.
-    const [top] = await twin.layersOf(imageId)!;
-    expect(await readFile(join(top, 'etc/prism-twin-setup'), 'utf8')).toMatch(/^configured on [0-9a-f-]{36}\n$/);
+    // The image's file system holds what the setup wrote, over the base.
+    const image = await twin.mountImage(imageId);
+    expect(await readFile(join(image.root, 'etc/prism-twin-setup'), 'utf8')).toMatch(/^configured on [0-9a-f-]{36}\n$/);
+    expect(await readFile(join(image.root, 'etc/os-release'), 'utf8')).toContain('bookworm');
+    await image.unmount();
     // The setup's output came back through GetCommandInvocation; the re-test ran on an instance of the new image.
     const setup = commands().find((i) => i.stdout.includes('==> setup done'));
     expect(setup?.status).toBe('Success');
@@ -211,6 +213,7 @@ describe.runIf(runnable).sequential('aws builds against moto_server with the ins
     expect(result.end.error!.message).toContain('passed in the build instance but failed on a fresh boot');
     // It passed in the build instance, really: the command ran there and printed "active".
     const [buildInstance, retestInstance] = instances();
+    expect([buildInstance.tags['prism:role'], retestInstance.tags['prism:role']]).toEqual(['build', 'retest']);
     const checks = (id: string) => commands().filter((i) => i.instanceId === id && i.commands.includes('systemctl is-active demo'));
     expect(checks(buildInstance.id).map((i) => i.stdout)).toEqual(['active\n']);
     expect(new Set(checks(retestInstance.id).map((i) => i.stdout))).toEqual(new Set(['inactive\n']));
@@ -225,7 +228,7 @@ describe.runIf(runnable).sequential('aws builds against moto_server with the ins
     expect(result.code, result.stdout.slice(-3000)).toBe(0);
     expect(proxy.count('RebootInstances')).toBe(1);
     const [buildInstance] = instances();
-    expect(buildInstance.imageId).toBe(launched('build')[0].params.ImageId);
+    expect(buildInstance.tags['prism:role']).toBe('build');
     // Booted, rebooted by the step, rebooted by CreateImage.
     expect(buildInstance.boots).toBe(3);
     const [top] = await twin.layersOf(result.end.image!.id)!;

@@ -1,4 +1,4 @@
-import { CancelCommandCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
+import { CancelCommandCommand, GetCommandInvocationCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import {
   CopyImageCommand,
   CreateImageCommand,
@@ -155,8 +155,9 @@ describe.runIf(runnable).sequential('the instance twin', { timeout: 300_000 }, (
       '200 /amazon-ssm-us-east-1/latest/debian_amd64/amazon-ssm-agent.deb',
       '200 /amazon-ssm-us-east-1/latest/debian_amd64/amazon-ssm-agent.deb.sig',
     ]);
+    // The package's postinst starts the agent while the user data still runs: wait for it, as the settle step does.
     const check = await aws.run(id, [
-      'cloud-init status --wait',
+      'cloud-init status --wait | tail -n 1',
       'systemctl is-enabled amazon-ssm-agent',
       'dpkg-query -W amazon-ssm-agent',
     ]);
@@ -224,5 +225,15 @@ describe.runIf(runnable).sequential('the instance twin', { timeout: 300_000 }, (
       }),
     );
     expect(other.Command?.CommandId).toBeTruthy();
+  });
+
+  test('an instance left running, with a command still running, is removed by stop() (afterAll checks)', async () => {
+    const left = await launch(AL2023);
+    await aws.agentOnline(left);
+    const id = await aws.send(left, ['sleep 600']);
+    expect(['Pending', 'InProgress']).toContain(
+      (await aws.ssm.send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: left }))).Status,
+    );
+    expect(await twin.liveContainers()).toHaveLength(1);
   });
 });

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProviderContext, ExecResult } from '../../src/providers/provider.js';
 import { execInContainer, rebootContainer, removeContainer, startContainer, type Container } from '../../src/providers/local/container.js';
-import { processCmdline, removeTree, runHost } from '../../src/providers/local/host.js';
-import { errorAnswer, type FaultProxy, type HookAnswer, type HookCall } from './fault-proxy.js';
+import { processCmdline, removeTree, runHost, unmount } from '../../src/providers/local/host.js';
+import { errorAnswer, requestTags, type FaultProxy, type HookAnswer, type HookCall } from './fault-proxy.js';
 import { TwinCleanups, twinContext } from './twin/context.js';
 import { TwinImages, type TwinAmi } from './twin/images.js';
 import { invocationAnswer, startInvocation, type Invocation } from './twin/ssm.js';
@@ -46,6 +46,8 @@ export interface TwinInstance {
   id: string;
   region: string;
   imageId: string;
+  /** The instance's tags from RunInstances (prism:role is build, retest or validate). */
+  tags: Record<string, string>;
   userData: Buffer;
   state: TwinInstanceState;
   /** Boots so far (1 after the first). */
@@ -71,6 +73,7 @@ export class InstanceTwin {
   /** AMI → its layers (top first): the fixture's, or captured by CreateImage. */
   private readonly captured = new Map<string, Promise<string[]>>();
   private readonly abort = new AbortController();
+  private readonly mounts = new TwinCleanups();
   private readonly images: TwinImages;
   private readonly detach: () => void;
   private readonly log: (line: string) => void;
@@ -109,6 +112,26 @@ export class InstanceTwin {
     return fixture ? this.images.layersFor(fixture) : this.captured.get(imageId);
   }
 
+  /**
+   * The image's file system, read-only (an overlay of its layers, whiteouts applied): what an
+   * instance would boot before its first boot changes anything. Unmounted by stop() at the latest.
+   */
+  async mountImage(imageId: string): Promise<{ root: string; unmount(): Promise<void> }> {
+    const layers = await this.layersOf(imageId);
+    if (!layers) throw new Error(`instance twin: no layers for ${imageId}`);
+    const root = join(this.root, 'mounts', `${imageId}-${this.mounts.pending.length}`);
+    await mkdir(root, { recursive: true });
+    // Two or more lower layers and no upper one: a read-only overlay.
+    const lower = layers.length > 1 ? layers : [...layers, join(this.root, 'empty')];
+    await mkdir(join(this.root, 'empty'), { recursive: true });
+    await runHost('mount', ['-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${lower.join(':')}`, root], { check: true });
+    const handle = await this.mounts.add(
+      { kind: 'mount', id: root, provider: 'twin', region: 'local', label: `image ${imageId} at ${root}` },
+      () => unmount(root),
+    );
+    return { root, unmount: () => handle.removeNow() };
+  }
+
   /** Waits until the instance has no reboot, capture or removal in progress. */
   async settled(id: string): Promise<void> {
     await this.instances.get(id)?.queue;
@@ -142,6 +165,7 @@ export class InstanceTwin {
     await Promise.allSettled([...this.instances.values()].map((i) => i.queue));
     await Promise.allSettled(this.invocations.map((i) => i.done));
     const failures: string[] = [];
+    failures.push(...(await this.mounts.removeAll()));
     for (const instance of this.instances.values()) failures.push(...(await instance.cleanups.removeAll()));
     await Promise.allSettled([...this.captured.values()]);
     await removeTree(this.root).catch((error: unknown) => failures.push(`${this.root}: ${String(error)}`));
@@ -196,7 +220,7 @@ export class InstanceTwin {
       case 'RunInstances': {
         const launched = [...new Set([...answer.matchAll(/<instanceId>([^<]+)<\/instanceId>/g)].map((m) => m[1]))];
         const userData = Buffer.from(p.UserData ?? '', 'base64');
-        for (const id of launched) this.launch(id, call.region, p.ImageId, userData);
+        for (const id of launched) this.launch(id, call.region, p.ImageId, userData, requestTags(call));
         return undefined;
       }
       case 'RebootInstances':
@@ -223,11 +247,11 @@ export class InstanceTwin {
 
   // --- instances ---
 
-  private launch(id: string, region: string, imageId: string, userData: Buffer): void {
+  private launch(id: string, region: string, imageId: string, userData: Buffer, tags: Record<string, string>): void {
     const cleanups = new TwinCleanups();
     const dir = join(this.root, 'instances', id);
     const ctx = twinContext(cleanups, this.abort.signal, join(this.root, 'instances', `${id}.log`), this.log);
-    const instance: Internal = { id, region, imageId, userData, state: 'booting', boots: 0, cleanups, ctx, queue: Promise.resolve() };
+    const instance: Internal = { id, region, imageId, tags, userData, state: 'booting', boots: 0, cleanups, ctx, queue: Promise.resolve() };
     this.instances.set(id, instance);
     void this.enqueue(instance, 'boot', async () => {
       const layers = await this.layersOf(imageId)!;
