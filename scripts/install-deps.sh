@@ -4,7 +4,8 @@
 #   slirp4netns (each build container's own network) - local builds
 #   shellcheck                                      - `prism ami lint` script checks
 #   jq                                              - the generated CI workflow's scripts, run in tests
-#   gnupg                                           - the tests' instance twin signs its SSM agent package
+#   gnupg, curl                                     - the SSM agent bootstrap test (gpgv, a download) and the
+#                                                     instance twin (signs its test agent package)
 #   moto_server (pip: moto[server])                 - the AWS emulator the tests run against (--with-moto)
 #   qemu-user-static, binfmt-support                - local builds of the other architecture (--with-qemu):
 #                                                     also mounts binfmt_misc and registers qemu-aarch64/x86_64
@@ -24,7 +25,7 @@ for arg in "$@"; do
   esac
 done
 
-packages=(debootstrap systemd-container slirp4netns shellcheck jq gnupg)
+packages=(debootstrap systemd-container slirp4netns shellcheck jq gnupg curl)
 if $with_qemu; then packages+=(qemu-user-static binfmt-support); fi
 missing=()
 for pkg in "${packages[@]}"; do

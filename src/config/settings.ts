@@ -52,13 +52,16 @@ export interface LocalSettings {
   ubuntuPortsMirror: string;
 }
 
-export interface AwsTimeouts {
+/** Time limits of AWS builds and where the SSM agent comes from where a base lacks it. */
+export interface AwsBuildSettings {
   /** Wall-clock limit for an image (or copy) to become available. */
   imageTimeoutMinutes: number;
   /** Wall-clock limit for running + status checks + SSM agent online. */
   readyTimeoutMinutes: number;
   /** How long a new instance profile may take to become usable. */
   instanceProfileWaitSeconds: number;
+  /** Where the SSM agent comes from on bases without it (Debian), and the key that signs it. */
+  ssmAgent: { url?: string; keyFile?: string };
 }
 
 export interface Settings {
@@ -89,7 +92,7 @@ export interface Settings {
   /** Run journals (sweep reads them). */
   runsDir: string;
   lockTimeoutMs: number;
-  aws: AwsTimeouts;
+  aws: AwsBuildSettings;
   local: LocalSettings;
   prices: NonNullable<ConfigFile['prices']>;
   buildMinutesEstimate: number;
@@ -161,6 +164,10 @@ export function resolveSettings(input: SettingsInput = {}): Settings {
       imageTimeoutMinutes: file.imageTimeoutMinutes ?? DEFAULTS.imageTimeoutMinutes,
       readyTimeoutMinutes: file.readyTimeoutMinutes ?? DEFAULTS.readyTimeoutMinutes,
       instanceProfileWaitSeconds: file.instanceProfileWaitSeconds ?? DEFAULTS.instanceProfileWaitSeconds,
+      ssmAgent: {
+        ...(env.PRISM_AMI_SSM_AGENT_URL || file.ssmAgentUrl ? { url: env.PRISM_AMI_SSM_AGENT_URL || file.ssmAgentUrl } : {}),
+        ...(env.PRISM_AMI_SSM_AGENT_KEY || file.ssmAgentKeyFile ? { keyFile: env.PRISM_AMI_SSM_AGENT_KEY || file.ssmAgentKeyFile } : {}),
+      },
     },
     local: localSettings(file, env),
     prices: file.prices ?? {},

@@ -6,6 +6,8 @@ import type { BaseImage, CreatedImage, ImageRecord, Machine } from '../providers
 import { copyToRegions, type CopyOptions } from './copies.js';
 import { retestOnFreshBoot } from './fresh-boot.js';
 import { runWithCleanup, type RunOutcome, type RunSettings } from './run.js';
+import { generalizeMachine } from './generalize.js';
+import { settleMachine } from './settle.js';
 import { runSetupSteps } from './setup-steps.js';
 import { setupStepKeys } from './step-keys.js';
 
@@ -48,6 +50,7 @@ export async function runBuild(settings: BuildRunSettings): Promise<RunOutcome> 
     await run.step('wait-ready', `Waiting for ${provider.machineNoun} ready`, () => provider.waitReady(machine, run.ctx));
 
     run.inspectable = true;
+    await settleMachine(run, machine);
     await runSetupSteps(run, machine, cacheKeys);
     const tests = await run.step(
       'validate',
@@ -69,6 +72,7 @@ export async function runBuild(settings: BuildRunSettings): Promise<RunOutcome> 
       validatedOn: 'build-machine',
     };
     const name = imageName(template.slug, record.version, architecture, record.created);
+    await generalizeMachine(run, machine);
     const image = await run.step(
       'create-image',
       'Creating image',

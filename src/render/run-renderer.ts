@@ -35,7 +35,7 @@ export function jsonRenderer(io: Io): Renderer {
 }
 
 /** Steps that end a group of output lines. */
-const BLANK_AFTER = new Set(['wait-ready', 'validate', 'create-image', 'retest-wait-ready', 'retest']);
+const BLANK_AFTER = new Set(['settle', 'wait-ready', 'validate', 'create-image', 'retest-wait-ready', 'retest']);
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -45,6 +45,8 @@ function doneHeading(step: string, title: string, noun: string): string {
   if (step === 'launch') return `${capitalize(noun)} launched`;
   if (step === 'wait-ready') return `${capitalize(noun)} ready`;
   if (step === 'preflight') return 'Prerequisites checked';
+  if (step === 'settle') return `${capitalize(noun)} settled`;
+  if (step === 'generalize') return 'Image generalized';
   if (step === 'validate') return 'All tests passed';
   if (step === 'create-image') return 'Image created';
   if (step === 'record') return 'Image recorded';

@@ -12,7 +12,7 @@ import { startMoto, type Moto } from '../support/moto.js';
  * Registry semantics through real `prism` processes against moto: what is "up to date", what a
  * revoke takes out of service, what a failed validation does. One rule decides for every verb.
  */
-describe.sequential('registry semantics on AWS (moto_server)', () => {
+describe.sequential('registry semantics on AWS (moto_server)', { timeout: 120_000 }, () => {
   let dir: string;
   let moto: Moto;
   let proxy: FaultProxy;

@@ -79,7 +79,7 @@ const isBuildOf = (slug: string, arch: string) => (call: Pick<RecordedCall, 'par
   return tags['prism:template'] === slug && tags['prism:architecture'] === arch;
 };
 
-describe.sequential('build-all, plan, validate and cleanup against moto_server', () => {
+describe.sequential('build-all, plan, validate and cleanup against moto_server', { timeout: 180_000 }, () => {
   let dir: string;
   let moto: Moto;
   let proxy: FaultProxy;

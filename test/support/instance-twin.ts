@@ -67,7 +67,7 @@ const ACCOUNT = '123456789012';
 export class InstanceTwin {
   /** What went wrong in the background (a container that did not start, a capture that failed): tests assert it is empty. */
   readonly errors: string[] = [];
-  /** Every command SSM was asked to run, by command ID then instance. */
+  /** Every AWS-RunShellScript invocation (one per command and instance), in the order sent. */
   readonly invocations: Invocation[] = [];
   private readonly instances = new Map<string, Internal>();
   /** AMI → its layers (top first): the fixture's, or captured by CreateImage. */

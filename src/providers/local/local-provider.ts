@@ -167,7 +167,7 @@ export class LocalProvider implements Provider {
   }
 
   /**
-   * Powers the container off (so every file is written), unmounts it and moves its upper layer
+   * Syncs and powers the container off (so every file is written), unmounts it and moves its upper layer
    * into the store as `<id>.partial/layer`; the image is published by recordImage.
    */
   async createImage(machine: Machine, spec: ImageSpec, ctx: ProviderContext): Promise<CreatedImage> {
@@ -176,8 +176,9 @@ export class LocalProvider implements Provider {
       container,
       {
         kind: 'command',
-        name: 'prepare image',
-        command: ': > /etc/machine-id; find /tmp /var/tmp -mindepth 1 -delete 2>/dev/null; sync',
+        // The engine has generalized it (engine/generalize.ts); only the writes must be on disk.
+        name: 'sync',
+        command: 'sync',
         timeoutSeconds: 60,
       },
       ctx,
