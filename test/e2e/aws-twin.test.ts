@@ -1,12 +1,12 @@
 import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { al2023Ids, cloudState, createInstanceProfile, writeSeedAmis } from '../support/aws-env.js';
+import { al2023Ids, cloudState, createInstanceProfile, SEEDED, writeSeedAmis } from '../support/aws-env.js';
 import { runPrism } from '../support/cli.js';
 import { FaultProxy, requestTags } from '../support/fault-proxy.js';
-import { InstanceTwin } from '../support/instance-twin.js';
+import { InstanceTwin, startAgentRepo, type AgentRepo } from '../support/instance-twin.js';
 import { events, requireOrSkipLocal } from '../support/local-env.js';
 import { startMoto, type Moto } from '../support/moto.js';
 
@@ -24,6 +24,17 @@ regions: [us-east-1]
 ${body}`;
 
 const TEMPLATES: Record<string, string> = {
+  debian: `name: Debian
+base_ami: {source: debian-12, architecture: [x86_64]}
+regions: [us-east-1]
+setup_script: |
+  #!/bin/sh
+  echo "agent: $(systemctl is-active amazon-ssm-agent)" > /etc/agent-at-setup
+validation_tests:
+  - name: the agent runs
+    command: systemctl is-active amazon-ssm-agent
+    expected: active
+`,
   configured: template(
     'Configured',
     `setup_script: |
@@ -98,6 +109,7 @@ describe.runIf(runnable).sequential('aws builds against moto_server with the ins
   let proxy: FaultProxy;
   let twin: InstanceTwin;
   let env: Record<string, string>;
+  let repo: AgentRepo;
   const al2023 = runnable ? al2023Ids().x86_64 : '';
 
   beforeAll(async () => {
@@ -105,10 +117,14 @@ describe.runIf(runnable).sequential('aws builds against moto_server with the ins
     moto = await startMoto({ amisPath: await writeSeedAmis(dir) });
     proxy = new FaultProxy(moto.endpoint);
     await proxy.start();
-    twin = await InstanceTwin.start({ proxy, amis: { [al2023]: { base: 'debian-12', agent: true } } });
+    twin = await InstanceTwin.start({
+      proxy,
+      amis: { [al2023]: { base: 'debian-12', agent: true }, [SEEDED.debianAmd64]: { base: 'debian-12', agent: false } },
+    });
     await twin.prepare();
+    repo = await startAgentRepo(join(dir, 'agent-repo'));
     await createInstanceProfile(moto.env);
-    env = { ...moto.env, AWS_ENDPOINT_URL: proxy.endpoint, PRISM_AMI_STATE_DIR: join(dir, 'state') };
+    env = { ...moto.env, ...repo.env, AWS_ENDPOINT_URL: proxy.endpoint, PRISM_AMI_STATE_DIR: join(dir, 'state') };
     await mkdir(join(dir, 'templates'));
     for (const [slug, text] of Object.entries(TEMPLATES)) await writeFile(join(dir, 'templates', `${slug}.yml`), text);
     await writeFile(
@@ -118,6 +134,7 @@ describe.runIf(runnable).sequential('aws builds against moto_server with the ins
   }, 600_000);
 
   afterAll(async () => {
+    await repo?.stop();
     await twin?.stop();
     if (twin) expect(await twin.liveContainers()).toEqual([]);
     await proxy?.stop();
@@ -172,6 +189,12 @@ describe.runIf(runnable).sequential('aws builds against moto_server with the ins
     const image = await twin.mountImage(imageId);
     expect(await readFile(join(image.root, 'etc/prism-twin-setup'), 'utf8')).toMatch(/^configured on [0-9a-f-]{36}\n$/);
     expect(await readFile(join(image.root, 'etc/os-release'), 'utf8')).toContain('bookworm');
+    // Generalized: the build instance's identity and the agent's state of it (removed as the
+    // instance shut down for the snapshot) are not in the image.
+    expect(await readFile(join(image.root, 'etc/machine-id'), 'utf8')).toBe('');
+    expect((await readdir(join(image.root, 'etc/ssh'))).filter((f) => f.startsWith('ssh_host_'))).toEqual([]);
+    expect(await readdir(join(image.root, 'var/lib/cloud'))).not.toContain('instance');
+    expect((await readdir(join(image.root, 'var/lib/amazon/ssm')).catch(() => [])).filter((f) => f.startsWith('i-'))).toEqual([]);
     await image.unmount();
     // The setup's output came back through GetCommandInvocation; the re-test ran on an instance of the new image.
     const setup = commands().find((i) => i.stdout.includes('==> setup done'));
@@ -234,6 +257,25 @@ describe.runIf(runnable).sequential('aws builds against moto_server with the ins
     const [top] = await twin.layersOf(result.end.image!.id)!;
     const [one, two] = await Promise.all([readFile(join(top, 'etc/boot-1'), 'utf8'), readFile(join(top, 'etc/boot-2'), 'utf8')]);
     expect(one).not.toBe(two);
+    await nothingLeft();
+  });
+
+  test('a Debian base gets the agent through user data: the signed package from the bucket, checked, enabled, started', async () => {
+    const result = await build('debian');
+    expect(result.code, result.stdout.slice(-3000)).toBe(0);
+    const [buildInstance, retestInstance] = instances();
+    expect([buildInstance.imageId, buildInstance.tags['prism:role']]).toEqual([SEEDED.debianAmd64, 'build']);
+    expect(buildInstance.userData.toString()).toContain('gpgv');
+    // Downloaded once, by the build instance; the image has the agent, so the re-test's instance does not.
+    expect(repo.requests.map((r) => `${r.status} ${r.path}`)).toEqual([
+      '200 /amazon-ssm-us-east-1/latest/debian_amd64/amazon-ssm-agent.deb',
+      '200 /amazon-ssm-us-east-1/latest/debian_amd64/amazon-ssm-agent.deb.sig',
+    ]);
+    expect(retestInstance.imageId).toBe(result.end.image!.id);
+    const image = await twin.mountImage(result.end.image!.id);
+    expect(await readFile(join(image.root, 'etc/agent-at-setup'), 'utf8')).toBe('agent: active\n');
+    expect(await readdir(join(image.root, 'etc/systemd/system/multi-user.target.wants'))).toContain('amazon-ssm-agent.service');
+    await image.unmount();
     await nothingLeft();
   });
 });
