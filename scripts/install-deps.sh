@@ -4,7 +4,8 @@
 #   slirp4netns (each build container's own network) - local builds
 #   shellcheck                                      - `prism ami lint` script checks
 #   jq                                              - the generated CI workflow's scripts, run in tests
-#   gnupg, curl                                     - the SSM agent bootstrap test (gpgv, a download)
+#   gnupg, curl                                     - the SSM agent bootstrap test (gpgv, a download) and the
+#                                                     instance twin (signs its test agent package)
 #   chromium                                        - the report's browser test (headless, playwright-core; --with-browser)
 #   moto_server (pip: moto[server])                 - the AWS emulator the tests run against (--with-moto)
 #   qemu-user-static, binfmt-support                - local builds of the other architecture (--with-qemu):

@@ -15,8 +15,8 @@ import { startMoto, type Moto } from '../support/moto.js';
 /**
  * The AWS provider end to end: real `prism` processes, the AWS SDK, moto_server behind a
  * recording fault proxy. moto's Run Command always succeeds with empty output, so these tests
- * prove the control plane (what is created, tagged, waited for and removed); command semantics
- * are proven by the local provider's end-to-end tests (docs/aws.md).
+ * prove the control plane (what is created, tagged, waited for and removed); builds whose
+ * commands really execute are in aws-twin.test.ts (the instance twin, docs/aws.md).
  */
 const REGIONS = ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2'];
 

@@ -25,7 +25,7 @@ function image(id: string, name: string, owner: string, architecture: 'x86_64' |
 }
 
 /** The Amazon Linux 2023 AMI ids moto's public SSM parameters point at (read from moto's data). */
-function al2023Ids(): { x86_64: string; arm64: string } {
+export function al2023Ids(): { x86_64: string; arm64: string } {
   const script = [
     'import gzip, json, os, moto',
     "p = os.path.join(os.path.dirname(moto.__file__), 'ssm/resources/ami-amazon-linux-latest/us-east-1.json.gz')",

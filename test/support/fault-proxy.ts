@@ -53,8 +53,50 @@ export function requestTags(call: Pick<RecordedCall, 'params'>): Record<string, 
   return tags;
 }
 
+/** What a hook (the instance twin) sees of a call. */
+export interface HookCall {
+  action: string;
+  service: string;
+  region: string;
+  params: Record<string, string> | Record<string, unknown>;
+  /** json: X-Amz-Target calls (SSM); query: form calls (EC2, STS, IAM); rest: S3. */
+  protocol: 'json' | 'query' | 'rest';
+  /** The caller's Authorization header: a hook's own calls to moto go to the same account and region. */
+  authorization: string;
+}
+
+export interface HookAnswer {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+/**
+ * Something in front of moto that does more than fault calls (test/support/instance-twin.ts).
+ * Fault rules come first; then the first hook whose `intercept` answers a call answers it
+ * instead of moto; a call moto answers with 200 goes through every `after` before the client
+ * gets it (so what the call started is in place when the client goes on).
+ */
+export interface ProxyHook {
+  intercept?: (call: HookCall) => Promise<HookAnswer | undefined> | HookAnswer | undefined;
+  /** May return another body for the answer. */
+  after?: (call: HookCall, answer: string) => Promise<string | undefined | void>;
+}
+
+/** An AWS error answer in the call's protocol, as the service would send it. */
+export function errorAnswer(call: Pick<HookCall, 'service' | 'protocol'>, status: number, code: string, message: string): HookAnswer {
+  const { contentType, text } = errorText(call.protocol === 'json', call.service, code, message);
+  return { status, contentType, body: text };
+}
+
+/** A hook that throws: a 500 the client reports, with the hook's message. */
+function hookFailure(call: HookCall, error: unknown): HookAnswer {
+  return errorAnswer(call, 500, 'InstanceTwinFailed', error instanceof Error ? error.message : String(error));
+}
+
 export class FaultProxy {
   calls: RecordedCall[] = [];
+  private hooks: ProxyHook[] = [];
   private rules: (FaultRule & { seen: number; applied: number })[] = [];
   private commandOutput: ((commands: string) => string | undefined) | undefined;
   /** Output to answer GetCommandInvocation with, by CommandId (seedCommandOutput). */
@@ -66,6 +108,14 @@ export class FaultProxy {
 
   get endpoint(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Adds a hook; the function returned removes it. */
+  use(hook: ProxyHook): () => void {
+    this.hooks.push(hook);
+    return () => {
+      this.hooks = this.hooks.filter((h) => h !== hook);
+    };
   }
 
   setRules(rules: FaultRule[]): void {
@@ -138,6 +188,30 @@ export class FaultProxy {
       res.end(text);
       return;
     }
+    const hookCall: HookCall = {
+      action,
+      service,
+      region,
+      params,
+      protocol: typeof req.headers['x-amz-target'] === 'string' ? 'json' : service === 's3' ? 'rest' : 'query',
+      authorization: String(req.headers.authorization ?? ''),
+    };
+    for (const hook of this.hooks) {
+      let own: HookAnswer | undefined;
+      try {
+        own = await hook.intercept?.(hookCall);
+      } catch (error) {
+        own = hookFailure(hookCall, error);
+      }
+      if (!own) continue;
+      call.status = own.status;
+      if (res.destroyed) return;
+      res.writeHead(own.status, { 'content-type': own.contentType, 'content-length': String(Buffer.byteLength(own.body)) });
+      res.end(own.body);
+      call.done = Date.now();
+      return;
+    }
+    const afterHooks = this.hooks.filter((h) => h.after);
     const target = new URL(this.target);
     const compat = motoCompat(service, action, body);
     const forward = compat?.body ?? body;
@@ -146,12 +220,13 @@ export class FaultProxy {
       call.status = response.statusCode ?? 0;
       const send = (buffered?: Buffer) => {
         if (res.destroyed) return;
-        res.writeHead(response.statusCode ?? 502, response.headers);
         if (buffered) {
+          res.writeHead(response.statusCode ?? 502, { ...response.headers, 'content-length': String(buffered.length) });
           res.end(buffered);
           call.done = Date.now();
           return;
         }
+        res.writeHead(response.statusCode ?? 502, response.headers);
         response.pipe(res);
         response.on('end', () => (call.done = Date.now()));
       };
@@ -180,15 +255,18 @@ export class FaultProxy {
         });
         return;
       }
-      if (!compat || response.statusCode !== 200) {
+      if ((!compat && afterHooks.length === 0) || response.statusCode !== 200) {
         answer();
         return;
       }
-      // Held until the tags moto left out are applied: the client then sees what EC2 would show.
+      // Held until the tags moto left out are applied and the hooks have seen it: the client then
+      // sees what EC2 would show, and what follows the call finds its effects.
       void readAll(response)
         .then(async (buffered) => {
-          await compat.after(this.target, String(req.headers.authorization ?? ''), buffered.toString('utf8'));
-          answer(buffered);
+          let text = buffered.toString('utf8');
+          await compat?.after(this.target, hookCall.authorization, text);
+          for (const hook of afterHooks) text = (await hook.after!(hookCall, text)) ?? text;
+          answer(Buffer.from(text));
         })
         .catch((error: unknown) => {
           call.status = 500;
@@ -237,7 +315,11 @@ function describe(
 }
 
 function errorBody(service: string, code: string, message: string, req: IncomingMessage): { contentType: string; text: string } {
-  if (typeof req.headers['x-amz-target'] === 'string') {
+  return errorText(typeof req.headers['x-amz-target'] === 'string', service, code, message);
+}
+
+function errorText(json: boolean, service: string, code: string, message: string): { contentType: string; text: string } {
+  if (json) {
     return { contentType: 'application/x-amz-json-1.1', text: JSON.stringify({ __type: code, message }) };
   }
   if (service === 'ec2') {

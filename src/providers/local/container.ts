@@ -7,7 +7,7 @@ import type { CleanupHandle } from '../../core/resources.js';
 import type { ExecRequest, ExecResult, ProviderContext } from '../provider.js';
 import { abortableSleep } from '../../core/sleep.js';
 import { removeTree, runHost, unmount } from './host.js';
-import { attachNetwork, resolverArgs } from './network.js';
+import { attachNetwork, resolverArgs, type NetworkOptions } from './network.js';
 
 /** A booted systemd-nspawn container on an overlay of image layers. */
 export interface Container {
@@ -23,6 +23,7 @@ export interface Container {
   lowerDirs: string[];
   consoleLog: string;
   child?: ChildProcess;
+  network?: NetworkOptions;
   /** Removal of the container, its network, its mount and its folder, to stop them cleanly before taking its layer. */
   handles: { container: CleanupHandle; mount: CleanupHandle; workDir: CleanupHandle; network?: CleanupHandle };
 }
@@ -45,6 +46,7 @@ export async function startContainer(
     consoleLog: string;
     /** Fills the empty upper layer before the overlay is mounted (the step cache). */
     seedUpper?: (upper: string) => Promise<void>;
+    network?: NetworkOptions;
   },
   ctx: ProviderContext,
 ): Promise<Container> {
@@ -94,6 +96,7 @@ export async function startContainer(
     consoleLog: options.consoleLog,
     nspawnPid: 0,
     leaderPid: 0,
+    ...(options.network ? { network: options.network } : {}),
     handles: { mount: mountHandle, workDir: workDirHandle } as Container['handles'],
   };
   await bootContainer(container, ctx);
@@ -155,15 +158,21 @@ async function bootContainer(container: Container, ctx: ProviderContext): Promis
     { keepOnFailure: true },
   );
   booted.leaderPid = container.leaderPid = await findLeader(nspawnPid, exited, container.consoleLog, ctx.signal);
-  container.handles.network = await attachNetwork(container.leaderPid, name, workDir, ctx);
+  container.handles.network = await attachNetwork(container.leaderPid, name, workDir, ctx, container.network);
 }
 
 /**
  * Reboots the container as a machine reboots: its systemd goes down (nspawn exits, asking for a
  * reboot), then the same tree boots again with a new network. Returns once nspawn has started
- * again; waitBooted says when it is up.
+ * again; waitBooted says when it is up. `whileDown` runs between the two boots, when nothing runs
+ * in the tree (the tests' instance twin captures an image then).
  */
-export async function rebootContainer(container: Container, ctx: ProviderContext, timeoutMs = 120_000): Promise<void> {
+export async function rebootContainer(
+  container: Container,
+  ctx: ProviderContext,
+  timeoutMs = 120_000,
+  whileDown?: () => Promise<void>,
+): Promise<void> {
   const oldPid = container.nspawnPid;
   // systemctl only queues the job; the command may also be cut off as the container goes down.
   await execInContainer(container, { kind: 'command', name: 'reboot', command: 'systemctl reboot', timeoutSeconds: 30 }, ctx).catch(
@@ -182,6 +191,7 @@ export async function rebootContainer(container: Container, ctx: ProviderContext
   // Gone (or forced): its old entries go, the new boot registers its own.
   await container.handles.network?.removeNow();
   await container.handles.container.removeNow();
+  await whileDown?.();
   await bootContainer(container, ctx);
 }
 

@@ -19,6 +19,18 @@ import { processCmdline } from './host.js';
 /** slirp4netns's fixed addresses on its default 10.0.2.0/24. */
 export const SLIRP_DNS = '10.0.2.3';
 
+/** slirp4netns's address for the host's loopback, when a container may reach it (hostLoopback). */
+export const SLIRP_HOST = '10.0.2.2';
+
+export interface NetworkOptions {
+  /**
+   * Lets the container reach the host's loopback at 10.0.2.2 (slirp4netns without
+   * --disable-host-loopback). Builds never set it; the tests' instance twin does, so its
+   * instances can fetch from a server the test runs on 127.0.0.1.
+   */
+  hostLoopback?: boolean;
+}
+
 /** In a build's work folder: the pid of its slirp4netns. */
 export const NETWORK_PID_FILE = 'slirp4netns.pid';
 
@@ -49,7 +61,13 @@ export async function resolverArgs(merged: string, workDir: string): Promise<str
  * up. Its removal is registered on the cleanup stack at once (it is kept with the container by
  * --keep-on-failure, so a kept container keeps its network).
  */
-export async function attachNetwork(leaderPid: number, name: string, workDir: string, ctx: ProviderContext): Promise<CleanupHandle> {
+export async function attachNetwork(
+  leaderPid: number,
+  name: string,
+  workDir: string,
+  ctx: ProviderContext,
+  options: NetworkOptions = {},
+): Promise<CleanupHandle> {
   // Its messages go to a file, not a pipe: a pipe would keep this process alive when
   // --keep-on-failure leaves the container (and so its network) running, and closing it would
   // kill slirp4netns with SIGPIPE.
@@ -57,7 +75,8 @@ export async function attachNetwork(leaderPid: number, name: string, workDir: st
   const logFd = await open(logPath, 'a', 0o640);
   let child: ChildProcess;
   try {
-    child = spawn('slirp4netns', ['--configure', '--mtu=65520', '--disable-host-loopback', '--ready-fd=3', String(leaderPid), 'tap0'], {
+    const loopback = options.hostLoopback ? [] : ['--disable-host-loopback'];
+    child = spawn('slirp4netns', ['--configure', '--mtu=65520', ...loopback, '--ready-fd=3', String(leaderPid), 'tap0'], {
       stdio: ['ignore', 'ignore', logFd.fd, 'pipe'],
       detached: true,
     });
