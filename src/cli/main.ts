@@ -14,6 +14,7 @@ import { registerValidate } from './commands/validate.js';
 import { registerShow } from './commands/show.js';
 import { registerChanged } from './commands/changed.js';
 import { registerCi } from './commands/ci.js';
+import { registerConvert } from './commands/convert.js';
 import { registerRegistryVerbs } from './commands/registry-verbs.js';
 import type { CliContext } from './context.js';
 import { reportError } from './report-error.js';
@@ -47,6 +48,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerList(ami, ctx);
   registerLint(ami, ctx);
   registerShow(ami, ctx);
+  registerConvert(ami, ctx);
   registerSweep(ami, ctx);
   registerIamPolicy(ami, ctx);
   registerRegistryVerbs(ami, ctx);

@@ -24,8 +24,7 @@ const UNSUPPORTED = /^(rocky|rockylinux|rhel|centos|alma|almalinux|fedora|alpine
 
 export type PrismBase =
   /** family: the base's package manager, where the base says (an AMI ID or a filter does not). */
-  | { ok: true; source: BaseSource; family?: 'apt' | 'dnf' }
-  | { ok: false; reason: 'ami-based' | 'unsupported' | 'unknown'; name: string };
+  { ok: true; source: BaseSource; family?: 'apt' | 'dnf' } | { ok: false; reason: 'ami-based' | 'unsupported' | 'unknown'; name: string };
 
 /** What a Prism `base:` names. */
 export function prismBase(base: string | { owners: string[]; name: string }): PrismBase {

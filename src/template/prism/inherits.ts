@@ -55,7 +55,9 @@ async function mergedRaw(library: TemplateLibrary, ref: TemplateRef, stack: read
     if (!parentParsed.definition.prism) {
       const message = `inherits "${parentName}" (${library.display(parent.file)}), which is not in Prism's format`;
       throw new PrismError('TEMPLATE_INVALID', `${display} ${message}`, {
-        diagnostics: [at(i, 'inherits/format', message, 'inherit from Prism templates only; a prism-ami template is built on with extends')],
+        diagnostics: [
+          at(i, 'inherits/format', message, 'inherit from Prism templates only; a prism-ami template is built on with extends'),
+        ],
       });
     }
     parents.push(await mergedRaw(library, parent, [...stack, ref.file]));
@@ -69,9 +71,13 @@ async function findParent(library: TemplateLibrary, reference: string): Promise<
   const byName = all.filter((t) => t.name === reference);
   if (byName.length === 1) return byName[0];
   if (byName.length > 1) {
-    throw new PrismError('TEMPLATE_INVALID', `two templates are named "${reference}": ${byName.map((t) => library.display(t.file)).join(' and ')}`, {
-      hint: 'Prism keeps the first one it finds; give each template its own name, or inherit by slug',
-    });
+    throw new PrismError(
+      'TEMPLATE_INVALID',
+      `two templates are named "${reference}": ${byName.map((t) => library.display(t.file)).join(' and ')}`,
+      {
+        hint: 'Prism keeps the first one it finds; give each template its own name, or inherit by slug',
+      },
+    );
   }
   const bySlug = all.filter((t) => t.slug === reference);
   return bySlug.length === 1 ? bySlug[0] : bySlug.length > 1 ? library.find(reference) : undefined;

@@ -29,7 +29,8 @@ export function mergePrismTemplates(parents: readonly RawPrismTemplate[], child:
   if (services.length > 0) merged.services = services;
 
   const scripts = chain.map((t) => t.post_install).filter((s): s is string => s !== undefined && s.trim() !== '');
-  if (scripts.length > 0) merged.post_install = scripts.map((s) => s.replace(/\s+$/, '')).join('\n\n# --- next template in the inherits chain ---\n') + '\n';
+  if (scripts.length > 0)
+    merged.post_install = scripts.map((s) => s.replace(/\s+$/, '')).join('\n\n# --- next template in the inherits chain ---\n') + '\n';
 
   const last = <T>(pick: (t: RawPrismTemplate) => T | undefined): T | undefined => {
     let value: T | undefined;

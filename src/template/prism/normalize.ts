@@ -19,23 +19,30 @@ export function launchTimeFields(raw: RawPrismTemplate & Record<string, unknown>
   const has = (key: string) => raw[key] !== undefined && raw[key] !== null;
   if (has('parameters')) out.push({ key: 'parameters', why: 'values chosen when an instance launches ({{…}} placeholders)' });
   if (raw.user_data !== undefined)
-    out.push({ key: 'user_data', why: "runs when an instance boots (Prism runs it instead of the generated script); the image gets what packages, users, services and post_install install" });
+    out.push({
+      key: 'user_data',
+      why: 'runs when an instance boots (Prism runs it instead of the generated script); the image gets what packages, users, services and post_install install',
+    });
   if (raw.post_install !== undefined && PLACEHOLDER.test(raw.post_install))
     out.push({ key: 'post_install', why: 'uses {{…}} launch parameters, so it can only run at launch' });
   if (has('research_user')) out.push({ key: 'research_user', why: 'the research user, its EFS home and SSH keys are set up per instance' });
   if (has('files')) out.push({ key: 'files', why: 'files are copied to an instance when it launches' });
   if (has('idle_detection')) out.push({ key: 'idle_detection', why: "Prism's idle agent is configured per instance" });
-  if (raw.ami_config?.user_data_script !== undefined) out.push({ key: 'ami_config.user_data_script', why: 'user data of an ami-based launch' });
+  if (raw.ami_config?.user_data_script !== undefined)
+    out.push({ key: 'ami_config.user_data_script', why: 'user data of an ami-based launch' });
   if (raw.instance_defaults?.type !== undefined || raw.ami_config?.instance_types !== undefined)
     out.push({ key: 'instance_defaults.type', why: 'the instance type a user launches (builds use build.instance_type)' });
   if ((raw.services ?? []).some(serviceEnabled))
-    out.push({ key: 'services (start)', why: 'services are enabled in the image and start when an instance boots; nothing is started for the image' });
+    out.push({
+      key: 'services (start)',
+      why: 'services are enabled in the image and start when an instance boots; nothing is started for the image',
+    });
   return out;
 }
 
 function costs(raw: RawPrismTemplate): Partial<Record<Architecture, number>> | undefined {
   const entries = Object.entries(raw.instance_defaults?.estimated_cost_per_hour ?? {}).filter(([arch]) => isArchitecture(arch));
-  return entries.length > 0 ? (Object.fromEntries(entries) as Partial<Record<Architecture, number>>) : undefined;
+  return entries.length > 0 ? Object.fromEntries(entries) : undefined;
 }
 
 function amis(raw: RawPrismTemplate): AmiMap {
@@ -75,7 +82,7 @@ export function normalizePrismTemplate(raw: RawPrismTemplate, origin: Origin, in
   const family = base.ok ? base.family : undefined;
   const manager = effectiveManager(raw, family);
   const installer = systemInstaller(manager, family);
-  const launch = launchTimeFields(raw as RawPrismTemplate & Record<string, unknown>);
+  const launch = launchTimeFields(raw);
   const buildable = notBuilt(raw, base) === undefined;
   const postInstallAtLaunch = launch.some((f) => f.key === 'post_install');
   const buildRaw = postInstallAtLaunch ? { ...raw, post_install: undefined } : raw;
@@ -90,25 +97,23 @@ export function normalizePrismTemplate(raw: RawPrismTemplate, origin: Origin, in
       }))
     : [];
   const derived = buildable ? prismDerivedTests(buildRaw, manager, installer, origin.slug) : [];
-  const written = (raw.validation_tests ?? []).map(
-    (test, i): ValidationTest => ({
-      name: test.name,
-      command: test.command,
-      ...(test.expected !== undefined
-        ? { output: { kind: 'equals' as const, value: test.expected } }
-        : test.expected_contains !== undefined
-          ? { output: { kind: 'contains' as const, value: test.expected_contains } }
-          : test.expected_regex !== undefined
-            ? { output: { kind: 'regex' as const, value: test.expected_regex } }
-            : {}),
-      exitCode: test.expected_exit_code ?? 0,
-      timeoutSeconds: test.timeout_seconds ?? DEFAULTS.testTimeoutSeconds,
-      retries: test.retries ?? DEFAULTS.testRetries,
-      retryDelaySeconds: test.retry_delay_seconds ?? DEFAULTS.testRetryDelaySeconds,
-      origin: origin.slug,
-      sourcePath: ['validation_tests', i],
-    }),
-  );
+  const written = (raw.validation_tests ?? []).map((test, i): ValidationTest => ({
+    name: test.name,
+    command: test.command,
+    ...(test.expected !== undefined
+      ? { output: { kind: 'equals' as const, value: test.expected } }
+      : test.expected_contains !== undefined
+        ? { output: { kind: 'contains' as const, value: test.expected_contains } }
+        : test.expected_regex !== undefined
+          ? { output: { kind: 'regex' as const, value: test.expected_regex } }
+          : {}),
+    exitCode: test.expected_exit_code ?? 0,
+    timeoutSeconds: test.timeout_seconds ?? DEFAULTS.testTimeoutSeconds,
+    retries: test.retries ?? DEFAULTS.testRetries,
+    retryDelaySeconds: test.retry_delay_seconds ?? DEFAULTS.testRetryDelaySeconds,
+    origin: origin.slug,
+    sourcePath: ['validation_tests', i],
+  }));
   const writtenNames = new Set(written.map((t) => t.name));
   const ports = [
     22,

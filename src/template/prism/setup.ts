@@ -72,8 +72,7 @@ function baseStep(manager: PackageManager, installer: 'apt' | 'dnf'): GeneratedS
   const extra: Partial<Record<PackageManager, string>> = {
     conda: 'bzip2 ca-certificates',
     pip: 'python3 python3-pip python3-venv',
-    spack:
-      'ca-certificates coreutils curl environment-modules gfortran git gpg lsb-release python3 python3-venv unzip zip xz-utils file',
+    spack: 'ca-certificates coreutils curl environment-modules gfortran git gpg lsb-release python3 python3-venv unzip zip xz-utils file',
   };
   return {
     name: "Prism's base system (apt)",

@@ -139,18 +139,16 @@ export function prismDerivedTests(
   const seen = new Set<string>();
   return out
     .filter((t) => !seen.has(t.name) && seen.add(t.name))
-    .map(
-      (t): ValidationTest => ({
-        name: t.name,
-        command: t.command,
-        ...(t.output ? { output: t.output } : {}),
-        exitCode: t.exitCode ?? 0,
-        timeoutSeconds: DEFAULTS.testTimeoutSeconds,
-        retries: t.retries ?? DEFAULTS.testRetries,
-        retryDelaySeconds: t.retries ? 3 : DEFAULTS.testRetryDelaySeconds,
-        origin,
-        sourcePath: t.path,
-        derivedFrom: t.derived,
-      }),
-    );
+    .map((t): ValidationTest => ({
+      name: t.name,
+      command: t.command,
+      ...(t.output ? { output: t.output } : {}),
+      exitCode: t.exitCode ?? 0,
+      timeoutSeconds: DEFAULTS.testTimeoutSeconds,
+      retries: t.retries ?? DEFAULTS.testRetries,
+      retryDelaySeconds: t.retries ? 3 : DEFAULTS.testRetryDelaySeconds,
+      origin,
+      sourcePath: t.path,
+      derivedFrom: t.derived,
+    }));
 }
