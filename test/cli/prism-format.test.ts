@@ -40,6 +40,20 @@ describe("the CLI on Prism's templates", () => {
     expectNoStackTrace(built);
   });
 
+  it('plan leaves ami-based templates out, and says why when nothing else is left', async () => {
+    const cwd = await tempDir();
+    await cp(join(PRISM, 'testing/test-web-streamlit.yml'), join(cwd, 'templates/testing/test-web-streamlit.yml'));
+    await cp(join(PRISM, 'deep-learning-ami.yml'), join(cwd, 'templates/deep-learning-ami.yml'));
+    const all = await runPrism(['ami', 'plan', '--provider', 'local', '--json'], { cwd });
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.stdout).toContain('"test-web"');
+    expect(all.stdout).not.toContain('deep-learning-ami');
+    const alone = await runPrism(['ami', 'plan', 'deep-learning-ami', '--provider', 'local'], { cwd });
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain('nothing to build: deep-learning-ami: an ami-based template has nothing to build');
+    expectNoStackTrace(alone);
+  });
+
   it('convert writes <slug>.yml files that show the same fingerprints, refuses to overwrite, skips ami-based ones', async () => {
     const out = await tempDir();
     const args = ['ami', 'convert', 'test-web', 'rocky-conda', 'python-ml-ami', '--templates-dir', PRISM, '--out', out];
