@@ -1,5 +1,6 @@
 import { isArchitecture, type Architecture } from '../../core/types.js';
-import { DEFAULTS, type AmiMap, type LaunchTimeField, type TemplateDefinition, type ValidationTest } from '../model.js';
+import type { AmiMap, LaunchTimeField, TemplateDefinition } from '../model.js';
+import { normalizeValidationTest } from '../normalize.js';
 import { prismBase, PRISM_BASE_EXAMPLES } from './bases.js';
 import type { RawPrismTemplate } from './schema.js';
 import { effectiveManager, prismSetupSteps, serviceEnabled, systemInstaller } from './setup.js';
@@ -97,23 +98,7 @@ export function normalizePrismTemplate(raw: RawPrismTemplate, origin: Origin, in
       }))
     : [];
   const derived = buildable ? prismDerivedTests(buildRaw, manager, installer, origin.slug) : [];
-  const written = (raw.validation_tests ?? []).map((test, i): ValidationTest => ({
-    name: test.name,
-    command: test.command,
-    ...(test.expected !== undefined
-      ? { output: { kind: 'equals' as const, value: test.expected } }
-      : test.expected_contains !== undefined
-        ? { output: { kind: 'contains' as const, value: test.expected_contains } }
-        : test.expected_regex !== undefined
-          ? { output: { kind: 'regex' as const, value: test.expected_regex } }
-          : {}),
-    exitCode: test.expected_exit_code ?? 0,
-    timeoutSeconds: test.timeout_seconds ?? DEFAULTS.testTimeoutSeconds,
-    retries: test.retries ?? DEFAULTS.testRetries,
-    retryDelaySeconds: test.retry_delay_seconds ?? DEFAULTS.testRetryDelaySeconds,
-    origin: origin.slug,
-    sourcePath: ['validation_tests', i],
-  }));
+  const written = (raw.validation_tests ?? []).map((test, i) => normalizeValidationTest(test, i, origin.slug));
   const writtenNames = new Set(written.map((t) => t.name));
   const ports = [
     22,
