@@ -35,7 +35,7 @@ export async function readTemplateNodes(library: TemplateLibrary): Promise<Templ
 
 async function readNode(library: TemplateLibrary, ref: TemplateRef, slugOf: ReadonlyMap<string, string>): Promise<TemplateNode> {
   let parent: string | undefined;
-  let inherits: string[] = [];
+  let inherits: string[];
   try {
     const { definition } = await library.parse(ref);
     parent = definition.extends;
