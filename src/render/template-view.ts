@@ -10,6 +10,7 @@ export function formatTemplateSummary(summary: TemplateSummary): string {
       ? [`# extends: ${summary.chain.join(' → ')} (built on the parent's image; only this template's setup runs)`]
       : []),
     ...Object.entries(summary.fingerprints).map(([arch, fp]) => `# fingerprint ${arch.padEnd(6)} ${fp}`),
+    ...(summary.inherits.length > 0 ? [`# inherits: ${summary.inherits.join(', ')} (merged into this template, as Prism merges)`] : []),
     ...(summary.notBuilt ? [`# not built: ${summary.notBuilt.message}`, `#   ${summary.notBuilt.fix}`] : []),
     ...(summary.launchTime.length > 0 ? ['# launch-time, not built:'] : []),
     ...summary.launchTime.map((f) => `#   ${f.key}: ${f.why}`),

@@ -18,6 +18,7 @@ export function convertedTemplateText(template: Template, sourceFile: string): s
       ? ["Generated from what it installs, with Prism's meaning (docs/templates.md#prisms-launcher-format)."]
       : []),
   ];
+  if (template.inherits?.length) header.push(`Its inherits (${template.inherits.join(', ')}) are merged in: this file needs none of them.`);
   const launchTime = template.launchTime ?? [];
   if (launchTime.length > 0) {
     header.push('Left out as launch-time (the launcher still does these when an instance starts):');

@@ -89,6 +89,8 @@ interface TemplateContent {
   dependencies: TemplateDependency[];
   /** Prism's format: the fields left out of the build because they belong to launch time. */
   launchTime?: LaunchTimeField[];
+  /** Prism's format: the parents its `inherits` names, merged into it (not built on). */
+  inherits?: string[];
   /** Why prism-ami cannot build this template (an ami-based Prism template, an unknown base). */
   notBuilt?: { rule: string; message: string; fix: string };
 }

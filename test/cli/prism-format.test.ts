@@ -27,6 +27,8 @@ describe("the CLI on Prism's templates", () => {
     expect(json.format).toBe('prism');
     expect(json.launchTime.map((f) => f.key)).toEqual(['idle_detection', 'instance_defaults.type', 'services (start)']);
     expect(json.derivedTests).toContainEqual({ name: 'port 8501 is listening (streamlit-app)', from: 'services[0]' });
+    const heir = await runPrism(['ami', 'show', 'rocky-conda', '--templates-dir', PRISM]);
+    expect(heir.stdout).toContain('# inherits: Rocky Linux 9 Base (merged into this template, as Prism merges)');
   });
 
   it('show and build say why an ami-based template is not built', async () => {
