@@ -3,6 +3,8 @@
  *  - `prism ami --help` start-up time;
  *  - local provider: the tool's overhead per build (wall time minus the setup script's own time,
  *    base cached), and the time of a build that is skipped because nothing changed;
+ *  - local step cache: a rebuild after editing the last step, cached against --no-cache, and what
+ *    the fresh-boot re-test adds to a build;
  *  - AWS provider against moto_server: API calls per build by operation, and the tool's own time
  *    apart from waiting for AWS;
  *  - build-all for 2 templates × 4 regions × 2 architectures against moto_server: instance-hours,
@@ -17,6 +19,7 @@ import { join } from 'node:path';
 import { events, median, ms, timePrism } from './lib.js';
 import { benchAws } from './aws.js';
 import { benchBuildAll } from './build-all.js';
+import { benchLocalCache } from './local-cache.js';
 
 const results: Record<string, unknown> = {};
 const report = (name: string, value: string) => console.log(`${name.padEnd(58)} ${value}`);
@@ -54,7 +57,7 @@ async function benchLocal(): Promise<void> {
     const walls: number[] = [];
     for (let i = 0; i < 5; i++) {
       const run = await timePrism(
-        ['ami', 'build', 'bench', '--provider', 'local', '--templates-dir', join(dir, 'templates'), '--force', '--json'],
+        ['ami', 'build', 'bench', '--provider', 'local', '--templates-dir', join(dir, 'templates'), '--force', '--no-cache', '--json'],
         { env },
       );
       if (run.code !== 0) throw new Error(`build failed: ${run.stdout.slice(-800)}`);
@@ -86,6 +89,7 @@ async function main(): Promise<void> {
   console.log('prism-ami benchmarks\n');
   await benchHelp();
   await benchLocal();
+  Object.assign(results, await benchLocalCache(report));
   Object.assign(results, await benchAws(report));
   Object.assign(results, await benchBuildAll(report));
   await mkdir(new URL('./results/', import.meta.url), { recursive: true });

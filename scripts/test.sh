@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-deps.sh --with-moto
+bash scripts/install-deps.sh --with-moto --with-qemu
 echo "==> npm ci"
 npm ci --no-audit --no-fund
 echo "==> npm run lint (types, ESLint, Prettier)"

@@ -23,6 +23,8 @@ export interface BuildAllOptions extends PlanOptions {
   /** Stop everything at the first failure. */
   failFast?: boolean;
   version?: string;
+  /** false: --no-cache (every setup step runs; the step cache is neither read nor written). */
+  stepCache?: boolean;
   emit: EventSink;
   tracker?: RunTracker;
   /** Called with the plan before anything runs. */
@@ -127,6 +129,7 @@ function graphWork(c: WorkContext): GraphWork {
               ...common(signal),
               ...(c.options.version ? { version: c.options.version } : {}),
               retest: item.retest,
+              stepCache: c.options.stepCache !== false,
               onImage: async (image, r) => {
                 record = r;
                 await c.recorder.recordImage(image, r);

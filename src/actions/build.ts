@@ -18,6 +18,8 @@ export interface BuildOptions extends TargetOptions {
   keepOnFailure?: boolean;
   /** false: skip the fresh-boot re-test (--no-retest); default true (unless the template opts out). */
   retest?: boolean;
+  /** false: --no-cache (every setup step runs; the step cache is neither read nor written). */
+  stepCache?: boolean;
   emit: EventSink;
   signal: AbortSignal;
   tracker?: RunTracker;
@@ -76,6 +78,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         ...(options.version ? { version: options.version } : {}),
         keepOnFailure: options.keepOnFailure ?? false,
         retest: options.retest !== false,
+        stepCache: options.stepCache !== false,
         ...(copyTo.length > 0 ? { copyTo, copyConcurrency: settings.copyConcurrency } : {}),
         ...(recorder ? recorder.hooks() : {}),
       }),

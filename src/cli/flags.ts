@@ -72,6 +72,11 @@ export function addMachineOptions(command: Command, machine: 'build' | 'validati
 }
 
 /** The closing options of the verbs that run builds: events as JSON, the registry, templates, config. */
+/** `--no-cache`: every setup step runs, and nothing is stored in the step cache (local). */
+export function addStepCacheOption(command: Command): Command {
+  return command.option('--no-cache', 'run every setup step, neither reading nor writing the step cache (local)');
+}
+
 /** `--no-retest`: the image counts as validated by the tests in the build machine alone. */
 export function addRetestOption(command: Command): Command {
   return command.option('--no-retest', 'skip the fresh-boot re-test (a machine booted from the new image runs the tests again)');

@@ -10,6 +10,7 @@ import { registerIamPolicy } from './commands/iam-policy.js';
 import { registerLint } from './commands/lint.js';
 import { registerList } from './commands/list.js';
 import { registerSweep } from './commands/sweep.js';
+import { registerCache } from './commands/cache.js';
 import { registerValidate } from './commands/validate.js';
 import { registerShow } from './commands/show.js';
 import { registerChanged } from './commands/changed.js';
@@ -50,6 +51,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerShow(ami, ctx);
   registerConvert(ami, ctx);
   registerSweep(ami, ctx);
+  registerCache(ami, ctx);
   registerIamPolicy(ami, ctx);
   registerRegistryVerbs(ami, ctx);
   registerChanged(ami, ctx);

@@ -37,6 +37,10 @@ export const configSchema = z.strictObject({
   imageTimeoutMinutes: wholeNumber(1, 1440, 'minutes').optional(),
   readyTimeoutMinutes: wholeNumber(1, 240, 'minutes').optional(),
   instanceProfileWaitSeconds: wholeNumber(0, 600, 'seconds').optional(),
+  /** The SSM agent package for bases without one, with {region} and {arch}; its signature is at <url>.sig. */
+  ssmAgentUrl: text.optional(),
+  /** A public key to check the agent package against instead of AWS's (a private mirror). */
+  ssmAgentKeyFile: text.optional(),
   concurrency: wholeNumber(1, 64, 'builds').optional(),
   copyConcurrency: wholeNumber(1, 64, 'copies').optional(),
   logDir: text.optional(),
@@ -61,6 +65,8 @@ export const configSchema = z.strictObject({
       cacheDir: text.optional(),
       imageDir: text.optional(),
       workDir: text.optional(),
+      stepCacheDir: text.optional(),
+      stepCacheMaxGb: wholeNumber(0, 100_000, 'GiB').optional(),
       debianMirror: text.optional(),
       ubuntuMirror: text.optional(),
     })
@@ -122,12 +128,13 @@ export function parseConfig(bytes: Uint8Array | string, file: string): ConfigFil
   const out: ConfigFile = { ...values };
   if (values.templatesDir) out.templatesDir = abs(values.templatesDir)!;
   if (values.logDir) out.logDir = abs(values.logDir)!;
+  if (values.ssmAgentKeyFile) out.ssmAgentKeyFile = abs(values.ssmAgentKeyFile)!;
   if (values.sharedPaths) out.sharedPaths = values.sharedPaths.map((p) => abs(p)!);
   if (values.registry?.startsWith('file:')) out.registry = `file:${abs(values.registry.slice(5))}`;
   else if (values.registry && !values.registry.includes('://')) out.registry = abs(values.registry)!;
   if (values.local) {
     out.local = { ...values.local };
-    for (const key of ['cacheDir', 'imageDir', 'workDir'] as const) {
+    for (const key of ['cacheDir', 'imageDir', 'workDir', 'stepCacheDir'] as const) {
       const v = abs(values.local[key]);
       if (v) out.local[key] = v;
     }

@@ -46,19 +46,26 @@ export interface LocalSettings {
   imageDir: string;
   /** Build containers while they run. */
   workDir: string;
+  /** The step cache: the file system after each setup step, for fast rebuilds. */
+  stepCacheDir: string;
+  /** The step cache's size bound: the least recently used entries go first. */
+  stepCacheMaxBytes: number;
   debianMirror: string;
   ubuntuMirror: string;
   /** Ubuntu's mirror for arm64 and other ports. */
   ubuntuPortsMirror: string;
 }
 
-export interface AwsTimeouts {
+/** Time limits of AWS builds and where the SSM agent comes from where a base lacks it. */
+export interface AwsBuildSettings {
   /** Wall-clock limit for an image (or copy) to become available. */
   imageTimeoutMinutes: number;
   /** Wall-clock limit for running + status checks + SSM agent online. */
   readyTimeoutMinutes: number;
   /** How long a new instance profile may take to become usable. */
   instanceProfileWaitSeconds: number;
+  /** Where the SSM agent comes from on bases without it (Debian), and the key that signs it. */
+  ssmAgent: { url?: string; keyFile?: string };
 }
 
 export interface Settings {
@@ -93,7 +100,7 @@ export interface Settings {
   /** Run journals (sweep reads them). */
   runsDir: string;
   lockTimeoutMs: number;
-  aws: AwsTimeouts;
+  aws: AwsBuildSettings;
   local: LocalSettings;
   prices: NonNullable<ConfigFile['prices']>;
   buildMinutesEstimate: number;
@@ -125,6 +132,8 @@ export const DEFAULTS = {
     cacheDir: '/var/cache/prism-ami/bases',
     imageDir: '/var/lib/prism-ami/images',
     workDir: '/var/lib/prism-ami/work',
+    stepCacheDir: '/var/cache/prism-ami/steps',
+    stepCacheMaxGb: 20,
     debianMirror: 'http://deb.debian.org/debian',
     ubuntuMirror: 'http://archive.ubuntu.com/ubuntu',
     ubuntuPortsMirror: 'http://ports.ubuntu.com/ubuntu-ports',
@@ -170,6 +179,10 @@ export function resolveSettings(input: SettingsInput = {}): Settings {
       imageTimeoutMinutes: file.imageTimeoutMinutes ?? DEFAULTS.imageTimeoutMinutes,
       readyTimeoutMinutes: file.readyTimeoutMinutes ?? DEFAULTS.readyTimeoutMinutes,
       instanceProfileWaitSeconds: file.instanceProfileWaitSeconds ?? DEFAULTS.instanceProfileWaitSeconds,
+      ssmAgent: {
+        ...(env.PRISM_AMI_SSM_AGENT_URL || file.ssmAgentUrl ? { url: env.PRISM_AMI_SSM_AGENT_URL || file.ssmAgentUrl } : {}),
+        ...(env.PRISM_AMI_SSM_AGENT_KEY || file.ssmAgentKeyFile ? { keyFile: env.PRISM_AMI_SSM_AGENT_KEY || file.ssmAgentKeyFile } : {}),
+      },
     },
     local: localSettings(file, env),
     prices: file.prices ?? {},
@@ -200,6 +213,8 @@ function localSettings(file: ConfigFile, env: NodeJS.ProcessEnv): LocalSettings 
     cacheDir: pick('PRISM_AMI_LOCAL_CACHE_DIR', local.cacheDir, DEFAULTS.local.cacheDir),
     imageDir: pick('PRISM_AMI_LOCAL_IMAGE_DIR', local.imageDir, DEFAULTS.local.imageDir),
     workDir: pick('PRISM_AMI_LOCAL_WORK_DIR', local.workDir, DEFAULTS.local.workDir),
+    stepCacheDir: pick('PRISM_AMI_LOCAL_STEP_CACHE_DIR', local.stepCacheDir, DEFAULTS.local.stepCacheDir),
+    stepCacheMaxBytes: (local.stepCacheMaxGb ?? DEFAULTS.local.stepCacheMaxGb) * 1024 ** 3,
     debianMirror: pick('PRISM_AMI_DEBIAN_MIRROR', local.debianMirror, DEFAULTS.local.debianMirror),
     ubuntuMirror: ubuntu ?? DEFAULTS.local.ubuntuMirror,
     ubuntuPortsMirror: ubuntu ?? DEFAULTS.local.ubuntuPortsMirror,

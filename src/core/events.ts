@@ -60,7 +60,12 @@ export type BuildEvent =
       detail?: string;
       error?: string;
     }
-  | { type: 'test-result'; target: Target; result: TestResult }
+  | {
+      type: 'test-result';
+      target: Target;
+      /** The step the test ran in: validate, or retest (the fresh boot). */ step: string;
+      result: TestResult;
+    }
   | { type: 'cleanup'; target: Target; resource: string; status: 'removed' | 'kept' | 'failed'; error?: string }
   | { type: 'notice'; target: Target; level: 'info' | 'warning'; message: string }
   | {

@@ -29,7 +29,7 @@ export async function retestOnFreshBoot(run: Run, image: CreatedImage, spec: Lau
     'Re-running validation tests on a fresh boot',
     async () => {
       try {
-        return await run.runTests(machine);
+        return await run.runTests(machine, 'retest');
       } catch (error) {
         if (!isPrismError(error) || error.code !== 'VALIDATION_FAILED') throw error;
         const failed = run.tests.filter((t) => t.status === 'failed').map((t) => t.name);

@@ -61,11 +61,11 @@ describe('runBuild when something fails, is kept or is cancelled', () => {
         removed: ['m-1', 'sg-1'],
       },
       {
-        at: 'setup exec (the provider throws)',
+        at: 'the first command (the provider throws)',
         cloud: { failAt: { exec: new PrismError('CLOUD_ERROR', 'SSM agent unreachable') } },
         code: 'CLOUD_ERROR',
         message: 'SSM agent unreachable',
-        failedStep: 'setup-1',
+        failedStep: 'settle',
         removed: ['m-1', 'sg-1'],
       },
       {

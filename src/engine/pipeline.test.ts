@@ -19,10 +19,12 @@ describe('runBuild with an in-memory cloud', () => {
       'resolveBase demo x86_64',
       'launch base-1',
       'waitReady m-1',
+      'exec command settle',
       'exec script Install',
       'exec script Configure',
       'exec command service active',
       'exec command page served',
+      'exec command generalize',
       'createImage m-1',
       // The build machine is let go, and a fresh one boots the image for the tests again.
       'release m-1',
@@ -88,6 +90,8 @@ describe('runBuild with an in-memory cloud', () => {
       'step-end:launch',
       'step-start:wait-ready',
       'step-end:wait-ready',
+      'step-start:settle',
+      'step-end:settle',
       'step-start:setup-1',
       'step-end:setup-1',
       'step-start:setup-2',
@@ -96,6 +100,8 @@ describe('runBuild with an in-memory cloud', () => {
       'test:service active',
       'test:page served',
       'step-end:validate',
+      'step-start:generalize',
+      'step-end:generalize',
       'step-start:create-image',
       'step-end:create-image',
       'step-start:retest-launch',
@@ -120,9 +126,11 @@ describe('runBuild with an in-memory cloud', () => {
       'Finding base image',
       'Launching build container',
       'Waiting for container ready',
+      'Waiting for the container to settle',
       'Setup 1/2: Install',
       'Setup 2/2: Configure',
       'Running validation tests',
+      'Generalizing the image',
       'Creating image',
       'Launching a fresh container from img-1',
       'Waiting for container ready',
@@ -134,6 +142,7 @@ describe('runBuild with an in-memory cloud', () => {
       'find-base': 'base-1 (debian-12 (bookworm))',
       launch: 'm-1 (double)',
       validate: '2/2',
+      generalize: 'machine-id, SSH host keys, cloud-init, agent state, histories, temporary files, apt lists',
       'create-image': 'img-1',
       'retest-launch': 'm-2 (double)',
       retest: '2/2',
@@ -159,7 +168,8 @@ describe('runBuild with an in-memory cloud', () => {
 
   it('passes the template to the cloud: scripts, test commands, timeouts, image tags and the record', async () => {
     const { cloud } = await build();
-    const [install, , active] = cloud.execRequests;
+    const [settle, install, , active] = cloud.execRequests;
+    expect(settle).toMatchObject({ kind: 'command', name: 'settle', timeoutSeconds: 660 });
     expect(install).toMatchObject({ kind: 'script', name: 'Install', script: '#!/bin/bash\necho install\n', timeoutSeconds: 600 });
     expect(active).toMatchObject({ kind: 'command', name: 'service active', command: 'systemctl is-active demo', timeoutSeconds: 30 });
     expect(cloud.imageSpecs[0]).toMatchObject({

@@ -6,7 +6,10 @@ import type { BaseImage, CreatedImage, ImageRecord, Machine } from '../providers
 import { copyToRegions, type CopyOptions } from './copies.js';
 import { retestOnFreshBoot } from './fresh-boot.js';
 import { runWithCleanup, type RunOutcome, type RunSettings } from './run.js';
+import { generalizeMachine } from './generalize.js';
+import { settleMachine } from './settle.js';
 import { runSetupSteps } from './setup-steps.js';
+import { setupStepKeys } from './step-keys.js';
 
 export type { RunOutcome, RunSettings } from './run.js';
 
@@ -15,6 +18,8 @@ export interface BuildRunSettings extends RunSettings, Partial<Omit<CopyOptions,
   onImage?: (image: CreatedImage, record: ImageRecord) => Promise<void>;
   /** false: no fresh-boot re-test (--no-retest); otherwise the template decides (default on). */
   retest?: boolean;
+  /** false: the provider's step cache is neither read nor written (--no-cache). */
+  stepCache?: boolean;
 }
 
 /**
@@ -33,17 +38,20 @@ export async function runBuild(settings: BuildRunSettings): Promise<RunOutcome> 
       () => provider.resolveBase(template, architecture, run.ctx),
       (b: BaseImage) => `${b.id} (${b.name})`,
     );
+    const cacheKeys =
+      settings.stepCache !== false && provider.saveSetupStep ? setupStepKeys(base.id, architecture, template.setup) : undefined;
     const machine = await run.step(
       'launch',
       `Launching build ${provider.machineNoun}`,
-      () => provider.launch(base, spec, run.ctx),
+      () => provider.launch(base, cacheKeys ? { ...spec, setupKeys: cacheKeys } : spec, run.ctx),
       (m: Machine) => m.label,
     );
     run.machine = machine;
     await run.step('wait-ready', `Waiting for ${provider.machineNoun} ready`, () => provider.waitReady(machine, run.ctx));
 
     run.inspectable = true;
-    await runSetupSteps(run, machine);
+    await settleMachine(run, machine);
+    await runSetupSteps(run, machine, cacheKeys);
     const tests = await run.step(
       'validate',
       'Running validation tests',
@@ -64,6 +72,7 @@ export async function runBuild(settings: BuildRunSettings): Promise<RunOutcome> 
       validatedOn: 'build-machine',
     };
     const name = imageName(template.slug, record.version, architecture, record.created);
+    await generalizeMachine(run, machine);
     const image = await run.step(
       'create-image',
       'Creating image',

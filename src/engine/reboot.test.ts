@@ -19,8 +19,9 @@ describe('a setup step with reboot: true', () => {
   it('marks the boot, reboots, waits until ready on a new boot, then runs the next step', async () => {
     const { cloud, events, outcome } = await build({}, { yaml: REBOOTING });
     expect(outcome.status).toBe('succeeded');
-    expect(cloud.calls.slice(3, 10)).toEqual([
+    expect(cloud.calls.slice(3, 11)).toEqual([
       'waitReady m-1',
+      'exec command settle',
       'exec script Kernel',
       'exec command mark this boot',
       'reboot m-1',

@@ -89,6 +89,10 @@ export class Run {
     return this.steps.step(id, title, fn, detail);
   }
 
+  skipStep(id: string, title: string, detail: string): void {
+    this.steps.skip(id, title, detail);
+  }
+
   /** Output lines go to the log; `==> text` lines are progress shown under the step. */
   outputListener(step: string) {
     return (chunk: string, stream: 'stdout' | 'stderr') => {
@@ -111,7 +115,7 @@ export class Run {
   }
 
   /** Runs the template's tests on a machine; any failure is a VALIDATION_FAILED error. */
-  async runTests(machine: Machine): Promise<TestResult[]> {
+  async runTests(machine: Machine, step = 'validate'): Promise<TestResult[]> {
     const { provider, template } = this.settings;
     this.tests = await runTests(
       template.tests,
@@ -139,7 +143,7 @@ export class Run {
         signal: this.signal,
         onResult: (result) => {
           this.log.line(`test ${JSON.stringify(result.name)}: ${result.status}${result.reason ? ` (${result.reason})` : ''}`);
-          this.settings.emit({ type: 'test-result', target: this.target, result });
+          this.settings.emit({ type: 'test-result', target: this.target, step, result });
         },
       },
     );

@@ -5,13 +5,20 @@ import type { Run } from './run.js';
 
 /**
  * Runs the template's setup steps in order, rebooting after those that ask for it; a non-zero
- * exit or a timeout fails the build.
+ * exit or a timeout fails the build. Steps the machine already holds the result of (it started
+ * from the step cache) are reported as skipped; with `cacheKeys`, the state after each step that
+ * runs is stored in the provider's step cache.
  */
-export async function runSetupSteps(run: Run, machine: Machine): Promise<void> {
-  const { provider, template, logFile } = run.settings;
+export async function runSetupSteps(run: Run, machine: Machine, cacheKeys?: readonly string[]): Promise<void> {
+  const { provider, template, logFile, architecture } = run.settings;
+  const restored = machine.restoredSteps ?? 0;
   for (const [index, step] of template.setup.entries()) {
     const id = `setup-${index + 1}`;
     const title = template.setup.length === 1 ? 'Executing setup script' : `Setup ${index + 1}/${template.setup.length}: ${step.name}`;
+    if (index < restored) {
+      run.skipStep(id, title, 'unchanged, from the step cache');
+      continue;
+    }
     await run.step(id, title, async () => {
       const result = await provider.exec(
         machine,
@@ -33,6 +40,11 @@ export async function runSetupSteps(run: Run, machine: Machine): Promise<void> {
             hint: `the full output is in ${logFile}`,
           },
         );
+      }
+      const key = cacheKeys?.[index];
+      if (key && provider.saveSetupStep) {
+        run.ctx.log(`step cache: saving the state after step ${index + 1} as ${key}`);
+        await provider.saveSetupStep(machine, key, { template: template.slug, architecture, index: index + 1, name: step.name }, run.ctx);
       }
     });
     if (step.reboot) await rebootMachine(run, machine, index + 1, step.name);

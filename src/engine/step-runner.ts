@@ -44,6 +44,12 @@ export class StepRunner {
     }
   }
 
+  /** A step that did not need to run (its result is already there): a step-end, status skipped. */
+  skip(id: string, title: string, detail: string): void {
+    this.emit({ type: 'step-end', target: this.target, step: id, title, status: 'skipped', durationMs: 0, detail });
+    this.log(`step ${id}: skipped (${detail})`);
+  }
+
   progress(step: string, message: string, origin: 'script' | 'tool' = 'tool'): void {
     this.emit({ type: 'step-progress', target: this.target, step, message, origin });
   }

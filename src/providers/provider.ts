@@ -30,6 +30,12 @@ export interface LaunchSpec {
   architecture: Architecture;
   /** Tags every resource of the build carries. */
   tags: Record<string, string>;
+  /**
+   * The step cache's keys of the template's setup steps, in order (engine/step-keys.ts), when the
+   * cache is on. A provider with a step cache starts the machine from the state after the
+   * longest cached prefix and says how many steps that covers in `Machine.restoredSteps`.
+   */
+  setupKeys?: readonly string[];
 }
 
 export interface Machine {
@@ -38,6 +44,17 @@ export interface Machine {
   label: string;
   /** How to get a shell in it, for --keep-on-failure. */
   accessHint: string;
+  /** Leading setup steps whose result the machine already holds (from the step cache). */
+  restoredSteps?: number;
+}
+
+/** Which step a step-cache entry is the state after, for `prism ami cache list`. */
+export interface SavedStep {
+  template: string;
+  architecture: Architecture;
+  /** 1-based. */
+  index: number;
+  name: string;
 }
 
 export type ExecRequest =
@@ -124,6 +141,11 @@ export interface Provider {
    */
   release(machine: Machine, ctx: ProviderContext): Promise<void>;
   exec(machine: Machine, request: ExecRequest, ctx: ProviderContext): Promise<ExecResult>;
+  /**
+   * Optional (a step cache): stores the machine's file system as the state after setup step
+   * `step` (1-based) under `key`; a later launch with the same key starts from it.
+   */
+  saveSetupStep?(machine: Machine, key: string, step: SavedStep, ctx: ProviderContext): Promise<void>;
   /** Makes the image; registers its deletion (a half-made image is removed on failure). */
   createImage(machine: Machine, spec: ImageSpec, ctx: ProviderContext): Promise<CreatedImage>;
   /** Writes the image's metadata (tags on AWS, metadata.json locally). */

@@ -59,7 +59,7 @@ const failedTest = (name: string, reason: string, excerpt: string): TestResult =
   reason,
   excerpt,
 });
-const testResult = (result: TestResult): BuildEvent => ({ type: 'test-result', target: T, result });
+const testResult = (result: TestResult, step = 'validate'): BuildEvent => ({ type: 'test-result', target: T, step, result });
 
 /** A successful local build of hello-web, as the engine emits it. */
 function successEvents(): BuildEvent[] {
@@ -90,8 +90,8 @@ function successEvents(): BuildEvent[] {
     start('retest-wait-ready', 'Waiting for container ready'),
     ok('retest-wait-ready', 'Waiting for container ready', 400),
     start('retest', 'Re-running validation tests on a fresh boot'),
-    testResult(tests[0]),
-    testResult(tests[1]),
+    testResult(tests[0], 'retest'),
+    testResult(tests[1], 'retest'),
     ok('retest', 'Re-running validation tests on a fresh boot', 100, '2/2'),
     start('record', 'Recording image'),
     ok('record', 'Recording image', 5),

@@ -45,6 +45,8 @@ function doneHeading(step: string, title: string, noun: string): string {
   if (step === 'launch') return `${capitalize(noun)} launched`;
   if (step === 'wait-ready') return `${capitalize(noun)} ready`;
   if (step === 'preflight') return 'Prerequisites checked';
+  if (step === 'settle') return `${capitalize(noun)} settled`;
+  if (step === 'generalize') return 'Image generalized';
   if (step === 'validate') return 'All tests passed';
   if (step === 'create-image') return 'Image created';
   if (step === 'record') return 'Image recorded';
@@ -137,6 +139,8 @@ class RunRenderer implements Renderer {
           this.print(event.target, `✅ ${heading}${event.detail ? `: ${event.detail}` : ''} ${took}`);
           if (BLANK_AFTER.has(event.step) || event.step.startsWith('setup-') || event.step.startsWith('reboot-'))
             this.print(event.target, '');
+        } else if (event.status === 'skipped') {
+          this.print(event.target, `⏭️  ${event.title}: ${event.detail ?? 'skipped'}`);
         } else if (event.status === 'cancelled') {
           this.failed = true;
           this.print(event.target, `❌ ${event.title}: cancelled ${took}`);

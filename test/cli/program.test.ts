@@ -40,6 +40,7 @@ describe('prism (the program)', () => {
       'show',
       'convert',
       'sweep',
+      'cache',
       'iam-policy',
       'update-registry',
       'resolve',

@@ -54,6 +54,7 @@ ${extra}`;
     );
     await writeFile(join(templates, 'amazon.yml'), tiny('Amazon', 'base_ami: {source: al2023, architecture: [x86_64]}'));
     await writeFile(join(templates, 'child.yml'), tiny('Child', 'extends: tiny'));
+    await writeFile(join(templates, 'debian.yml'), tiny('Debian', 'base_ami: {source: debian-12, architecture: [x86_64]}'));
     await writeFile(
       join(dir, 'prism-ami.config.yaml'),
       'templatesDir: templates\ninstanceProfile: prism-builder\ninstanceProfileWaitSeconds: 2\nreadyTimeoutMinutes: 2\nimageTimeoutMinutes: 2\nregions: [us-east-1, us-east-2, us-west-1, us-west-2]\n',
@@ -494,6 +495,25 @@ ${extra}`;
       .filter((i) => i.tags['prism:fingerprint'] === fingerprintOfParent)
       .map((i) => i.id);
     expect(parentIds).toContain(launchedFrom);
+    await clean();
+  });
+
+  test('a Debian base (no SSM agent) is launched with user data that installs it; Ubuntu and the re-test instance are not', async () => {
+    const result = await prism(['ami', 'build', 'debian', '--region', 'us-east-1']);
+    expect(result.code, result.stdout.slice(-1500)).toBe(0);
+    expect(result.stdout).toContain('waiting for the SSM agent, which the user data installs (the base image has none)');
+    const launches = proxy.calls.filter((c) => c.action === 'RunInstances');
+    expect(launches.map((c) => requestTags(c)['prism:role'])).toEqual(['build', 'retest']);
+    const userData = Buffer.from(String(launches[0].params.UserData), 'base64').toString('utf8');
+    expect(userData).toMatch(/^#!\/bin\/sh\n# prism-ami: install the SSM agent/);
+    expect(userData).toContain("fetch 'https://s3.us-east-1.amazonaws.com/amazon-ssm-us-east-1/latest/debian_amd64/amazon-ssm-agent.deb'");
+    expect(userData).toContain('gpgv --keyring');
+    expect(launches[1].params.UserData).toBeUndefined();
+    proxy.reset();
+    const ubuntu = await prism(['ami', 'build', 'tiny', '--arch', 'x86_64', '--region', 'us-east-1', '--force']);
+    expect(ubuntu.code, ubuntu.stdout.slice(-1500)).toBe(0);
+    expect(ubuntu.stdout).toContain('waiting for the SSM agent (it comes with the base image)');
+    expect(proxy.calls.filter((c) => c.action === 'RunInstances').map((c) => c.params.UserData)).toEqual([undefined, undefined]);
     await clean();
   });
 

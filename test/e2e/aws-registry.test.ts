@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { createInstanceProfile, writeSeedAmis } from '../support/aws-env.js';
 import { runPrism } from '../support/cli.js';
-import { FaultProxy } from '../support/fault-proxy.js';
+import { FaultProxy, requestTags } from '../support/fault-proxy.js';
 import { events } from '../support/local-env.js';
 import { startMoto, type Moto } from '../support/moto.js';
 
@@ -127,7 +127,8 @@ validation_tests:
     proxy.reset();
     const run = await prism(['ami', 'build-all', 'solo', '--no-base-check', '--json']);
     expect(run.code, run.stdout.slice(-2000)).toBe(0);
-    expect(proxy.count('RunInstances')).toBe(1);
+    const launches = proxy.calls.filter((c) => c.action === 'RunInstances').map((c) => requestTags(c)['prism:role']);
+    expect(launches).toEqual(['build', 'retest']);
     expect(proxy.calls.filter((c) => c.action === 'CopyImage').map((c) => c.params.SourceImageId)).not.toContain(east2);
     const fresh1 = await resolve('solo', 'us-east-1');
     expect([east1, east2]).not.toContain(fresh1);

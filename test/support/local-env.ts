@@ -45,6 +45,7 @@ export async function localEnv(root: string): Promise<LocalEnv> {
       PRISM_AMI_STATE_DIR: stateDir,
       PRISM_AMI_LOCAL_IMAGE_DIR: imageDir,
       PRISM_AMI_LOCAL_WORK_DIR: workDir,
+      PRISM_AMI_LOCAL_STEP_CACHE_DIR: join(root, 'steps'),
       ...(process.env.PRISM_AMI_LOCAL_CACHE_DIR ? { PRISM_AMI_LOCAL_CACHE_DIR: process.env.PRISM_AMI_LOCAL_CACHE_DIR } : {}),
     },
   };

@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
 import { exitCodeOfRun } from '../../core/exit-codes.js';
 import type { CliContext } from '../context.js';
-import { addJsonOption, addPublishSsmOption } from '../flags.js';
+import { addJsonOption, addPublishSsmOption, addStepCacheOption } from '../flags.js';
 import { withRunUi } from '../run-ui.js';
 import { addPlanOptions, planOptions, type PlanFlags } from './plan.js';
 
 interface BuildAllFlags extends PlanFlags {
   failFast?: boolean;
   version?: string;
+  cache: boolean;
 }
 
 export function registerBuildAll(ami: Command, ctx: CliContext): void {
@@ -24,6 +25,7 @@ export function registerBuildAll(ami: Command, ctx: CliContext): void {
     .option('--subnet <id>', 'subnet of the build instances (aws)')
     .option('--log-dir <dir>', 'folder for build logs');
   addPlanOptions(command);
+  addStepCacheOption(command);
   addPublishSsmOption(command);
   addJsonOption(command, 'print one JSON event per line, then the summary as JSON');
   command.action(async (slugs: string[], flags: BuildAllFlags) => {
@@ -44,6 +46,7 @@ export function registerBuildAll(ami: Command, ctx: CliContext): void {
           ui.start();
         },
         failFast: flags.failFast ?? false,
+        stepCache: flags.cache,
         ...(flags.version ? { version: flags.version } : {}),
       });
       ui.close();

@@ -5,6 +5,7 @@ import {
   addMachineOptions,
   addPublishSsmOption,
   addRetestOption,
+  addStepCacheOption,
   addRunOutputOptions,
   architectureFlag,
   type CommonFlags,
@@ -19,6 +20,7 @@ interface BuildFlags extends CommonFlags {
   keepOnFailure?: boolean;
   dryRun?: boolean;
   retest: boolean;
+  cache: boolean;
 }
 
 export function registerBuild(ami: Command, ctx: CliContext): void {
@@ -34,6 +36,7 @@ export function registerBuild(ami: Command, ctx: CliContext): void {
     .option('--dry-run', 'check permissions and inputs (EC2 DryRun on every call that creates something); make nothing')
     .option('--allow-lint-errors', 'build even when the template has lint errors (they are printed as warnings)');
   addRetestOption(command);
+  addStepCacheOption(command);
   addPublishSsmOption(command);
   addRunOutputOptions(command);
   command.action(async (ref: string, flags: BuildFlags) => {
@@ -65,6 +68,7 @@ export function registerBuild(ami: Command, ctx: CliContext): void {
         force: flags.force ?? false,
         keepOnFailure: flags.keepOnFailure ?? false,
         retest: flags.retest,
+        stepCache: flags.cache,
         allowLintErrors: flags.allowLintErrors ?? false,
         ...(architecture ? { architecture } : {}),
         ...(flags.version ? { version: flags.version } : {}),

@@ -30,6 +30,7 @@ import { choosePlacement, createBuildSecurityGroup, deleteSecurityGroup } from '
 import { runCommand, waitAgentOnline } from './run-command.js';
 import { existingImage, imageSize, newestTagged } from './image-queries.js';
 import { resolveParentImage } from '../parent-image.js';
+import { agentMissing, agentUserData } from './ssm-agent.js';
 import { imageTags } from '../image-tags.js';
 
 /** Removals get their own time limit: they must run even after the build was cancelled. */
@@ -39,6 +40,8 @@ interface LaunchedInstance {
   instanceId: string;
   instanceType: string;
   handle: CleanupHandle;
+  /** Its user data installs the SSM agent (the base has none). */
+  installAgent: boolean;
 }
 
 /**
@@ -97,7 +100,7 @@ export class AwsProvider implements Provider {
   }
 
   launch(base: BaseImage, spec: LaunchSpec, ctx: ProviderContext): Promise<Machine> {
-    return aws('launching the build instance', () => this.launchFrom(base.id, spec, ctx));
+    return aws('launching the build instance', () => this.launchFrom(base.id, spec, ctx, agentMissing(spec.template)));
   }
 
   async launchImage(imageId: string, spec: LaunchSpec, ctx: ProviderContext): Promise<Machine> {
@@ -118,7 +121,7 @@ export class AwsProvider implements Provider {
     });
   }
 
-  private async launchFrom(imageId: string, spec: LaunchSpec, ctx: ProviderContext): Promise<Machine> {
+  private async launchFrom(imageId: string, spec: LaunchSpec, ctx: ProviderContext, installAgent = false): Promise<Machine> {
     const ec2 = await this.clients.ec2(this.region);
     const instanceType = spec.template.build.instanceType[spec.architecture] ?? DEFAULT_INSTANCE_TYPES[spec.architecture];
     const placement = await choosePlacement(ec2, this.region, this.settings.subnet, instanceType, ctx.signal);
@@ -159,6 +162,7 @@ export class AwsProvider implements Provider {
         ...((volume ?? image?.rootVolumeSizeGb) !== undefined ? { volumeSizeGb: (volume ?? image?.rootVolumeSizeGb)! } : {}),
         tags: spec.tags,
         clientToken: `${spec.buildId}-${imageId}`.slice(0, 64),
+        ...(installAgent ? { userData: await agentUserData(this.region, spec.architecture, this.settings.ssmAgent) } : {}),
       },
       ctx.signal,
       this.settings.instanceProfileWaitSeconds * 1000,
@@ -174,7 +178,7 @@ export class AwsProvider implements Provider {
       () => terminateInstance(ec2, instanceId, cleanupSignal()),
       { keepOnFailure: true },
     );
-    this.instances.set(instanceId, { instanceId, instanceType, handle });
+    this.instances.set(instanceId, { instanceId, instanceType, handle, installAgent });
     return {
       id: instanceId,
       label: `${instanceId} (${instanceType}, ${placement.availabilityZone})`,
@@ -191,9 +195,14 @@ export class AwsProvider implements Provider {
     const deadline = Date.now() + timeoutMs;
     const ec2 = await this.clients.ec2(this.region);
     await waitInstanceHealthy(ec2, machine.id, ctx.signal, timeoutMs, (m) => ctx.progress(m));
-    ctx.progress('status checks passed; waiting for the SSM agent');
+    const installing = this.instances.get(machine.id)?.installAgent ?? false;
+    ctx.progress(
+      installing
+        ? 'status checks passed; waiting for the SSM agent, which the user data installs (the base image has none)'
+        : 'status checks passed; waiting for the SSM agent (it comes with the base image)',
+    );
     const ssm = await this.clients.ssm(this.region);
-    await waitAgentOnline(ssm, machine.id, ctx.signal, Math.max(1000, deadline - Date.now()), ctx.log);
+    await waitAgentOnline(ssm, machine.id, ctx.signal, Math.max(1000, deadline - Date.now()), ctx.log, installing);
   }
 
   reboot(machine: Machine, ctx: ProviderContext): Promise<void> {

@@ -1,8 +1,8 @@
-import type { AwsTimeouts, Settings } from '../../config/settings.js';
+import type { AwsBuildSettings, Settings } from '../../config/settings.js';
 import { PrismError } from '../../core/errors.js';
 
 /** What the AWS provider needs: a region to build in, where to launch, and its time limits. */
-export interface AwsSettings extends AwsTimeouts {
+export interface AwsSettings extends AwsBuildSettings {
   region: string;
   subnet?: string;
   instanceProfile?: string;

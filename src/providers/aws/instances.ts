@@ -24,6 +24,8 @@ export interface LaunchInput {
   /** Idempotency token: a retried call never launches a second instance. */
   clientToken: string;
   dryRun?: boolean;
+  /** Run once at the first boot by cloud-init (the SSM agent's installation on Debian). */
+  userData?: string;
 }
 
 export function runInstancesInput(input: LaunchInput): RunInstancesCommandInput {
@@ -52,6 +54,7 @@ export function runInstancesInput(input: LaunchInput): RunInstancesCommandInput 
     // Everything RunInstances makes is tagged as it is made: the builder policy requires it.
     TagSpecifications: tagSpecs(['instance', 'volume', 'network-interface'], input.tags),
     ClientToken: input.clientToken,
+    ...(input.userData ? { UserData: Buffer.from(input.userData, 'utf8').toString('base64') } : {}),
     ...(input.dryRun ? { DryRun: true } : {}),
   };
 }

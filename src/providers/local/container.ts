@@ -38,7 +38,14 @@ const OUTPUT_LIMIT = 256 * 1024;
  * Each of them registers its removal on the cleanup stack as soon as it exists.
  */
 export async function startContainer(
-  options: { name: string; workDir: string; lowerDirs: string[]; consoleLog: string },
+  options: {
+    name: string;
+    workDir: string;
+    lowerDirs: string[];
+    consoleLog: string;
+    /** Fills the empty upper layer before the overlay is mounted (the step cache). */
+    seedUpper?: (upper: string) => Promise<void>;
+  },
   ctx: ProviderContext,
 ): Promise<Container> {
   const { name, workDir } = options;
@@ -58,6 +65,7 @@ export async function startContainer(
     { keepOnFailure: true },
   );
   await Promise.all([mkdir(upper), mkdir(work), mkdir(merged)]);
+  await options.seedUpper?.(upper);
 
   const result = await runHost('mount', [
     '-t',

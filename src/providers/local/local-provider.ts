@@ -1,4 +1,4 @@
-import { rename } from 'node:fs/promises';
+import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Resource } from '../../core/resources.js';
@@ -18,6 +18,7 @@ import type {
   Machine,
   Provider,
   ProviderContext,
+  SavedStep,
 } from '../provider.js';
 import { ensureBase, readBase } from './base-cache.js';
 import {
@@ -37,6 +38,7 @@ import { findLocalLeftovers } from './leftovers.js';
 import { LocalImageStore, type LocalImage } from './image-store.js';
 import type { LocalSettings } from '../../config/settings.js';
 import { checkLocalPrerequisites } from './prerequisites.js';
+import { StepCache } from './step-cache.js';
 import { suiteFor } from './suites.js';
 import { resolveParentImage } from '../parent-image.js';
 
@@ -55,6 +57,7 @@ export class LocalProvider implements Provider {
    */
   readonly leftoverMinAgeMs = 6 * 3_600_000;
   readonly store: LocalImageStore;
+  readonly stepCache: StepCache;
   private readonly containers = new Map<string, Container>();
   /** Layers (top first) of images this process made and has not recorded yet: the re-test boots them. */
   private readonly unrecorded = new Map<string, string[]>();
@@ -63,6 +66,7 @@ export class LocalProvider implements Provider {
 
   constructor(readonly settings: LocalSettings) {
     this.store = new LocalImageStore(settings.imageDir);
+    this.stepCache = new StepCache(settings.stepCacheDir, settings.stepCacheMaxBytes);
   }
 
   preflight(architecture: Architecture, _ctx?: ProviderContext, needs: { machine: boolean } = { machine: true }): Promise<void> {
@@ -92,16 +96,51 @@ export class LocalProvider implements Provider {
       : [await this.baseRootfs(from)];
     const name = `prism-${spec.buildId.replace(/^build-/, '')}`;
     const workDir = join(this.settings.workDir, spec.buildId);
+    let restoredSteps = 0;
     const container = await startContainer(
-      { name, workDir, lowerDirs, consoleLog: ctx.logFile.replace(/\.log$/, '') + '.console.log' },
+      {
+        name,
+        workDir,
+        lowerDirs,
+        consoleLog: ctx.logFile.replace(/\.log$/, '') + '.console.log',
+        seedUpper: async (upper) => {
+          restoredSteps = await this.restoreSteps(spec.setupKeys ?? [], upper, ctx);
+        },
+      },
       ctx,
     );
     this.containers.set(name, container);
+    const layers = `${lowerDirs.length} layer${lowerDirs.length === 1 ? '' : 's'}`;
     return {
       id: name,
-      label: `${name} (${lowerDirs.length} layer${lowerDirs.length === 1 ? '' : 's'})`,
+      label: `${name} (${layers}${restoredSteps ? `, ${restoredSteps} setup step${restoredSteps === 1 ? '' : 's'} from the step cache` : ''})`,
       accessHint: `get a shell in it: sudo nsenter --target ${container.leaderPid} --all /bin/bash`,
+      ...(restoredSteps ? { restoredSteps } : {}),
     };
+  }
+
+  /** Starts the upper layer from the longest cached prefix of the setup steps; how many it covers. */
+  private async restoreSteps(keys: readonly string[], upper: string, ctx: ProviderContext): Promise<number> {
+    const hit = keys.length > 0 ? await this.stepCache.longestPrefix(keys) : undefined;
+    if (!hit) return 0;
+    ctx.progress(`starting from the step cache: the state after step ${hit.index + 1} (${hit.entry.stepName})`);
+    if (await this.stepCache.restore(keys[hit.index], upper, ctx.signal)) return hit.index + 1;
+    // A half-copied layer is worse than none: start from the base.
+    ctx.log(`step cache: could not restore ${hit.layer}; building without it`);
+    await removeTree(upper);
+    await mkdir(upper);
+    return 0;
+  }
+
+  async saveSetupStep(machine: Machine, key: string, step: SavedStep, ctx: ProviderContext): Promise<void> {
+    const container = this.container(machine);
+    await execInContainer(container, { kind: 'command', name: 'sync', command: 'sync', timeoutSeconds: 60 }, ctx);
+    await this.stepCache.save(
+      key,
+      container.upper,
+      { template: step.template, step: step.index, stepName: step.name, architecture: step.architecture },
+      ctx.signal,
+    );
   }
 
   private async baseRootfs(id: string): Promise<string> {
@@ -128,7 +167,7 @@ export class LocalProvider implements Provider {
   }
 
   /**
-   * Powers the container off (so every file is written), unmounts it and moves its upper layer
+   * Syncs and powers the container off (so every file is written), unmounts it and moves its upper layer
    * into the store as `<id>.partial/layer`; the image is published by recordImage.
    */
   async createImage(machine: Machine, spec: ImageSpec, ctx: ProviderContext): Promise<CreatedImage> {
@@ -137,8 +176,9 @@ export class LocalProvider implements Provider {
       container,
       {
         kind: 'command',
-        name: 'prepare image',
-        command: ': > /etc/machine-id; find /tmp /var/tmp -mindepth 1 -delete 2>/dev/null; sync',
+        // The engine has generalized it (engine/generalize.ts); only the writes must be on disk.
+        name: 'sync',
+        command: 'sync',
         timeoutSeconds: 60,
       },
       ctx,

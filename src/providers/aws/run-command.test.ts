@@ -1,0 +1,111 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { runCommand } from './run-command.js';
+
+/**
+ * An SSM stand-in that really runs each AWS-RunShellScript command with `sh` on this machine, as
+ * the agent does on an instance, and answers GetCommandInvocation with SSM's rules: output only
+ * once the command ends, its first 24,000 characters (stderr: 8,000).
+ */
+class ShellSsm {
+  readonly sent: string[] = [];
+  private readonly commands = new Map<string, { done: boolean; code: number; stdout: string; stderr: string }>();
+  private next = 0;
+
+  constructor(private readonly dir: string) {}
+
+  send(command: { constructor: { name: string }; input: Record<string, unknown> }): Promise<unknown> {
+    const name = command.constructor.name;
+    if (name === 'SendCommandCommand') {
+      const id = `cmd-${++this.next}`;
+      const lines = (command.input.Parameters as { commands: string[] }).commands;
+      this.sent.push(String(command.input.Comment));
+      const state = { done: false, code: 0, stdout: '', stderr: '' };
+      this.commands.set(id, state);
+      const script = join(this.dir, `${id}.sh`);
+      void writeFile(script, `${lines.join('\n')}\n`).then(() => {
+        const child = spawn('sh', [script], { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+        child.stdout.setEncoding('utf8').on('data', (c: string) => (state.stdout += c));
+        child.stderr.setEncoding('utf8').on('data', (c: string) => (state.stderr += c));
+        child.on('close', (code) => Object.assign(state, { done: true, code: code ?? -1 }));
+      });
+      return Promise.resolve({ Command: { CommandId: id } });
+    }
+    if (name === 'GetCommandInvocationCommand') {
+      const state = this.commands.get(String(command.input.CommandId))!;
+      if (!state.done) return Promise.resolve({ Status: 'InProgress' });
+      return Promise.resolve({
+        Status: state.code === 0 ? 'Success' : 'Failed',
+        ResponseCode: state.code,
+        StandardOutputContent: state.stdout.slice(0, 24_000),
+        StandardErrorContent: state.stderr.slice(0, 8_000),
+      });
+    }
+    throw new Error(`unexpected ${name}`);
+  }
+}
+
+describe('runCommand: setup scripts log on the instance and are read in pieces (real sh)', () => {
+  let dir: string;
+  let ssm: ShellSsm;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'run-command-'));
+    ssm = new ShellSsm(dir);
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  const run = (script: string, progress = { firstMs: 60_000, everyMs: 60_000 }) => {
+    let output = '';
+    const result = runCommand(
+      ssm as unknown as SSMClient,
+      'i-0123',
+      { kind: 'script', name: 'Install', script, timeoutSeconds: 60, onOutput: (c) => (output += c) },
+      new AbortController().signal,
+      () => undefined,
+      { progress, logPath: join(dir, 'log', 'Install.log') },
+    );
+    return result.then((r) => ({ ...r, output: () => output }));
+  };
+
+  test('200 KB of output, far past SSM 24,000 characters: all of it reaches the build log; the error line is in the result', async () => {
+    const result = await run(
+      'for i in $(seq 1 4000); do echo "installing package number $i of 4000, a long line"; done\necho "E: the error at the very end" >&2\nexit 100\n',
+    );
+    expect(result.exitCode).toBe(100);
+    const lines = result.output().trimEnd().split('\n');
+    expect(lines).toHaveLength(4001);
+    expect(lines[0]).toBe('installing package number 1 of 4000, a long line');
+    expect(lines[3999]).toBe('installing package number 4000 of 4000, a long line');
+    expect(lines.at(-1)).toBe('E: the error at the very end');
+    expect(result.stdout.trimEnd().split('\n').at(-1)).toBe('E: the error at the very end');
+    // The log on the instance holds the same, byte for byte.
+    expect(await readFile(join(dir, 'log', 'Install.log'), 'utf8')).toBe(result.output());
+    // The step, then pieces of the log read after it ended.
+    expect(ssm.sent[0]).toBe('prism-ami: Install');
+    expect(ssm.sent.slice(1).every((c) => c === 'prism-ami: Install (log)')).toBe(true);
+  });
+
+  test('short output comes back with the step itself: no extra command', async () => {
+    const result = await run('echo "==> hello"\necho done\n');
+    expect(result).toMatchObject({ exitCode: 0, timedOut: false, stderr: '' });
+    expect(result.output()).toBe('==> hello\ndone\n');
+    expect(ssm.sent).toEqual(['prism-ami: Install']);
+  });
+
+  test('while a step runs, its new lines arrive (live progress), in order and once', async () => {
+    const result = await run('echo first\nsleep 3\necho second\nsleep 3\necho third\n', { firstMs: 500, everyMs: 500 });
+    expect(result.output()).toBe('first\nsecond\nthird\n');
+    expect(ssm.sent.filter((c) => c.endsWith('(log)')).length).toBeGreaterThanOrEqual(2);
+  });
+
+  test('multi-byte characters split between pieces decode whole', async () => {
+    const result = await run(`for i in $(seq 1 3000); do printf 'é€😀 line %s\\n' "$i"; done\nexit 1\n`);
+    const lines = result.output().trimEnd().split('\n');
+    expect(lines).toHaveLength(3000);
+    expect(lines.every((l, i) => l === `é€😀 line ${i + 1}`)).toBe(true);
+  });
+});
