@@ -1,5 +1,5 @@
 import { open, stat } from 'node:fs/promises';
-import { basename, dirname, extname, relative, resolve as resolvePath } from 'node:path';
+import { basename, dirname, extname, isAbsolute, relative, resolve as resolvePath } from 'node:path';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { formatKeyPath } from '../core/diagnostic.js';
 import { PrismError } from '../core/errors.js';
@@ -70,6 +70,14 @@ export class TemplateLibrary {
    */
   async find(slug: string, referrer?: { file: string; diagnostic: Diagnostic }): Promise<TemplateRef> {
     const all = await this.list();
+    if (isAbsolute(slug)) {
+      // A path (libraryFor): that file, whatever its slug.
+      const ref = all.find((t) => t.file === slug);
+      if (ref) return ref;
+      throw new PrismError('TEMPLATE_NOT_FOUND', `${this.display(slug)} is not a template file of ${this.displayDir()}`, {
+        hint: 'check the path: template files end in .yml or .yaml',
+      });
+    }
     let matches = all.filter((t) => t.slug === slug);
     if (matches.length === 0) matches = all.filter((t) => basename(t.file, extname(t.file)) === slug);
     if (matches.length === 1) return matches[0];
@@ -304,7 +312,12 @@ export async function loadTemplate(ref: string, options: LoadTemplateOptions = {
 export function libraryFor(ref: string, templatesDir = 'templates'): { library: TemplateLibrary; slug: string } {
   if (isTemplatePath(ref)) {
     const file = resolvePath(ref);
-    return { library: new TemplateLibrary(dirname(file)), slug: basename(file, extname(file)) };
+    // A file inside the templates folder (a subfolder, as Prism keeps them) belongs to it, so its
+    // parents are found anywhere in it; the file itself is named by its path.
+    const root = resolvePath(templatesDir);
+    const inside = relative(root, file);
+    if (inside && !inside.startsWith('..') && !isAbsolute(inside)) return { library: new TemplateLibrary(root), slug: file };
+    return { library: new TemplateLibrary(dirname(file)), slug: file };
   }
   return { library: new TemplateLibrary(templatesDir), slug: ref };
 }

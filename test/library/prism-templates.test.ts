@@ -6,7 +6,7 @@ import { lint } from '../../src/actions/lint.js';
 import { isPrismError } from '../../src/core/errors.js';
 import { summarizeTemplate } from '../../src/template/describe.js';
 import { templateFingerprint } from '../../src/template/fingerprint.js';
-import { TemplateLibrary } from '../../src/template/library.js';
+import { loadTemplate, TemplateLibrary } from '../../src/template/library.js';
 import { REPO_ROOT } from '../support/cli.js';
 import { writeFiles, yamlLines } from '../support/files.js';
 import { tempDir } from '../support/temp.js';
@@ -176,6 +176,20 @@ describe('inherits, on templates written for the test', () => {
     expect(t.ports).toEqual([22, 80, 8080]);
     expect(t.costs).toEqual({ x86_64: 0.2 });
     expect(t.tags).toEqual({ a: 'parent', b: 'child' });
+  });
+
+  it('a file named by path inside the templates folder finds its parents anywhere in it, and is that file', async () => {
+    const dir = await tempDir();
+    await writeFiles(dir, {
+      'templates/base.yml': parent,
+      'templates/testing/heir.yml': yamlLines('name: Heir', 'slug: heir-one', 'base: ubuntu-22.04', 'inherits: ["Base Box"]'),
+      'templates/community/heir.yml': yamlLines('name: Heir two', 'base: ubuntu-22.04', 'package_manager: apt'),
+    });
+    const templatesDir = join(dir, 'templates');
+    const one = await loadTemplate(join(templatesDir, 'testing/heir.yml'), { templatesDir });
+    expect([one.slug, one.setup.some((s) => s.script.includes('echo parent'))]).toEqual(['heir-one', true]);
+    const two = await loadTemplate(join(templatesDir, 'community/heir.yml'), { templatesDir });
+    expect(two.slug).toBe('heir');
   });
 
   it('a missing parent, a cycle and a parent in another format are errors at the inherits line', async () => {
