@@ -19,6 +19,7 @@ export type { Template, TemplateDefinition, ValidationTest, SetupStep, BaseSourc
 export { lint, lintTemplate, type LintActionOptions } from './actions/lint.js';
 export type { LintReport } from './template/lint/lint-templates.js';
 export { show } from './actions/show.js';
+export { convert, type ConvertOptions, type ConvertReport } from './actions/convert.js';
 export { build, type BuildOptions, type BuildResult } from './actions/build.js';
 export { buildAll, type BuildAllOptions, type BuildAllResult, type TargetRow, type TargetResult } from './actions/build-all.js';
 export { makePlan as plan, type PlanOptions, type PlanResult } from './actions/plan.js';

@@ -64,7 +64,7 @@ export async function changed(options: ChangedOptions): Promise<ChangedReport> {
     return { ...report(all, nodes, [], [], options.architectures), since };
   }
 
-  const layout = await repoLayout(repo, library.dir, options.sharedPaths ?? DEFAULT_SHARED_PATHS, cwd);
+  const layout = await repoLayout(repo, library, options.sharedPaths ?? DEFAULT_SHARED_PATHS, cwd);
   const entries = await repo.diff(base.commit, 'HEAD');
   const amisOnly = await amisOnlyPaths(repo, base.commit, entries, layout);
   const direct = directChanges({ entries, layout, slugs: nodes.map((n) => n.slug), amisOnly });
@@ -101,7 +101,8 @@ async function requested(list: string, library: TemplateLibrary, nodes: Template
 }
 
 /** The templates folder and shared paths relative to the repository root. */
-async function repoLayout(repo: GitRepository, templatesDir: string, sharedPaths: readonly string[], cwd: string): Promise<RepoLayout> {
+async function repoLayout(repo: GitRepository, library: TemplateLibrary, sharedPaths: readonly string[], cwd: string): Promise<RepoLayout> {
+  const templatesDir = library.dir;
   const root = await realpath(repo.root);
   const inRepo = async (path: string, what: string): Promise<string> => {
     const absolute = isAbsolute(path) ? path : resolve(cwd, path);
@@ -114,9 +115,12 @@ async function repoLayout(repo: GitRepository, templatesDir: string, sharedPaths
     }
     return normalizeRepoPath(rel.split(sep).join('/'));
   };
+  const slugs = new Map<string, string>();
+  for (const ref of await library.list()) slugs.set(await inRepo(ref.file, 'a template'), ref.slug);
   return {
     templatesPath: await inRepo(templatesDir, 'the templates folder'),
     sharedPaths: await Promise.all(sharedPaths.map((p) => inRepo(p, 'the shared path'))),
+    slugs,
   };
 }
 

@@ -3,7 +3,8 @@ import { isoSeconds, systemClock } from '../core/clock.js';
 import { PrismError } from '../core/errors.js';
 import { ARCHITECTURES } from '../core/types.js';
 import { changeRegistry } from '../registry/change.js';
-import { parseLegacyMap } from '../registry/legacy/legacy-map.js';
+import { parseLegacyMap, type LegacyMap } from '../registry/legacy/legacy-map.js';
+import { parsePrismAmiConfig } from '../registry/legacy/prism-yaml.js';
 import type { RegistryDocument, Slot } from '../registry/model.js';
 import { record, type Change } from '../registry/operations.js';
 import type { PublishedParameter } from '../registry/publish-ssm.js';
@@ -36,7 +37,7 @@ export interface ImportedImage extends Slot {
 
 export interface ImportReport {
   file: string;
-  format: 'json' | 'go';
+  format: LegacyMap['format'];
   images: ImportedImage[];
   changed: boolean;
   published: PublishedParameter[];
@@ -54,7 +55,9 @@ export async function importLegacy(options: ImportLegacyOptions): Promise<Import
   } catch (error) {
     throw new PrismError('USAGE', `cannot read ${options.file}: ${(error as Error).message}`, { hint: 'check the path', cause: error });
   }
-  const legacy = parseLegacyMap(text, options.file, options.template ? { template: options.template } : {});
+  const legacy = /\.ya?ml$/i.test(options.file)
+    ? renamed(parsePrismAmiConfig(text, options.file), options.template)
+    : parseLegacyMap(text, options.file, options.template ? { template: options.template } : {});
   return registrySession(options, async ({ settings, store, known }) => {
     if (!options.allowUnknownTemplates) {
       for (const template of Object.keys(legacy.templates)) {
@@ -121,4 +124,10 @@ export async function importLegacy(options: ImportLegacyOptions): Promise<Import
       return { file: options.file, format: legacy.format, images: outcome.result, changed: outcome.changed, published: outcome.published };
     });
   });
+}
+
+/** A Prism template's AMIs under another slug (--template). */
+function renamed(map: LegacyMap, template: string | undefined): LegacyMap {
+  if (template === undefined) return map;
+  return { ...map, templates: { [template]: Object.values(map.templates)[0] ?? {} } };
 }

@@ -52,7 +52,16 @@ export async function makePlan(options: PlanOptions): Promise<PlanResult> {
     options.templates && options.templates.length > 0 ? [...new Set(options.templates)] : (await library.list()).map((t) => t.slug);
   if (slugs.length === 0)
     throw new PrismError('TEMPLATE_NOT_FOUND', `no templates in ${library.displayDir()}`, { hint: 'pass --templates-dir' });
-  const templates = await Promise.all(slugs.map((slug) => library.resolve(slug)));
+  // Templates prism-ami cannot build (ami-based Prism templates) are left out, as lint says; only
+  // when nothing else is left is that an error (a changed ami-based template must not fail CI).
+  const resolved = await Promise.all(slugs.map((slug) => library.resolve(slug)));
+  const templates = resolved.filter((t) => !t.notBuilt);
+  if (templates.length === 0) {
+    const why = resolved.map((t) => `${t.slug}: ${t.notBuilt!.message}`).join('; ');
+    throw new PrismError('TEMPLATE_INVALID', `nothing to build: ${why}`, {
+      hint: resolved[0]?.notBuilt?.fix ?? 'prism ami lint says why for each',
+    });
+  }
   await checkLint(withParents(templates), settings, {
     allow: options.allowLintErrors ?? false,
     ...(options.onLintErrors ? { onAllowed: options.onLintErrors } : {}),

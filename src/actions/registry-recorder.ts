@@ -42,7 +42,7 @@ export async function openRecorder(settings: Settings, awsClients?: AwsClients):
   if (settings.publishSsm !== undefined) {
     const { SsmPublisher } = await import('../registry/publish-ssm.js');
     const clients = awsClients ?? (ownClients = new (await import('../core/aws-clients.js')).AwsClients());
-    publisher = new SsmPublisher(settings.publishSsm, clients);
+    publisher = new SsmPublisher(settings.publishSsm, clients, { layout: settings.ssmLayout, prismPrefix: settings.prismSsmPrefix });
   }
   const record = async (image: CreatedImage, r: ImageRecord, source: string, manifest: ImageManifest | undefined) => {
     if (manifest) {

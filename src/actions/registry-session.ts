@@ -29,13 +29,15 @@ export async function withAwsClients<T>(fn: (clients: AwsClients) => Promise<T>)
 
 /** An SSM publisher when the settings publish (--publish-ssm, or publishSsm in the config). */
 export async function withPublisher<T>(
-  settings: Pick<Settings, 'publishSsm'>,
+  settings: Pick<Settings, 'publishSsm' | 'ssmLayout' | 'prismSsmPrefix'>,
   fn: (publisher: SsmPublisher | undefined) => Promise<T>,
 ): Promise<T> {
   const prefix = settings.publishSsm;
   if (prefix === undefined) return fn(undefined);
   const { SsmPublisher } = await import('../registry/publish-ssm.js');
-  return withAwsClients((clients) => fn(new SsmPublisher(prefix, clients)));
+  return withAwsClients((clients) =>
+    fn(new SsmPublisher(prefix, clients, { layout: settings.ssmLayout, prismPrefix: settings.prismSsmPrefix })),
+  );
 }
 
 export interface RegistrySession {

@@ -1,3 +1,4 @@
+import { PrismError } from '../core/errors.js';
 import { resolveSettings, type Settings, type SettingsInput } from '../config/settings.js';
 import type { AwsClients } from '../core/aws-clients.js';
 import type { Architecture } from '../core/types.js';
@@ -40,6 +41,9 @@ export async function resolveTemplate(ref: string | Template, settings: Settings
 export async function resolveTarget(options: TargetOptions): Promise<ResolvedTarget> {
   const settings = resolveSettings(options);
   const template = await resolveTemplate(options.template, settings);
+  if (template.notBuilt) {
+    throw new PrismError('TEMPLATE_INVALID', `${template.slug}: ${template.notBuilt.message}`, { hint: template.notBuilt.fix });
+  }
   const architecture = chooseArchitecture(template, options.architecture, settings.provider);
   const region = settings.region ?? template.regions[0];
   const provider =

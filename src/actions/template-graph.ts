@@ -13,6 +13,10 @@ export async function readTemplateNodes(library: TemplateLibrary): Promise<Templ
   const refs = await library.list();
   const bySlug = new Map<string, TemplateRef[]>();
   for (const ref of refs) bySlug.set(ref.slug, [...(bySlug.get(ref.slug) ?? []), ref]);
+  // Prism's inherits names a parent by name:, or by slug.
+  const slugOf = new Map<string, string>();
+  for (const ref of refs) slugOf.set(ref.slug, ref.slug);
+  for (const ref of refs) if (ref.name && !slugOf.has(ref.name)) slugOf.set(ref.name, ref.slug);
   const nodes: TemplateNode[] = [];
   for (const [slug, same] of bySlug) {
     if (same.length > 1) {
@@ -24,24 +28,37 @@ export async function readTemplateNodes(library: TemplateLibrary): Promise<Templ
       });
       continue;
     }
-    nodes.push(await readNode(library, same[0]));
+    nodes.push(await readNode(library, same[0], slugOf));
   }
   return nodes;
 }
 
-async function readNode(library: TemplateLibrary, ref: TemplateRef): Promise<TemplateNode> {
+async function readNode(library: TemplateLibrary, ref: TemplateRef, slugOf: ReadonlyMap<string, string>): Promise<TemplateNode> {
   let parent: string | undefined;
+  let inherits: string[];
   try {
-    parent = (await library.parse(ref)).definition.extends;
+    const { definition } = await library.parse(ref);
+    parent = definition.extends;
+    inherits = (definition.prism?.inherits ?? []).map((p) => slugOf.get(p) ?? p);
   } catch (error) {
     parent = await rawExtends(ref.file);
     return { slug: ref.slug, ...(parent ? { parent } : {}), problem: `does not parse: ${errorMessage(error)}` };
   }
   try {
     const template = await library.resolve(ref.slug);
-    return { slug: ref.slug, ...(parent ? { parent } : {}), architectures: template.architectures };
+    return {
+      slug: ref.slug,
+      ...(parent ? { parent } : {}),
+      ...(inherits.length ? { inherits } : {}),
+      architectures: template.architectures,
+    };
   } catch (error) {
-    return { slug: ref.slug, ...(parent ? { parent } : {}), problem: `does not resolve: ${errorMessage(error)}` };
+    return {
+      slug: ref.slug,
+      ...(parent ? { parent } : {}),
+      ...(inherits.length ? { inherits } : {}),
+      problem: `does not resolve: ${errorMessage(error)}`,
+    };
   }
 }
 

@@ -1,9 +1,9 @@
-import { basename, extname } from 'node:path';
 import { PrismError } from '../core/errors.js';
 import { didYouMean } from '../core/suggest.js';
 import { checkSlug } from '../registry/input-checks.js';
 import type { RegistryDocument } from '../registry/model.js';
 import { isTemplatePath, TemplateLibrary } from '../template/library.js';
+import { fileIdentity } from '../template/scan.js';
 
 /** The slugs of the templates folder; empty when there is no such folder. */
 export async function folderSlugs(templatesDir: string): Promise<string[]> {
@@ -19,7 +19,7 @@ export async function folderSlugs(templatesDir: string): Promise<string[]> {
  * templates folder or in the registry. Unknown: TEMPLATE_NOT_FOUND with a did-you-mean.
  */
 export async function knownTemplate(ref: string, options: { templatesDir: string; registry?: RegistryDocument }): Promise<string> {
-  const slug = isTemplatePath(ref) ? basename(ref, extname(ref)) : ref;
+  const slug = isTemplatePath(ref) ? (await fileIdentity(ref)).slug : ref;
   checkSlug(slug);
   const inRegistry = Object.keys(options.registry?.templates ?? {});
   if (inRegistry.includes(slug)) return slug;

@@ -25,6 +25,8 @@ export interface UpdateTemplatesOptions extends SettingsInput {
   /** Where the code goes; undefined: returned for stdout. */
   out?: string;
   goPackage?: string;
+  /** What keys the generated map: the slug (default), or the template's name (Prism's TemplateResolver). */
+  key?: 'slug' | 'name';
 }
 
 export type TemplateStatus = 'updated' | 'up-to-date' | 'out-of-date' | 'skipped';
@@ -61,7 +63,7 @@ export interface UpdateTemplatesReport {
 export async function updateTemplates(options: UpdateTemplatesOptions): Promise<UpdateTemplatesReport> {
   return registrySession(options, async ({ settings, store, doc, known }) => {
     if (options.format) {
-      const generated = await writeCode(doc, options, known);
+      const generated = await writeCode(doc, { ...options, templatesDir: settings.templatesDir }, known);
       return { registry: store.location, templates: [], generated, outOfDate: generated.status === 'out-of-date' ? 1 : 0 };
     }
     const refs = await templateRefs(options.templates, settings.templatesDir);
@@ -123,6 +125,14 @@ async function updateOne(library: TemplateLibrary, ref: TemplateRef, doc: Regist
       reason: 'legacy-format templates have no amis field; convert it to the prism-ami format (prism ami show prints it)',
     };
   }
+  if (parsed.definition.format === 'prism' && parsed.definition.amis && Object.keys(parsed.definition.amis).length === 0) {
+    return {
+      ...base,
+      status: 'skipped',
+      reason:
+        "Prism's launcher does not read an amis: block; publish with publish-ssm --layout prism, or generate its map with --format go --key name (or convert the template)",
+    };
+  }
   if (isDeepStrictEqual(canonical(parsed.definition.amis), canonical(amis))) return { ...base, status: 'up-to-date' };
   if (check) return { ...base, status: 'out-of-date' };
   const text = await readFile(ref.file, 'utf8');
@@ -179,10 +189,15 @@ async function writeCode(
   const slugs: string[] = [];
   for (const name of options.templates) slugs.push(await known(name));
   const chosen = slugs.length > 0 ? slugs : Object.keys(doc.templates);
+  const keyOf = options.key === 'name' ? await templateNames(options.templatesDir ?? 'templates', chosen) : (slug: string) => slug;
   const maps: Record<string, AmiMap> = {};
   for (const slug of chosen) {
     const map = currentMap(doc, slug);
-    if (Object.keys(map).length > 0 || slugs.length > 0) maps[slug] = map;
+    if (Object.keys(map).length === 0 && slugs.length === 0) continue;
+    const key = keyOf(slug);
+    if (maps[key])
+      throw new PrismError('USAGE', `two templates are named "${key}"`, { hint: 'give each template its own name, or use --key slug' });
+    maps[key] = map;
   }
   const content = generateCode(format, maps, options.goPackage ? { goPackage: options.goPackage } : {});
   if (options.out === undefined) return { format, status: 'printed', content };
@@ -198,4 +213,24 @@ async function writeCode(
     });
   }
   return { format, file: options.out, status: 'written', content };
+}
+
+/**
+ * slug → `name:` of the templates folder's templates, for `--key name`: Prism's TemplateResolver
+ * looks pre-built AMIs up by template name (`AMIRegistry[template.Name]`).
+ */
+async function templateNames(templatesDir: string, slugs: readonly string[]): Promise<(slug: string) => string> {
+  const refs = await new TemplateLibrary(templatesDir).list().catch(() => [] as TemplateRef[]);
+  const names = new Map(refs.flatMap((r) => (r.name ? [[r.slug, r.name] as const] : [])));
+  const missing = slugs.filter((s) => !names.has(s));
+  if (missing.length > 0) {
+    throw new PrismError(
+      'USAGE',
+      `--key name needs each template's name, and ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not in ${templatesDir}/`,
+      {
+        hint: 'pass --templates-dir for the folder that holds them, or use --key slug',
+      },
+    );
+  }
+  return (slug) => names.get(slug)!;
 }

@@ -1,8 +1,8 @@
 import type { Reason, SelectedTemplate, TemplateNode } from './model.js';
 
 /**
- * Adds to the directly changed templates every template that extends one of them, directly or
- * not, and every template whose parent was removed. Pure. The result is ordered parents first,
+ * Adds to the directly changed templates every template that extends (or, in Prism's format,
+ * inherits) one of them, directly or not, and every template whose parent was removed. Pure. The result is ordered parents first,
  * then by slug.
  */
 export function withDescendants(
@@ -12,7 +12,9 @@ export function withDescendants(
 ): SelectedTemplate[] {
   const bySlug = new Map(nodes.map((n) => [n.slug, n]));
   const children = new Map<string, string[]>();
+  const heirs = new Map<string, string[]>();
   for (const node of nodes) {
+    for (const parent of node.inherits ?? []) if (parent !== node.slug) heirs.set(parent, [...(heirs.get(parent) ?? []), node.slug]);
     if (node.parent === undefined || node.parent === node.slug) continue;
     children.set(node.parent, [...(children.get(node.parent) ?? []), node.slug]);
   }
@@ -40,6 +42,7 @@ export function withDescendants(
   for (let i = 0; i < queue.length; i++) {
     const parent = queue[i];
     for (const child of children.get(parent) ?? []) if (add(child, { kind: 'extends', parent })) queue.push(child);
+    for (const heir of heirs.get(parent) ?? []) if (add(heir, { kind: 'inherits', parent })) queue.push(heir);
   }
 
   return [...reasons.keys()]

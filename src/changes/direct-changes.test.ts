@@ -11,7 +11,7 @@ function run(entries: DiffEntry[], slugs: string[], options: { layout?: RepoLayo
 }
 
 describe('directChanges', () => {
-  it('marks added and modified templates; ignores other folders, subfolders, other extensions and dot files', () => {
+  it('marks added and modified templates, subfolders included; ignores other folders, other extensions and dot files', () => {
     const r = run(
       [
         { status: 'added', path: 'templates/a.yml' },
@@ -19,16 +19,31 @@ describe('directChanges', () => {
         { status: 'modified', path: 'templates/sub/c.yml' },
         { status: 'modified', path: 'templates/README.md' },
         { status: 'modified', path: 'templates/.d.yml' },
+        { status: 'modified', path: 'templates/.hidden/f.yml' },
         { status: 'modified', path: 'other/e.yml' },
         { status: 'modified', path: 'scriptsfoo/x.sh' },
       ],
       ['a', 'b', 'c', 'e'],
     );
     expect(r).toEqual({
-      changed: { a: [{ kind: 'changed', path: 'templates/a.yml' }], b: [{ kind: 'changed', path: 'templates/b.yaml' }] },
+      changed: {
+        a: [{ kind: 'changed', path: 'templates/a.yml' }],
+        b: [{ kind: 'changed', path: 'templates/b.yaml' }],
+        c: [{ kind: 'changed', path: 'templates/sub/c.yml' }],
+      },
       removed: [],
       ignored: [],
     });
+  });
+
+  it("names a file by the slug: it declares (Prism's format) where the layout knows it", () => {
+    const layout = {
+      templatesPath: 'templates',
+      sharedPaths: [],
+      slugs: new Map([['templates/testing/test-web-streamlit.yml', 'test-web']]),
+    };
+    const r = run([{ status: 'modified', path: 'templates/testing/test-web-streamlit.yml' }], ['test-web'], { layout });
+    expect(r.changed).toEqual({ 'test-web': [{ kind: 'changed', path: 'templates/testing/test-web-streamlit.yml' }] });
   });
 
   it('a rename removes the old slug and changes the new; a rename out of the folder only removes', () => {
@@ -81,7 +96,7 @@ describe('directChanges', () => {
           { layout: root },
         ).changed,
       ),
-    ).toEqual(['a']);
+    ).toEqual(['a', 'b']);
   });
 
   it('leaves out a modification the caller found to be only in the amis: block', () => {

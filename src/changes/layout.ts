@@ -8,6 +8,8 @@ export interface RepoLayout {
   templatesPath: string;
   /** Shared folders or files, same form. */
   sharedPaths: string[];
+  /** The slug of each template file now in the folder (a Prism file's `slug:`), by repository path. */
+  slugs?: ReadonlyMap<string, string>;
 }
 
 /** `templates/`, `./templates` → `templates`; `.` → ''. */
@@ -16,14 +18,21 @@ export function normalizeRepoPath(path: string): string {
   return normal === '.' ? '' : normal.replace(/^\.\//, '');
 }
 
-/** The slug when `path` is a template file of the folder (not in a subfolder), else undefined. */
+/**
+ * The slug when `path` is a template file of the folder or one of its subfolders (its `slug:`
+ * where the layout knows it, else its file name), else undefined.
+ */
 export function templateSlugAt(path: string, layout: RepoLayout): string | undefined {
-  const dir = posix.dirname(path);
-  if ((dir === '.' ? '' : dir) !== layout.templatesPath) return undefined;
+  const inside =
+    layout.templatesPath === ''
+      ? path
+      : path.startsWith(`${layout.templatesPath}/`)
+        ? path.slice(layout.templatesPath.length + 1)
+        : undefined;
+  if (inside === undefined || inside.split('/').some((part) => part.startsWith('.'))) return undefined;
   const ext = posix.extname(path);
-  const name = posix.basename(path);
-  if (!EXTENSIONS.includes(ext) || name.startsWith('.')) return undefined;
-  return posix.basename(path, ext);
+  if (!EXTENSIONS.includes(ext)) return undefined;
+  return layout.slugs?.get(path) ?? posix.basename(path, ext);
 }
 
 export function isSharedPath(path: string, layout: RepoLayout): boolean {

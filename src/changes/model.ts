@@ -5,6 +5,8 @@ export interface TemplateNode {
   slug: string;
   /** The slug its file `extends`; read even when the rest of the file is invalid. */
   parent?: string;
+  /** The slugs of the Prism templates it `inherits` (merged into it: a change to one changes it). */
+  inherits?: string[];
   /** The architectures it builds, `extends` resolved; undefined when it does not resolve. */
   architectures?: Architecture[];
   /** Why it does not parse or resolve (the build reports the details). */
@@ -17,6 +19,8 @@ export type Reason =
   | { kind: 'changed'; path: string }
   /** Its parent is built in the same run, so its base image changes. */
   | { kind: 'extends'; parent: string }
+  /** A Prism template it inherits from changed, and is merged into it. */
+  | { kind: 'inherits'; parent: string }
   /** Its parent was removed or renamed: the build will say what to fix. */
   | { kind: 'parent-removed'; parent: string }
   /** A file in a shared folder the templates read changed. */

@@ -15,6 +15,7 @@ import { registerValidate } from './commands/validate.js';
 import { registerShow } from './commands/show.js';
 import { registerChanged } from './commands/changed.js';
 import { registerCi } from './commands/ci.js';
+import { registerConvert } from './commands/convert.js';
 import { registerRegistryVerbs } from './commands/registry-verbs.js';
 import { registerManifestVerbs } from './commands/manifest.js';
 import type { CliContext } from './context.js';
@@ -49,6 +50,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerList(ami, ctx);
   registerLint(ami, ctx);
   registerShow(ami, ctx);
+  registerConvert(ami, ctx);
   registerSweep(ami, ctx);
   registerCache(ami, ctx);
   registerIamPolicy(ami, ctx);

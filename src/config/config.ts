@@ -20,6 +20,13 @@ export const configSchema = z.strictObject({
   provider: z.enum(['aws', 'local'], { error: 'must be aws or local' }).optional(),
   registry: text.optional(),
   publishSsm: z.union([z.boolean(), text]).optional(),
+  /** Which SSM parameters publication writes: prism-ami's, the ones Prism's launcher reads, or both. */
+  ssm: z
+    .strictObject({
+      layout: z.enum(['prism-ami', 'prism', 'both'], { error: 'must be prism-ami, prism or both' }).optional(),
+      prismPrefix: text.optional(),
+    })
+    .optional(),
   region: region.optional(),
   regions: z.array(region).optional(),
   architectures: z.array(architecture).optional(),

@@ -17,6 +17,10 @@ export interface SettingsFlags {
   registry?: string;
   /** true: publish under the default prefix; false: do not publish; a string: this prefix. */
   publishSsm?: boolean | string;
+  /** Which SSM parameters publication writes (publish-ssm --layout). */
+  ssmLayout?: SsmLayout;
+  /** The prefix of Prism's layout (publish-ssm --prism-prefix). */
+  prismSsmPrefix?: string;
   region?: string;
   buildRegion?: string;
   copyTo?: readonly string[];
@@ -71,6 +75,10 @@ export interface Settings {
   registry: string;
   /** The SSM prefix builds and registry verbs publish under; undefined: no publication. */
   publishSsm: string | undefined;
+  /** prism-ami: `<prefix>/<slug>/<arch>` = AMI ID; prism: Prism's `<prismPrefix>/<slug>/<region>/<arch>` = JSON reference; both. */
+  ssmLayout: SsmLayout;
+  /** Where Prism's launcher reads (its registry.go default /cloudworkstation/amis). */
+  prismSsmPrefix: string;
   /** Where builds run (AWS): --region or the config's; undefined: each template's first region. */
   region: string | undefined;
   /** AWS_REGION (or AWS_DEFAULT_REGION): the region when neither the flags, the config nor the template name one. */
@@ -110,6 +118,8 @@ export const DEFAULTS = {
   provider: 'aws',
   registry: 'ami-registry.json',
   ssmPrefix: '/prism/ami',
+  ssmLayout: 'prism-ami',
+  prismSsmPrefix: '/cloudworkstation/amis',
   concurrency: 4,
   copyConcurrency: 8,
   lockTimeoutMs: 30_000,
@@ -132,6 +142,9 @@ export const DEFAULTS = {
 
 export const REGISTRY_ENV = 'PRISM_AMI_REGISTRY';
 
+export const SSM_LAYOUTS = ['prism-ami', 'prism', 'both'] as const;
+export type SsmLayout = (typeof SSM_LAYOUTS)[number];
+
 export function resolveSettings(input: SettingsInput = {}): Settings {
   const env = input.env ?? process.env;
   const file = input.config ?? {};
@@ -145,6 +158,8 @@ export function resolveSettings(input: SettingsInput = {}): Settings {
     provider: input.provider ?? file.provider ?? DEFAULTS.provider,
     registry: input.registry ?? envValue(REGISTRY_ENV) ?? file.registry ?? DEFAULTS.registry,
     publishSsm: ssmPrefix(input.publishSsm, file.publishSsm),
+    ssmLayout: input.ssmLayout ?? ssmLayoutEnv(envValue('PRISM_AMI_SSM_LAYOUT')) ?? file.ssm?.layout ?? DEFAULTS.ssmLayout,
+    prismSsmPrefix: checkSsmPrefix(input.prismSsmPrefix ?? file.ssm?.prismPrefix ?? DEFAULTS.prismSsmPrefix),
     region,
     envRegion,
     defaultRegions: regions ?? [region ?? envRegion ?? 'us-east-1'],
@@ -179,6 +194,14 @@ export function resolveSettings(input: SettingsInput = {}): Settings {
     lintDisable: file.lint?.disable ?? [],
     env,
   };
+}
+
+function ssmLayoutEnv(value: string | undefined): SsmLayout | undefined {
+  if (value === undefined) return undefined;
+  if ((SSM_LAYOUTS as readonly string[]).includes(value)) return value as SsmLayout;
+  throw new PrismError('CONFIG_INVALID', `PRISM_AMI_SSM_LAYOUT "${value}" is not a layout`, {
+    hint: `use one of ${SSM_LAYOUTS.join(', ')}`,
+  });
 }
 
 /** PRISM_AMI_* variables, then the config file's `local:`, then defaults. */

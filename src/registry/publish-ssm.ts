@@ -1,5 +1,6 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { PrismError } from '../core/errors.js';
+import type { SsmLayout } from '../config/settings.js';
 import type { AwsClients } from '../core/aws-clients.js';
 import { LOCAL_REGION, type RegistryDocument, type Slot } from './model.js';
 import { current, currentBySlot, slotKey } from './queries.js';
@@ -38,6 +39,10 @@ export interface PublishedParameter {
 export interface SsmPublisherOptions {
   /** Parallel SSM calls (default 4). */
   concurrency?: number;
+  /** prism-ami's parameters (the default), the ones Prism's launcher reads, or both. */
+  layout?: SsmLayout;
+  /** The prefix of Prism's layout (default /cloudworkstation/amis). */
+  prismPrefix?: string;
 }
 
 export class SsmPublisher {
@@ -57,16 +62,38 @@ export class SsmPublisher {
     const unique = new Map<string, Slot>();
     for (const slot of slots) if (slot.region !== LOCAL_REGION) unique.set(slotKey(slot), slot);
     const queue = [...unique.values()].sort((a, b) => slotKey(a).localeCompare(slotKey(b)));
-    const results = new Array<PublishedParameter>(queue.length);
+    const results = new Array<PublishedParameter[]>(queue.length);
+    const layout = this.options.layout ?? 'prism-ami';
     let next = 0;
     const worker = async () => {
       while (next < queue.length) {
         const index = next++;
-        results[index] = await this.reconcileOne(doc, queue[index]);
+        const slot = queue[index];
+        results[index] = [
+          ...(layout !== 'prism' ? [await this.reconcileOne(doc, slot)] : []),
+          ...(layout !== 'prism-ami' ? await this.reconcilePrism(doc, slot) : []),
+        ];
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.options.concurrency ?? 4, queue.length) }, worker));
-    return results;
+    return results.flat();
+  }
+
+  private async reconcilePrism(doc: RegistryDocument, slot: Slot): Promise<PublishedParameter[]> {
+    const prefix = this.options.prismPrefix ?? '/cloudworkstation/amis';
+    try {
+      const { reconcilePrismSlot } = await import('./publish-ssm-prism.js');
+      return await reconcilePrismSlot(await this.clients.ssm(slot.region), prefix, doc, slot);
+    } catch (error) {
+      throw new PrismError(
+        'CLOUD_ERROR',
+        `the registry is updated, but publishing ${prefix}/${slot.template}/${slot.region}/${slot.architecture} (Prism's layout) failed: ${(error as Error).name}: ${(error as Error).message}`,
+        {
+          hint: 'fix the cause (credentials need ssm:GetParameter, ssm:GetParametersByPath, ssm:PutParameter, ssm:DeleteParameter), then run prism ami publish-ssm to publish again',
+          cause: error,
+        },
+      );
+    }
   }
 
   private async reconcileOne(doc: RegistryDocument, slot: Slot): Promise<PublishedParameter> {

@@ -8,6 +8,8 @@ export function describeReason(reason: Reason): string {
       return 'changed';
     case 'extends':
       return `extends ${reason.parent}`;
+    case 'inherits':
+      return `inherits ${reason.parent}, which changed`;
     case 'parent-removed':
       return `extends ${reason.parent}, which was removed`;
     case 'shared':

@@ -10,7 +10,15 @@ export function formatTemplateSummary(summary: TemplateSummary): string {
       ? [`# extends: ${summary.chain.join(' → ')} (built on the parent's image; only this template's setup runs)`]
       : []),
     ...Object.entries(summary.fingerprints).map(([arch, fp]) => `# fingerprint ${arch.padEnd(6)} ${fp}`),
+    ...(summary.inherits.length > 0 ? [`# inherits: ${summary.inherits.join(', ')} (merged into this template, as Prism merges)`] : []),
+    ...(summary.notBuilt ? [`# not built: ${summary.notBuilt.message}`, `#   ${summary.notBuilt.fix}`] : []),
+    ...(summary.launchTime.length > 0 ? ['# launch-time, not built:'] : []),
+    ...summary.launchTime.map((f) => `#   ${f.key}: ${f.why}`),
+    ...(summary.format === 'prism' && !summary.notBuilt && (summary.template.setup_steps as unknown[]).length === 0
+      ? ['# nothing to build: everything this template sets up happens at launch']
+      : []),
   ];
+  const derived = new Map(summary.derivedTests.map((t) => [t.name, t.from]));
   const doc = new Document(summary.template, { aliasDuplicateObjects: false });
   const tests = doc.get('validation_tests', true);
   if (isSeq(tests)) {
@@ -18,6 +26,7 @@ export function formatTemplateSummary(summary: TemplateSummary): string {
       if (!isMap(item)) return;
       const name = String(item.get('name'));
       if (inherited.has(name)) item.commentBefore = ' inherited from the parent';
+      else if (derived.has(name)) item.commentBefore = ` derived from ${derived.get(name)}`;
     });
   }
   return `${header.join('\n')}\n${doc.toString({ lineWidth: 0 })}`;

@@ -64,6 +64,14 @@ export interface TemplateSummary {
   fingerprints: Partial<Record<Architecture, string>>;
   /** Names of the tests that come from a parent template. */
   inheritedTests: string[];
+  /** Tests derived from what a Prism template installs, with the field each checks. */
+  derivedTests: { name: string; from: string }[];
+  /** Prism's format: the fields left out of the build because they belong to launch time. */
+  launchTime: { key: string; why: string }[];
+  /** Prism's format: the templates `inherits` merged into this one. */
+  inherits: string[];
+  /** Why prism-ami cannot build the template, when it cannot. */
+  notBuilt?: { message: string; fix: string };
   template: Record<string, unknown>;
 }
 
@@ -77,6 +85,10 @@ export function summarizeTemplate(t: Template, displayFile: string): TemplateSum
     chain: templateChain(t),
     fingerprints,
     inheritedTests: t.tests.filter((test) => test.origin !== t.slug).map((test) => test.name),
+    derivedTests: t.tests.flatMap((test) => (test.derivedFrom ? [{ name: test.name, from: test.derivedFrom }] : [])),
+    launchTime: t.launchTime ?? [],
+    inherits: t.inherits ?? [],
+    ...(t.notBuilt ? { notBuilt: { message: t.notBuilt.message, fix: t.notBuilt.fix } } : {}),
     template: templateAsDocument(t),
   };
 }

@@ -1,5 +1,5 @@
-import { open, readdir, stat } from 'node:fs/promises';
-import { basename, dirname, extname, join, relative, resolve as resolvePath } from 'node:path';
+import { open, stat } from 'node:fs/promises';
+import { basename, dirname, extname, isAbsolute, relative, resolve as resolvePath } from 'node:path';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { formatKeyPath } from '../core/diagnostic.js';
 import { PrismError } from '../core/errors.js';
@@ -7,15 +7,18 @@ import { didYouMean } from '../core/suggest.js';
 import { mergeTemplate } from './merge.js';
 import type { Template } from './model.js';
 import { parseTemplate, type ParsedTemplate } from './parse-template.js';
+import { resolvePrismInherits } from './prism/inherits.js';
+import { fileIdentity, templateFiles, TEMPLATE_EXTENSIONS as EXTENSIONS } from './scan.js';
 import { YAML_LIMITS, locate } from './yaml-source.js';
 
 export interface TemplateRef {
+  /** The template's identity: its `slug:` where the file has one, else the file name without extension. */
   slug: string;
   /** Absolute path. */
   file: string;
+  /** The template's `name:` (Prism's `inherits` names parents by it). */
+  name?: string;
 }
-
-const EXTENSIONS = ['.yml', '.yaml'];
 
 /** True when a template reference names a file rather than a slug. */
 export function isTemplatePath(ref: string): boolean {
@@ -43,34 +46,47 @@ export class TemplateLibrary {
   }
 
   private async readListing(): Promise<TemplateRef[]> {
-    let names: string[];
+    let files: string[];
     try {
-      names = await readdir(this.dir);
+      files = await templateFiles(this.dir);
     } catch (error) {
       throw new PrismError('TEMPLATE_NOT_FOUND', `the templates folder ${this.displayDir()} does not exist or cannot be read`, {
         hint: 'run prism from your template repository, or pass --templates-dir (or set templatesDir in prism-ami.config.yaml)',
         cause: error,
       });
     }
-    return names
-      .filter((name) => EXTENSIONS.includes(extname(name)) && !name.startsWith('.'))
-      .map((name) => ({ slug: basename(name, extname(name)), file: join(this.dir, name) }))
-      .sort((a, b) => a.slug.localeCompare(b.slug) || a.file.localeCompare(b.file));
+    const refs: TemplateRef[] = [];
+    for (const file of files) {
+      const identity = await fileIdentity(file);
+      refs.push({ slug: identity.slug, file, ...(identity.name ? { name: identity.name } : {}) });
+    }
+    return refs.sort((a, b) => a.slug.localeCompare(b.slug) || a.file.localeCompare(b.file));
   }
 
-  /** Finds a template by slug in this folder. */
+  /**
+   * Finds a template by slug in this folder (and its subfolders); a file named `<slug>.yml`
+   * whose `slug:` says otherwise is found by its file name too. Two templates with one slug are
+   * an error naming both files.
+   */
   async find(slug: string, referrer?: { file: string; diagnostic: Diagnostic }): Promise<TemplateRef> {
     const all = await this.list();
-    const matches = all.filter((t) => t.slug === slug);
+    if (isAbsolute(slug)) {
+      // A path (libraryFor): that file, whatever its slug.
+      const ref = all.find((t) => t.file === slug);
+      if (ref) return ref;
+      throw new PrismError('TEMPLATE_NOT_FOUND', `${this.display(slug)} is not a template file of ${this.displayDir()}`, {
+        hint: 'check the path: template files end in .yml or .yaml',
+      });
+    }
+    let matches = all.filter((t) => t.slug === slug);
+    if (matches.length === 0) matches = all.filter((t) => basename(t.file, extname(t.file)) === slug);
     if (matches.length === 1) return matches[0];
     if (matches.length > 1) {
-      throw new PrismError(
-        'TEMPLATE_INVALID',
-        `template "${slug}" exists twice: ${matches.map((m) => this.display(m.file)).join(' and ')}`,
-        {
-          hint: 'keep one of the two files',
-        },
-      );
+      const files = matches.map((m) => this.display(m.file));
+      throw new PrismError('TEMPLATE_INVALID', `template "${slug}" exists twice: ${files.join(' and ')}`, {
+        hint: 'each template needs a slug of its own (its slug: key, else its file name): change one, or remove a copy',
+        diagnostics: await Promise.all(matches.map((m) => this.duplicateDiagnostic(m, slug, files))),
+      });
     }
     const suggestion = didYouMean(
       slug,
@@ -79,13 +95,13 @@ export class TemplateLibrary {
     if (referrer) {
       throw new PrismError(
         'EXTENDS_MISSING',
-        `${this.display(referrer.file)} extends "${slug}", but there is no ${slug}.yml or ${slug}.yaml in ${this.displayDir()}.${suggestion}`,
+        `${this.display(referrer.file)} extends "${slug}", but no template in ${this.displayDir()} has that slug (slug: or file name).${suggestion}`,
         { hint: 'fix the extends value, or add the parent template', diagnostics: [referrer.diagnostic] },
       );
     }
     throw new PrismError(
       'TEMPLATE_NOT_FOUND',
-      `no template "${slug}" in ${this.displayDir()} (looked for ${slug}.yml and ${slug}.yaml).${suggestion}`,
+      `no template "${slug}" in ${this.displayDir()} (looked for slug: ${slug}, ${slug}.yml and ${slug}.yaml, subfolders included).${suggestion}`,
       { hint: `the templates here are: ${all.map((t) => t.slug).join(', ') || '(none)'}; --templates-dir picks another folder` },
     );
   }
@@ -139,6 +155,7 @@ export class TemplateLibrary {
     const ref = await this.find(slug);
     const parsed = await this.parse(ref);
     const definition = parsed.definition;
+    if (definition.prism && definition.prism.inherits.length > 0) return mergeTemplate(await resolvePrismInherits(this, ref), undefined);
     if (definition.extends === undefined) return mergeTemplate(definition, undefined);
 
     const at = (path: (string | number)[], rule: string, message: string, fix?: string): Diagnostic => {
@@ -200,6 +217,30 @@ export class TemplateLibrary {
       });
     }
     return mergeTemplate(definition, parent);
+  }
+
+  /** Where a duplicated slug is written (its `slug:` key, else line 1), for lint. */
+  private async duplicateDiagnostic(ref: TemplateRef, slug: string, files: string[]): Promise<Diagnostic> {
+    const display = this.display(ref.file);
+    let line = 1;
+    let column = 1;
+    try {
+      const parsed = await this.parse(ref);
+      if (parsed.source.data && typeof parsed.source.data === 'object' && 'slug' in parsed.source.data)
+        ({ line, column } = locate(parsed.source, ['slug']));
+    } catch {
+      // An unparsable copy is reported by its own parse errors; the duplicate is still named.
+    }
+    return {
+      severity: 'error',
+      rule: 'template/duplicate-slug',
+      message: `slug "${slug}" is also the slug of ${files.filter((f) => f !== display).join(' and ')}`,
+      file: display,
+      line,
+      column,
+      path: line === 1 && column === 1 ? '' : 'slug',
+      fix: 'give each template its own slug (Prism looks templates up by it)',
+    };
   }
 
   display(file: string): string {
@@ -271,7 +312,12 @@ export async function loadTemplate(ref: string, options: LoadTemplateOptions = {
 export function libraryFor(ref: string, templatesDir = 'templates'): { library: TemplateLibrary; slug: string } {
   if (isTemplatePath(ref)) {
     const file = resolvePath(ref);
-    return { library: new TemplateLibrary(dirname(file)), slug: basename(file, extname(file)) };
+    // A file inside the templates folder (a subfolder, as Prism keeps them) belongs to it, so its
+    // parents are found anywhere in it; the file itself is named by its path.
+    const root = resolvePath(templatesDir);
+    const inside = relative(root, file);
+    if (inside && !inside.startsWith('..') && !isAbsolute(inside)) return { library: new TemplateLibrary(root), slug: file };
+    return { library: new TemplateLibrary(dirname(file)), slug: file };
   }
   return { library: new TemplateLibrary(templatesDir), slug: ref };
 }

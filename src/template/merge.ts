@@ -31,6 +31,9 @@ export function mergeTemplate(definition: TemplateDefinition, parent: Template |
     dependencies: definition.dependencies,
   };
   if (definition.version !== undefined) template.version = definition.version;
+  if (definition.launchTime) template.launchTime = definition.launchTime;
+  if (definition.prism?.inherits.length) template.inherits = definition.prism.inherits;
+  if (definition.notBuilt) template.notBuilt = definition.notBuilt;
   if (parent) template.parent = parent;
   return template;
 }

@@ -1,4 +1,5 @@
 import type { Architecture } from '../core/types.js';
+import type { RawPrismTemplate } from './prism/schema.js';
 import type { KeyPath } from './yaml-source.js';
 
 /** Where the build machine's operating system comes from. */
@@ -13,6 +14,8 @@ export interface SetupStep {
   reboot: boolean;
   /** Where the script sits in its file, for lint and error messages. */
   sourcePath: KeyPath;
+  /** Lines a generator put before the file's own text (a Prism post_install's preamble). */
+  sourceLineOffset?: number;
 }
 
 export interface OutputCheck {
@@ -32,6 +35,8 @@ export interface ValidationTest {
   /** The slug of the template that defined the test (a parent's tests run in a child's build). */
   origin: string;
   sourcePath: KeyPath;
+  /** Set when the test was derived from what a Prism template installs: the field it checks. */
+  derivedFrom?: string;
 }
 
 export interface TemplateBuildSettings {
@@ -53,7 +58,13 @@ export interface TemplateDependency {
   optional: boolean;
 }
 
-export type TemplateFormat = 'prism-ami' | 'legacy';
+export type TemplateFormat = 'prism-ami' | 'legacy' | 'prism';
+
+/** A field of a Prism template that only makes sense when an instance launches: not built. */
+export interface LaunchTimeField {
+  key: string;
+  why: string;
+}
 
 /** What a template is called and where it comes from. */
 interface TemplateIdentity {
@@ -76,11 +87,19 @@ interface TemplateContent {
   amis: AmiMap;
   tags: Record<string, string>;
   dependencies: TemplateDependency[];
+  /** Prism's format: the fields left out of the build because they belong to launch time. */
+  launchTime?: LaunchTimeField[];
+  /** Prism's format: the parents its `inherits` names, merged into it (not built on). */
+  inherits?: string[];
+  /** Why prism-ami cannot build this template (an ami-based Prism template, an unknown base). */
+  notBuilt?: { rule: string; message: string; fix: string };
 }
 
 /** One template file as written: `extends` not yet resolved, unset fields left unset. */
 export interface TemplateDefinition extends TemplateIdentity, TemplateContent {
   extends?: string;
+  /** Prism's format: the file's data, merged with its `inherits` parents by the library. */
+  prism?: { raw: RawPrismTemplate; inherits: string[] };
   base?: BaseSource;
   architectures?: Architecture[];
   regions?: string[];

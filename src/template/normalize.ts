@@ -2,7 +2,7 @@ import { isArchitecture, type Architecture } from '../core/types.js';
 import { AMI_ID_PATTERN } from '../core/ids.js';
 import { canonicalBaseAlias } from './base-sources.js';
 import { DEFAULTS, type AmiMap, type BaseSource, type OutputCheck, type TemplateDefinition, type ValidationTest } from './model.js';
-import type { RawLegacyTemplate, RawTemplate } from './schema.js';
+import type { RawLegacyTemplate, RawTemplate, RawValidationTest } from './schema.js';
 
 interface Origin {
   slug: string;
@@ -24,6 +24,29 @@ function perArch<T>(value: { x86_64?: T | undefined; arm64?: T | undefined } | u
   if (value?.x86_64 !== undefined) out.x86_64 = value.x86_64;
   if (value?.arm64 !== undefined) out.arm64 = value.arm64;
   return out;
+}
+
+/** One written `validation_tests` entry (the prism-ami format, or a Prism file's addition) as the model. */
+export function normalizeValidationTest(test: RawValidationTest, index: number, origin: string): ValidationTest {
+  const output: OutputCheck | undefined =
+    test.expected !== undefined
+      ? { kind: 'equals', value: test.expected }
+      : test.expected_contains !== undefined
+        ? { kind: 'contains', value: test.expected_contains }
+        : test.expected_regex !== undefined
+          ? { kind: 'regex', value: test.expected_regex }
+          : undefined;
+  return {
+    name: test.name,
+    command: test.command,
+    ...(output ? { output } : {}),
+    exitCode: test.expected_exit_code ?? 0,
+    timeoutSeconds: test.timeout_seconds ?? DEFAULTS.testTimeoutSeconds,
+    retries: test.retries ?? DEFAULTS.testRetries,
+    retryDelaySeconds: test.retry_delay_seconds ?? DEFAULTS.testRetryDelaySeconds,
+    origin,
+    sourcePath: ['validation_tests', index],
+  };
 }
 
 /** The prism-ami format, checked by the schema, as the model. */
@@ -56,27 +79,7 @@ export function normalizeTemplate(raw: RawTemplate, origin: Origin): TemplateDef
           },
         ]);
 
-  const tests = (raw.validation_tests ?? []).map((test, i): ValidationTest => {
-    const output: OutputCheck | undefined =
-      test.expected !== undefined
-        ? { kind: 'equals', value: test.expected }
-        : test.expected_contains !== undefined
-          ? { kind: 'contains', value: test.expected_contains }
-          : test.expected_regex !== undefined
-            ? { kind: 'regex', value: test.expected_regex }
-            : undefined;
-    return {
-      name: test.name,
-      command: test.command,
-      ...(output ? { output } : {}),
-      exitCode: test.expected_exit_code ?? 0,
-      timeoutSeconds: test.timeout_seconds ?? DEFAULTS.testTimeoutSeconds,
-      retries: test.retries ?? DEFAULTS.testRetries,
-      retryDelaySeconds: test.retry_delay_seconds ?? DEFAULTS.testRetryDelaySeconds,
-      origin: origin.slug,
-      sourcePath: ['validation_tests', i],
-    };
-  });
+  const tests = (raw.validation_tests ?? []).map((test, i) => normalizeValidationTest(test, i, origin.slug));
 
   const amis: AmiMap = {};
   for (const [region, byArch] of Object.entries(raw.amis ?? {})) amis[region] = perArch(byArch);

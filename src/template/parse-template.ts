@@ -2,6 +2,9 @@ import type * as z from 'zod';
 import type { Diagnostic } from '../core/diagnostic.js';
 import type { TemplateDefinition } from './model.js';
 import { normalizeLegacyTemplate, normalizeTemplate } from './normalize.js';
+import { normalizePrismTemplate } from './prism/normalize.js';
+import { checkPrismRules } from './prism/rules.js';
+import { isPrismDocument, prismTemplateSchema, type RawPrismTemplate } from './prism/schema.js';
 import { isLegacyDocument, legacyTemplateSchema, templateSchema } from './schema.js';
 import { dedupe, describeValue, diagnostic, ruleDiagnostic, schemaDiagnostics } from './schema-diagnostics.js';
 import { checkLegacyRules, checkTemplateRules } from './template-rules.js';
@@ -35,19 +38,24 @@ export function parseTemplate(input: string | Uint8Array, file: string, slug: st
   }
 
   keepNumbersAsWritten(source);
-  const legacy = isLegacyDocument(data);
-  const schema: z.ZodType = legacy ? legacyTemplateSchema : templateSchema;
+  const format = isPrismDocument(data) ? 'prism' : isLegacyDocument(data) ? 'legacy' : 'prism-ami';
+  const schema: z.ZodType = { prism: prismTemplateSchema, legacy: legacyTemplateSchema, 'prism-ami': templateSchema }[format];
   const result = schema.safeParse(data);
   const diagnostics: Diagnostic[] = [];
   if (!result.success) {
-    diagnostics.push(...schemaDiagnostics(result.error.issues, { source, schema, legacyHints: !legacy }));
+    diagnostics.push(...schemaDiagnostics(result.error.issues, { source, schema, legacyHints: format === 'prism-ami' }));
   }
-  const rules = legacy ? checkLegacyRules(data) : checkTemplateRules(data);
+  const rules = { prism: checkPrismRules, legacy: checkLegacyRules, 'prism-ami': checkTemplateRules }[format](data);
   for (const issue of rules) diagnostics.push(ruleDiagnostic(source, issue));
   if (diagnostics.length > 0 || !result.success) return { ok: false, diagnostics: dedupe(diagnostics), source };
 
   const origin = { slug, file };
-  const definition = legacy ? normalizeLegacyTemplate(result.data as never, origin) : normalizeTemplate(result.data as never, origin);
+  const definition =
+    format === 'prism'
+      ? normalizePrismTemplate(result.data as RawPrismTemplate, origin, (result.data as RawPrismTemplate).inherits ?? [])
+      : format === 'legacy'
+        ? normalizeLegacyTemplate(result.data as never, origin)
+        : normalizeTemplate(result.data as never, origin);
   return { ok: true, parsed: { definition, source } };
 }
 

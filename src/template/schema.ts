@@ -120,6 +120,8 @@ export const validationTestSchema = z.strictObject({
   retry_delay_seconds: wholeNumber(0, 600, 'seconds').optional(),
 });
 
+export type RawValidationTest = z.output<typeof validationTestSchema>;
+
 export const templateSchema = z.strictObject({
   name: nonEmpty,
   description: z.string().optional(),

@@ -158,13 +158,13 @@ describe('prism ami changed: what a commit touches', () => {
     expect(text.stderr).toContain('No template to build.\n');
   });
 
-  it('ignores files that are not templates: other folders, subfolders, other extensions, dot files', async () => {
+  it('ignores files that are not templates: other folders, other extensions, dot files and dot folders', async () => {
     const repo = await family();
     await repo.write({
       'README.md': '# changed\n',
       'templates/README.md': 'about the templates\n',
       'templates/notes.txt': 'notes\n',
-      'templates/drafts/draft.yml': templateYaml('draft'),
+      'templates/.drafts/draft.yml': templateYaml('draft'),
       'templates/.hidden.yml': 'x: 1\n',
       'docs/other.yml': templateYaml('other'),
     });
@@ -350,5 +350,29 @@ describe('prism ami changed --json', () => {
     expect(Object.keys(json).slice(0, 3)).toEqual(['templates', 'removed', 'matrix']);
     expect(json).toMatchObject({ templates: [], removed: [], matrix: { include: [] } });
     expect(JSON.stringify(json.matrix)).toBe('{"include":[]}');
+  });
+});
+
+describe("prism ami changed on templates in Prism's format", () => {
+  it('finds them in subfolders by their slug:, and lists what inherits a changed template', async () => {
+    const repo = await TestRepo.create();
+    const parent = (echo: string) =>
+      `name: "Base Box"\nslug: base-box\nbase: ubuntu-22.04\npackage_manager: apt\npost_install: "echo ${echo}"\n`;
+    await repo.write({
+      'templates/community/base.yml': parent('one'),
+      'templates/testing/heir.yml': 'name: Heir\nslug: heir\nbase: ubuntu-22.04\npackage_manager: apt\ninherits: ["Base Box"]\n',
+      'templates/other.yml': 'name: Other\nbase: ubuntu-22.04\npackage_manager: apt\npackages: {system: [jq]}\n',
+    });
+    await repo.commit('templates');
+    await repo.write({ 'templates/community/base.yml': parent('two') });
+    await repo.commit('change the parent');
+    const json = await changedJson(repo);
+    expect(json.templates).toEqual(['base-box', 'heir']);
+    expect(json.details).toEqual([
+      { template: 'base-box', reasons: [{ kind: 'changed', path: 'templates/community/base.yml' }] },
+      { template: 'heir', reasons: [{ kind: 'inherits', parent: 'base-box' }] },
+    ]);
+    const text = await prism(repo);
+    expect(text.stdout).toMatch(/^heir +inherits base-box, which changed$/m);
   });
 });

@@ -38,6 +38,7 @@ describe('prism (the program)', () => {
       'list',
       'lint',
       'show',
+      'convert',
       'sweep',
       'cache',
       'iam-policy',

@@ -36,6 +36,8 @@ export function registerIamPolicy(ami: Command, ctx: CliContext): void {
       ...(roleName ? { roleName } : {}),
       ...(registry ? { registry } : {}),
       ...(flags.ssmPrefix ? { ssmPrefix: flags.ssmPrefix } : {}),
+      // ssm.layout prism or both in the config: the parameters Prism's launcher reads too.
+      ...(settings.ssmLayout !== 'prism-ami' ? { prismSsmPrefix: settings.prismSsmPrefix } : {}),
     });
     const output = flags.only === 'builder' ? policies.builder : flags.only === 'instance-profile' ? policies.instanceProfile : policies;
     ctx.io.out(`${JSON.stringify(output, null, 2)}\n`);

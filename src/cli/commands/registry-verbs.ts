@@ -5,6 +5,7 @@ import type { RevokeReport } from '../../actions/revoke.js';
 import type { RollbackReport } from '../../actions/rollback.js';
 import type { UpdateRegistryReport } from '../../actions/update-registry.js';
 import type { UpdateTemplatesReport } from '../../actions/update-templates.js';
+import { SSM_LAYOUTS, type SsmLayout } from '../../config/settings.js';
 import { PrismError } from '../../core/errors.js';
 import { ExitCode } from '../../core/exit-codes.js';
 import type { CliContext } from '../context.js';
@@ -115,7 +116,7 @@ export function registerRegistryVerbs(ami: Command, ctx: CliContext): void {
 
   registerRegistryVerb<
     string[],
-    { check?: boolean; prune?: boolean; format?: 'go' | 'ts' | 'json'; out?: string; goPackage?: string },
+    { check?: boolean; prune?: boolean; format?: 'go' | 'ts' | 'json'; out?: string; goPackage?: string; key?: 'slug' | 'name' },
     UpdateTemplatesReport
   >(ami, ctx, {
     name: 'update-templates',
@@ -139,11 +140,19 @@ export function registerRegistryVerbs(ami: Command, ctx: CliContext): void {
           ).choices(['go', 'ts', 'json']),
         )
         .option('--out <file>', 'where --format writes (default: stdout)')
-        .option('--go-package <name>', 'package name of --format go (default amis)'),
+        .option('--go-package <name>', 'package name of --format go (default amis)')
+        .addOption(
+          new Option(
+            '--key <key>',
+            "what keys the --format map: slug, or name (the template's name: what Prism's TemplateResolver looks AMIs up by)",
+          ).choices(['slug', 'name']),
+        ),
     json: 'print the report as JSON',
     run: async (templates, flags, input) => {
       if (flags.out && !flags.format)
         throw new PrismError('USAGE', '--out needs --format', { hint: 'e.g. --format go --out internal/amis/amis_gen.go' });
+      if (flags.key && !flags.format)
+        throw new PrismError('USAGE', '--key needs --format', { hint: 'e.g. --format go --key name --out pkg/templates/amis_gen.go' });
       const { updateTemplates } = await import('../../actions/update-templates.js');
       const report = await updateTemplates({
         ...input,
@@ -153,6 +162,7 @@ export function registerRegistryVerbs(ami: Command, ctx: CliContext): void {
         ...(flags.format ? { format: flags.format } : {}),
         ...(flags.out ? { out: flags.out } : {}),
         ...(flags.goPackage ? { goPackage: flags.goPackage } : {}),
+        ...(flags.key ? { key: flags.key } : {}),
       });
       if (flags.check && report.outOfDate > 0 && !flags.json) {
         const { out, err } = (await reports()).formatUpdateTemplates(report, true);
@@ -207,20 +217,34 @@ export function registerRegistryVerbs(ami: Command, ctx: CliContext): void {
     human: async (r) => (await reports()).formatImport(r),
   });
 
-  registerRegistryVerb<string[], { prefix?: string }, PublishSsmReport>(ami, ctx, {
+  registerRegistryVerb<string[], { prefix?: string; layout?: SsmLayout; prismPrefix?: string }, PublishSsmReport>(ami, ctx, {
     name: 'publish-ssm',
     description:
-      "make the SSM parameters <prefix>/<template>/<arch> show the registry's current images (repairs a failed publication; adds no versions where they match)",
+      "make the SSM parameters <prefix>/<template>/<arch> (or, with --layout prism, the ones Prism's launcher reads) show the registry's current images (repairs a failed publication; adds no versions where they match)",
     arg: ['[templates...]', 'slugs (default: every template in the registry)'],
     options: (c) =>
       c
         .option('--prefix <prefix>', 'parameter prefix (default: publishSsm in the config, else /prism/ami)')
+        .addOption(
+          new Option(
+            '--layout <layout>',
+            "prism-ami: <prefix>/<template>/<arch> = AMI ID; prism: Prism's <prism-prefix>/<template>/<region>/<arch> = JSON reference; both (default: ssm.layout in the config, else prism-ami)",
+          ).choices([...SSM_LAYOUTS]),
+        )
+        .option('--prism-prefix <prefix>', "prefix of Prism's layout (default: ssm.prismPrefix in the config, else /cloudworkstation/amis)")
         .option('--region <region>', 'only this region'),
     run: async (templates, flags, input) => {
       const { publishSsm } = await import('../../actions/publish-ssm.js');
       const fromConfig = typeof input.config?.publishSsm === 'string' ? input.config.publishSsm : true;
       const { region, ...rest } = input;
-      return publishSsm({ ...rest, templates, publishSsm: flags.prefix ?? fromConfig, ...(region ? { region } : {}) });
+      return publishSsm({
+        ...rest,
+        templates,
+        publishSsm: flags.prefix ?? fromConfig,
+        ...(flags.layout ? { ssmLayout: flags.layout } : {}),
+        ...(flags.prismPrefix ? { prismSsmPrefix: flags.prismPrefix } : {}),
+        ...(region ? { region } : {}),
+      });
     },
     human: async (r) => (await reports()).formatPublished(r.published) || 'Nothing to publish: the registry has no images.\n',
   });

@@ -14,6 +14,8 @@ export interface IamPolicyOptions {
   registry?: string;
   /** Prefix of the SSM parameters the registry publishes (default /prism/ami). */
   ssmPrefix?: string;
+  /** Prefix of the parameters published in Prism's layout (ssm.layout prism or both). */
+  prismSsmPrefix?: string;
 }
 
 type Statement = {
@@ -165,6 +167,14 @@ export function builderPolicy(options: IamPolicyOptions = {}): { Version: string
       Resource: `arn:aws:ssm:*:*:parameter/${prefix}/*`,
     },
   ];
+  if (options.prismSsmPrefix !== undefined) {
+    statements.push({
+      Sid: 'PublishPrismLayoutParameters',
+      Effect: 'Allow',
+      Action: ['ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:GetParametersByPath'],
+      Resource: `arn:aws:ssm:*:*:parameter/${options.prismSsmPrefix.replace(/^\//, '')}/*`,
+    });
+  }
   const registry = /^s3:\/\/([^/]+)\/(.+)$/.exec(options.registry ?? '');
   if (registry) {
     statements.push({

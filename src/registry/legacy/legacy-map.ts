@@ -12,7 +12,8 @@ export type AmiMap = Record<string, Partial<Record<Architecture, string>>>;
 
 /** The hard-coded AMI IDs of one file, by template. */
 export interface LegacyMap {
-  format: 'json' | 'go';
+  /** yaml: a Prism template's ami_config.amis. */
+  format: 'json' | 'go' | 'yaml';
   templates: Record<string, AmiMap>;
 }
 

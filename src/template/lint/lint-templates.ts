@@ -6,6 +6,7 @@ import type { Template } from '../model.js';
 import type { ParsedTemplate } from '../parse-template.js';
 import { SLUG_PATTERN } from '../schema.js';
 import { locate } from '../yaml-source.js';
+import { prismLintDiagnostics } from '../prism/lint.js';
 import { scriptLocator } from './script-locator.js';
 import { checkScript } from './script-rules.js';
 import type { ShellcheckRunner } from './shellcheck.js';
@@ -111,7 +112,9 @@ async function lintOne(
 
   const source = parsed.source;
   for (const step of parsed.definition.setup) {
-    const toFile = scriptLocator(source, step.sourcePath);
+    const locator = scriptLocator(source, step.sourcePath);
+    const offset = step.sourceLineOffset ?? 0;
+    const toFile = (line: number, column: number) => locator(Math.max(1, line - offset), column);
     const stepPath = formatKeyPath(step.sourcePath);
     for (const finding of checkScript(step.script)) {
       const pos = toFile(finding.line, finding.column);
@@ -143,7 +146,8 @@ async function lintOne(
     }
   }
 
-  if (template.tests.length === 0) {
+  out.push(...prismLintDiagnostics(parsed, template, display));
+  if (template.tests.length === 0 && !template.notBuilt) {
     const key = parsed.definition.format === 'legacy' ? 'validation' : 'validation_tests';
     const pos = locate(source, [key], { key: true });
     out.push({
