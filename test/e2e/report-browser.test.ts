@@ -17,7 +17,8 @@ import { writeReportFixture } from '../support/report-fixture.js';
 const CHROMIUM = process.env.PRISM_AMI_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 const runnable = existsSync(CHROMIUM);
-if (!runnable && process.env.PRISM_AMI_REQUIRE_E2E === '1') throw new Error(`${CHROMIUM} is missing: run scripts/install-deps.sh --with-browser`);
+if (!runnable && process.env.PRISM_AMI_REQUIRE_E2E === '1')
+  throw new Error(`${CHROMIUM} is missing: run scripts/install-deps.sh --with-browser`);
 if (!runnable) console.warn(`skipping the report's browser test: ${CHROMIUM} is not installed`);
 
 describe.runIf(runnable).sequential('the report in headless Chromium', { timeout: 120_000 }, () => {
