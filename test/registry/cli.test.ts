@@ -212,7 +212,7 @@ describe('update-registry, list, resolve, rollback, revoke (moto EC2)', () => {
     expect(badArch.code).toBe(2);
     expect(badArch.stderr).toContain("argument 'amd64' is invalid");
     expect(await readFile(join(cwd, 'ami-registry.json'), 'utf8')).toBe(before);
-  });
+  }, 120_000);
 });
 
 describe('import-legacy', () => {
