@@ -220,7 +220,7 @@ describe.skipIf(!hasCommand('jq'))('the generated workflow, run', () => {
     await repo.git('push', '--quiet', remote, 'main');
     const runner = TestRepo.at(await tempDir('prism-ami-runner-'));
     await runner.git('clone', '--quiet', remote, '.');
-    const commitStep = workflow.jobs['update-templates'].steps.at(-1)!.run!;
+    const commitStep = step(workflow, 'update-templates', 'Commit the templates');
     const env = { ...workflow.env, BRANCH: 'main', GITHUB_RUN_ID: '42' };
 
     // Nothing changed: nothing committed.

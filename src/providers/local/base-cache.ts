@@ -28,9 +28,10 @@ const BASE_PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'ca-certificates'];
  * id, `current` is a symlink) because images are layers on top of a particular base.
  */
 export async function ensureBase(cacheDir: string, suite: Suite, architecture: Architecture, ctx: ProviderContext): Promise<CachedBase> {
-  const key = `${suite.suite}-${architecture}`;
+  // A base is made from one mirror (its apt sources name it), so another mirror is another base.
+  const key = `${suite.suite}-${architecture}-${createHash('sha256').update(suite.mirror).digest('hex').slice(0, 8)}`;
   const current = join(cacheDir, `${key}.current`);
-  const existing = await readCurrent(current);
+  const existing = (await readCurrent(current)) ?? (await readLegacyCurrent(cacheDir, suite, architecture));
   if (existing) return existing;
 
   await mkdir(cacheDir, { recursive: true });
@@ -121,6 +122,12 @@ async function readCurrent(current: string): Promise<CachedBase | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** Bases cached before the mirror was part of the key (`<suite>-<arch>.current`), used only if made from the same mirror. */
+async function readLegacyCurrent(cacheDir: string, suite: Suite, architecture: Architecture): Promise<CachedBase | undefined> {
+  const base = await readCurrent(join(cacheDir, `${suite.suite}-${architecture}.current`));
+  return base?.mirror === suite.mirror ? base : undefined;
 }
 
 /** Reads the base record of a given id (images refer to the base they were built on). */
