@@ -1,4 +1,5 @@
 import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,6 +104,33 @@ validation_tests:
   ),
 };
 
+/** A template in Prism's launcher format (in a subfolder, as Prism keeps them): built on AWS as Prism's generator would set it up. */
+const PRISM_WEB = `name: "Prism Web (APT)"
+slug: "prism-web"
+description: "A small Prism-format template: an apt package, a user and a service"
+base: "ubuntu-22.04"
+package_manager: "apt"
+packages:
+  system: ["nginx"]
+users:
+  - name: "researcher"
+    groups: ["sudo", "www-data"]
+services:
+  - name: "nginx"
+    port: 80
+    enable: true
+post_install: |
+  echo "served by a Prism template on EC2" > /var/www/html/index.html
+user_data: |
+  #!/bin/bash
+  echo "launch-time only" > /etc/motd
+validation_tests:
+  - name: the page is served
+    command: "curl -s http://localhost/"
+    expected: "served by a Prism template on EC2"
+architectures: [x86_64]
+`;
+
 describe.runIf(runnable).sequential('aws builds against moto_server with the instance twin', { timeout: 300_000 }, () => {
   let dir: string;
   let moto: Moto;
@@ -119,7 +147,11 @@ describe.runIf(runnable).sequential('aws builds against moto_server with the ins
     await proxy.start();
     twin = await InstanceTwin.start({
       proxy,
-      amis: { [al2023]: { base: 'debian-12', agent: true }, [SEEDED.debianAmd64]: { base: 'debian-12', agent: false } },
+      amis: {
+        [al2023]: { base: 'debian-12', agent: true },
+        [SEEDED.debianAmd64]: { base: 'debian-12', agent: false },
+        [SEEDED.jammyAmd64]: { base: 'ubuntu-22.04-lts', agent: true },
+      },
     });
     await twin.prepare();
     repo = await startAgentRepo(join(dir, 'agent-repo'));
@@ -127,6 +159,8 @@ describe.runIf(runnable).sequential('aws builds against moto_server with the ins
     env = { ...moto.env, ...repo.env, AWS_ENDPOINT_URL: proxy.endpoint, PRISM_AMI_STATE_DIR: join(dir, 'state') };
     await mkdir(join(dir, 'templates'));
     for (const [slug, text] of Object.entries(TEMPLATES)) await writeFile(join(dir, 'templates', `${slug}.yml`), text);
+    await mkdir(join(dir, 'templates', 'community'));
+    await writeFile(join(dir, 'templates', 'community', 'web-apt.yml'), PRISM_WEB);
     await writeFile(
       join(dir, 'prism-ami.config.yaml'),
       'templatesDir: templates\ninstanceProfile: prism-builder\ninstanceProfileWaitSeconds: 2\nreadyTimeoutMinutes: 3\nimageTimeoutMinutes: 2\nregions: [us-east-1]\n',
@@ -278,4 +312,63 @@ describe.runIf(runnable).sequential('aws builds against moto_server with the ins
     await image.unmount();
     await nothingLeft();
   });
+
+  test("a Prism launcher template builds on Ubuntu: its generated setup and derived tests run, and Prism's SSM path names the image", async () => {
+    const result = await build('prism-web');
+    expect(result.code, result.stdout.slice(-3000)).toBe(0);
+    const imageId = result.end.image!.id;
+    const [buildInstance, retestInstance] = instances();
+    expect([buildInstance.imageId, retestInstance.imageId]).toEqual([SEEDED.jammyAmd64, imageId]);
+    // Prism's generated setup ran on the instance, step by step.
+    const steps = result.all.filter((ev) => ev.type === 'step-start').map((ev) => ev.title as string);
+    expect(steps.filter((t) => t.startsWith('Setup'))).toEqual([
+      "Setup 1/5: Prism's base system (apt)",
+      'Setup 2/5: system packages',
+      'Setup 3/5: users',
+      'Setup 4/5: services',
+      'Setup 5/5: post_install',
+    ]);
+    // The derived tests and the written one passed on the build instance, then on a fresh boot of the image.
+    const results = result.all.filter((ev) => ev.type === 'test-result').map((ev) => ev.result as { name: string; status: string });
+    const names = [
+      'package nginx is installed',
+      'user researcher exists with shell /bin/bash',
+      'user researcher is in group sudo',
+      'user researcher is in group www-data',
+      'service nginx is enabled',
+      'service nginx is active after boot',
+      'port 80 is listening (nginx)',
+      'the page is served',
+    ];
+    expect(results.map((r) => `${r.name}: ${r.status}`)).toEqual([...names, ...names].map((n) => `${n}: passed`));
+    const served = commands().filter((i) => i.commands.includes('curl -s http://localhost/'));
+    expect(served.map((i) => [twin.instance(i.instanceId)!.imageId, i.status, i.stdout])).toEqual([
+      [SEEDED.jammyAmd64, 'Success', 'served by a Prism template on EC2\n'],
+      [imageId, 'Success', 'served by a Prism template on EC2\n'],
+    ]);
+    // What the image holds: Ubuntu, the user in its groups, nginx enabled, no launch-time user_data.
+    const image = await twin.mountImage(imageId);
+    expect(await readFile(join(image.root, 'etc/os-release'), 'utf8')).toContain('jammy');
+    expect(await readFile(join(image.root, 'etc/passwd'), 'utf8')).toMatch(/^researcher:x:\d+:\d+:.*:\/bin\/bash$/m);
+    expect(await readFile(join(image.root, 'etc/group'), 'utf8')).toMatch(/^sudo:x:\d+:.*researcher/m);
+    expect(await readdir(join(image.root, 'etc/systemd/system/multi-user.target.wants'))).toContain('nginx.service');
+    expect(await readFile(join(image.root, 'etc/motd'), 'utf8').catch(() => '')).not.toContain('launch-time only');
+    await image.unmount();
+    await nothingLeft();
+
+    // Published where Prism's launcher reads it: /cloudworkstation/amis/<slug>/<region>/<arch>, a JSON reference.
+    const published = await prism(['ami', 'publish-ssm', 'prism-web', '--layout', 'prism', '--json']);
+    expect(published.code, published.stdout + published.stderr).toBe(0);
+    const ssm = new SSMClient({
+      region: 'us-east-1',
+      endpoint: moto.endpoint,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
+    try {
+      const { Parameter } = await ssm.send(new GetParameterCommand({ Name: '/cloudworkstation/amis/prism-web/us-east-1/x86_64' }));
+      expect((JSON.parse(Parameter!.Value!) as { AMIID: string }).AMIID).toBe(imageId);
+    } finally {
+      ssm.destroy();
+    }
+  }, 900_000);
 });
