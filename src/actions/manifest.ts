@@ -44,6 +44,8 @@ export interface DiffReport {
   a: Omit<ManifestImage, 'manifest'>;
   b: Omit<ManifestImage, 'manifest'>;
   same_template: boolean;
+  /** Both sides name one image (e.g. `template@version` is also the current image): there is nothing to compare. */
+  same_image: boolean;
   /** Set when both images have a manifest. */
   diff?: ManifestDiff;
 }
@@ -58,6 +60,7 @@ export async function diffImages(options: DiffOptions): Promise<DiffReport> {
       a: strip(a),
       b: strip(b),
       same_template: a.template === b.template,
+      same_image: a.image_id === b.image_id,
       ...(a.manifest && b.manifest ? { diff: diffManifests(a.manifest, b.manifest) } : {}),
     };
   });

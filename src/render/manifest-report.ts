@@ -29,6 +29,12 @@ export function formatManifest(r: ManifestImage): string {
 /** `prism ami diff`: per ecosystem, + added, − removed, ~ changed (old → new). */
 export function formatDiff(r: DiffReport): string {
   const lines = [`From: ${imageLine(r.a)}`, `To:   ${imageLine(r.b)}`];
+  if (r.same_image) {
+    lines.push(
+      `Both sides name the same image, ${r.a.image_id}: there is nothing to compare. (template@version is the newest image of that version; name an older build by its image ID: prism ami list --all.)`,
+    );
+    return `${lines.join('\n')}\n`;
+  }
   if (!r.same_template)
     lines.push(
       `Note: these are images of different templates (${r.a.template} and ${r.b.template}); the diff compares their contents all the same.`,

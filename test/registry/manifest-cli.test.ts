@@ -116,6 +116,20 @@ describe('prism ami diff', () => {
     expect(JSON.parse((await prism(['diff', ids.r10, ids.r12, '--json'])).stdout).diff).toBeUndefined();
   });
 
+  it('two names of one image: says so, and does not report "no packages changed" as if two builds matched', async () => {
+    const { ids, prism } = await project();
+    const text = await prism(['diff', 'r-research@1.2.0', 'r-research', '--region', 'us-east-1', '--arch', 'x86_64']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain(`Both sides name the same image, ${ids.r12}: there is nothing to compare.`);
+    expect(text.stdout).not.toContain('No packages changed');
+    const json = JSON.parse(
+      (await prism(['diff', ids.r12, 'r-research@1.2.0', '--region', 'us-east-1', '--arch', 'x86_64', '--json'])).stdout,
+    );
+    expect(json).toMatchObject({ same_image: true, a: { image_id: ids.r12 }, b: { image_id: ids.r12 } });
+    const other = JSON.parse((await prism(['diff', ids.r11, ids.r12, '--json'])).stdout);
+    expect(other.same_image).toBe(false);
+  });
+
   it('needs exactly two images', async () => {
     const { ids, prism } = await project();
     const result = await prism(['diff', ids.r12]);
