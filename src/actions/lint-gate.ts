@@ -25,10 +25,11 @@ export async function checkLint(templates: readonly Template[], settings: Settin
     options.onAllowed?.(errors);
     return;
   }
-  const where = [...new Set(errors.map((d) => d.file))].join(', ');
+  const withErrors = [...new Set(errors.map((d) => d.file))];
+  const count = errors.length === 1 ? 'a lint error' : `${errors.length} lint errors`;
   throw new PrismError(
     'TEMPLATE_INVALID',
-    `${where} ${errors.length === 1 ? 'has a lint error' : `has ${errors.length} lint errors`}: builds refuse templates with lint errors`,
+    `${withErrors.join(', ')} ${withErrors.length === 1 ? 'has' : 'have'} ${count}: builds refuse templates with lint errors`,
     {
       diagnostics: errors,
       hint: 'fix them (prism ami lint lists them), or pass --allow-lint-errors to build anyway',

@@ -47,6 +47,16 @@ describe('lint errors stop builds (docs/templates.md, "Lint")', () => {
     expect(await readdir(join(cwd, 'state')).catch(() => [])).toEqual([]);
   });
 
+  it('names every template with errors, in one sentence', async () => {
+    const { cwd, env } = await project();
+    await writeFiles(cwd, { 'templates/secret2.yml': template('Secret 2', 'echo "eve:hunter2" | chpasswd') });
+    const one = await runPrism(['ami', 'plan', 'secret', '--no-base-check'], { cwd, env });
+    expect(one.stderr).toContain('templates/secret.yml has a lint error: builds refuse');
+    const two = await runPrism(['ami', 'plan', '--no-base-check'], { cwd, env });
+    expect(two.code).toBe(2);
+    expect(two.stderr).toContain('templates/secret.yml, templates/secret2.yml have 2 lint errors: builds refuse');
+  });
+
   it('--json: the refusal is one JSON line with the diagnostics', async () => {
     const { cwd, env } = await project();
     const result = await runPrism(['ami', 'build', 'secret', '--provider', 'local', '--json'], { cwd, env });
