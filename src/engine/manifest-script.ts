@@ -6,6 +6,21 @@ import {
   type ManifestPackage,
   type OsRelease,
 } from '../core/manifest.js';
+import { MINIFORGE } from '../template/prism/setup.js';
+
+/**
+ * Where conda is looked for when it is not on the PATH (a non-login shell does not read
+ * /etc/profile.d): Prism's generator installs Miniforge in ${MINIFORGE}, the installers' defaults.
+ */
+const CONDA_PLACES = [
+  MINIFORGE,
+  '/opt/miniforge3',
+  '/opt/mambaforge',
+  '/opt/conda',
+  '/opt/miniconda3',
+  '/root/miniforge3',
+  '/root/miniconda3',
+];
 
 /** Where the collection writes its output in the machine: /run is a tmpfs, so it never reaches the image. */
 export const MANIFEST_DIR = '/run/prism-ami';
@@ -53,7 +68,7 @@ for d in m.distributions():
         print(n + "\\t" + d.version)' || skipped python "python3 exited $?"
   fi
   conda=""
-  for c in "$(command -v conda 2>/dev/null)" /opt/conda/bin/conda /opt/miniconda3/bin/conda /opt/miniforge3/bin/conda /root/miniconda3/bin/conda; do
+  for c in "$(command -v conda 2>/dev/null)" ${CONDA_PLACES.map((d) => `${d}/bin/conda`).join(' ')}; do
     if [ -n "$c" ] && [ -x "$c" ]; then conda="$c"; break; fi
   done
   if [ -n "$conda" ]; then

@@ -131,4 +131,42 @@ describe.runIf(runnable).sequential('package manifests of real local builds', { 
     expect(text.stdout).toContain('system (dpkg):');
     expect(text.stdout).toMatch(/^ {2}\+ jq {2}1\./m);
   });
+
+  test("conda packages are listed where Prism's generator installs Miniforge (/opt/miniforge), off the PATH", async () => {
+    // Miniforge itself comes from GitHub, which this machine cannot reach: a stand-in conda at
+    // Prism's path prints what `conda list --json` prints. The collection script and container are real.
+    await writeFile(
+      join(templates, 'condaish.yml'),
+      `name: Conda where Prism puts it
+version: "1.0.0"
+base_ami: {source: debian-12}
+setup_script: |
+  #!/bin/sh
+  set -eu
+  mkdir -p /opt/miniforge/bin
+  cat > /opt/miniforge/bin/conda <<'CONDA'
+  #!/bin/sh
+  [ "$1 $2" = "list --json" ] || exit 2
+  echo '[{"name": "numpy", "version": "1.26.4", "channel": "conda-forge"}, {"name": "plotly", "version": "5.22.0", "channel": "pypi"}]'
+  CONDA
+  chmod 755 /opt/miniforge/bin/conda
+validation_tests:
+  - name: conda is not on the PATH
+    command: command -v conda || echo none
+    expected: none
+build:
+  retest_on_fresh_boot: false
+`,
+    );
+    const result = await prism(['ami', 'build', 'condaish', '--provider', 'local', '--templates-dir', templates]);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/✅ Package manifest: \d+ packages \(dpkg \d+, conda 2\)/);
+    const shown = JSON.parse((await prism(['ami', 'manifest', 'condaish', '--json'])).stdout) as {
+      manifest: { packages: { conda: { name: string; version: string }[] } };
+    };
+    expect(shown.manifest.packages.conda).toEqual([
+      { name: 'numpy', version: '1.26.4' },
+      { name: 'plotly', version: '5.22.0' },
+    ]);
+  });
 });
