@@ -51,6 +51,19 @@ describe.runIf(gpgWorks)('the agent bootstrap user data (real sh, gpgv and HTTP)
     files.set('/good/debian_amd64/amazon-ssm-agent.deb.sig', await readFile(join(dir, 'agent.deb.sig')));
     files.set('/tampered/debian_amd64/amazon-ssm-agent.deb', Buffer.from('tampered\n'));
     files.set('/tampered/debian_amd64/amazon-ssm-agent.deb.sig', await readFile(join(dir, 'agent.deb.sig')));
+    // A key whose copy here expired in 2021 and that its owner has since extended (AWS extends its
+    // agent key's expiry and publishes the new block): the package is signed now, after that date.
+    const old = join(dir, 'gnupg-old');
+    await mkdir(old, { mode: 0o700 });
+    const oldGpg = (...args: string[]) =>
+      execFileSync('gpg', ['--homedir', old, '--batch', '--pinentry-mode', 'loopback', '--passphrase', '', ...args], { stdio: 'pipe' });
+    oldGpg('--faked-system-time', '20200101T000000', '--quick-gen-key', 'prism-old <old@example.invalid>', 'ed25519', 'sign', '1y');
+    await writeFile(join(dir, 'key-expired.asc'), oldGpg('--armor', '--export', 'old@example.invalid'));
+    const fingerprint = /^fpr:+([0-9A-F]{40}):/m.exec(oldGpg('--with-colons', '--list-keys', 'old@example.invalid').toString())![1];
+    oldGpg('--quick-set-expire', fingerprint, '10y');
+    oldGpg('--detach-sign', '--output', join(dir, 'renewed.sig'), join(dir, 'agent.deb'));
+    files.set('/renewed/debian_amd64/amazon-ssm-agent.deb', deb);
+    files.set('/renewed/debian_amd64/amazon-ssm-agent.deb.sig', await readFile(join(dir, 'renewed.sig')));
     server = createServer((req, res) => {
       const body = files.get(req.url ?? '');
       res.writeHead(body ? 200 : 404).end(body);
@@ -67,6 +80,8 @@ describe.runIf(gpgWorks)('the agent bootstrap user data (real sh, gpgv and HTTP)
   });
   afterAll(async () => {
     server?.close();
+    // Key generation started gpg-agents; they would outlive the test.
+    for (const home of ['gnupg', 'gnupg-old']) spawnSync('gpgconf', ['--homedir', join(dir, home), '--kill', 'gpg-agent']);
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -96,6 +111,13 @@ describe.runIf(gpgWorks)('the agent bootstrap user data (real sh, gpgv and HTTP)
     expect(status, log).toBe(0);
     expect(calls).toMatch(/^dpkg -i \/tmp\/.+\/agent\.deb\nsystemctl enable amazon-ssm-agent\nsystemctl restart amazon-ssm-agent\n$/);
     expect(log).toContain(`prism-ami agent bootstrap: downloading ${base}/good/debian_amd64/amazon-ssm-agent.deb`);
+    expect(log).toContain('prism-ami agent bootstrap: the agent is installed and running');
+  });
+
+  test('a trusted key whose copy here has expired still verifies a package signed after that date (the fingerprint is trusted)', async () => {
+    const { status, log, calls } = await run('/renewed', join(dir, 'key-expired.asc'));
+    expect(status, log).toBe(0);
+    expect(calls).toContain('dpkg -i ');
     expect(log).toContain('prism-ami agent bootstrap: the agent is installed and running');
   });
 
