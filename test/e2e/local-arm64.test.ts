@@ -1,10 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runPrism } from '../support/cli.js';
-import { CLEAN, events, leftovers, localEnv, requireOrSkipLocal, type LocalEnv } from '../support/local-env.js';
+import { describe, expect, test } from 'vitest';
+import { CLEAN, events, leftovers, LocalSuite, requireOrSkipLocal } from '../support/local-env.js';
 
 /**
  * A local build of the other architecture (arm64 on an x86_64 host) under qemu-user-static, end
@@ -33,36 +29,18 @@ validation_tests:
 `;
 
 describe.runIf(runnable && emulated).sequential('local builds of arm64 under emulation', { timeout: 1_500_000 }, () => {
-  let root: string;
-  let e: LocalEnv;
-  let templates: string;
-
-  beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'prism-e2e-arm64-'));
-    e = await localEnv(root);
-    templates = join(root, 'templates');
-    await mkdir(templates);
-    await writeFile(join(templates, 'arm.yml'), TEMPLATE);
-  });
-
-  afterAll(async () => {
-    if (!root) return;
-    await runPrism(['ami', 'sweep', '--provider', 'local', '--include-kept', '--older-than', '0s'], { env: e.env });
-    await rm(root, { recursive: true, force: true });
-  });
-
-  const prism = (args: string[]) => runPrism(args, { env: e.env, cwd: root });
-  const common = () => ['--provider', 'local', '--templates-dir', templates, '--registry', `file:${join(root, 'r.json')}`];
+  const suite = new LocalSuite('prism-e2e-arm64-', { 'arm.yml': TEMPLATE });
+  const prism = (args: string[]) => suite.prism(args);
 
   test('plan --architectures arm64 plans arm64 only', async () => {
-    const plan = await prism(['ami', 'plan', 'arm', ...common(), '--architectures', 'arm64', '--json']);
+    const plan = await prism(['ami', 'plan', 'arm', ...suite.flags, '--architectures', 'arm64', '--json']);
     expect(plan.code, plan.stderr).toBe(0);
     const items = (JSON.parse(plan.stdout) as { items: { architecture: string; action: string }[] }).items;
     expect(items.map((i) => [i.architecture, i.action])).toEqual([['arm64', 'build']]);
   });
 
   test('an arm64 build runs its setup as aarch64 and validates on a fresh boot', async () => {
-    const result = await prism(['ami', 'build', 'arm', ...common(), '--architecture', 'arm64', '--json']);
+    const result = await prism(['ami', 'build', 'arm', ...suite.flags, '--architecture', 'arm64', '--json']);
     expect(result.code, result.stdout.slice(-3000) + result.stderr).toBe(0);
     const tests = events(result.stdout).filter((ev) => ev.type === 'test-result');
     expect(tests.map((ev) => `${String(ev.step)}:${(ev.result as { status: string }).status}`)).toEqual([
@@ -71,6 +49,6 @@ describe.runIf(runnable && emulated).sequential('local builds of arm64 under emu
       'retest:passed',
       'retest:passed',
     ]);
-    expect(await leftovers(e)).toEqual(CLEAN);
+    expect(await leftovers(suite.e)).toEqual(CLEAN);
   });
 });

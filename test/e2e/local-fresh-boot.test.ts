@@ -1,9 +1,7 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runPrism } from '../support/cli.js';
-import { CLEAN, events, leftovers, localEnv, requireOrSkipLocal, type LocalEnv } from '../support/local-env.js';
+import { describe, expect, test } from 'vitest';
+import { CLEAN, events, leftovers, LocalSuite, requireOrSkipLocal } from '../support/local-env.js';
 
 /**
  * The fresh-boot re-test and reboot steps with real containers: a service setup started but did
@@ -59,44 +57,16 @@ validation_tests:
 `;
 
 describe.runIf(runnable).sequential('local builds: the fresh-boot re-test and reboot steps', { timeout: 600_000 }, () => {
-  let root: string;
-  let e: LocalEnv;
-  let templates: string;
-
-  beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'prism-e2e-fresh-'));
-    e = await localEnv(root);
-    templates = join(root, 'templates');
-    await mkdir(templates);
-    await writeFile(join(templates, 'started-only.yml'), service('Started only', 'systemctl start demo'));
-    await writeFile(join(templates, 'enabled.yml'), service('Enabled', 'systemctl enable --now demo'));
-    await writeFile(join(templates, 'rebooting.yml'), REBOOTING);
-  }, 600_000);
-
-  afterAll(async () => {
-    if (!root) return;
-    await runPrism(['ami', 'sweep', '--provider', 'local', '--include-kept', '--older-than', '0s'], { env: e.env });
-    await rm(root, { recursive: true, force: true });
+  const suite = new LocalSuite('prism-e2e-fresh-', {
+    'started-only.yml': service('Started only', 'systemctl start demo'),
+    'enabled.yml': service('Enabled', 'systemctl enable --now demo'),
+    'rebooting.yml': REBOOTING,
   });
-
-  const prism = (args: string[]) => runPrism(args, { env: e.env, cwd: root });
-  const build = (slug: string, ...more: string[]) =>
-    prism([
-      'ami',
-      'build',
-      slug,
-      '--provider',
-      'local',
-      '--templates-dir',
-      templates,
-      '--registry',
-      `file:${join(root, 'r.json')}`,
-      // A step restored from the step cache does not leave its services running: these tests are
-      // about what setup left running in the build container, so every step runs.
-      '--no-cache',
-      ...more,
-    ]);
-  const images = async () => (await readdir(e.imageDir)).filter((n) => n.startsWith('limg-'));
+  const prism = (args: string[]) => suite.prism(args);
+  // A step restored from the step cache does not leave its services running: these tests are
+  // about what setup left running in the build container, so every step runs.
+  const build = (slug: string, ...more: string[]) => suite.build(slug, '--no-cache', ...more);
+  const images = async () => (await readdir(suite.e.imageDir)).filter((n) => n.startsWith('limg-'));
 
   test('a service started but not enabled passes in the build container, fails on a fresh boot: exit 1, no image kept', async () => {
     const result = await build('started-only');
@@ -108,18 +78,18 @@ describe.runIf(runnable).sequential('local builds: the fresh-boot re-test and re
       '1 of 1 validation tests passed in the build container but failed on a fresh boot of the new image: demo is active',
     );
     expect(await images()).toEqual([]);
-    expect(await leftovers(e)).toEqual(CLEAN);
+    expect(await leftovers(suite.e)).toEqual(CLEAN);
   });
 
   test('--keep-on-failure keeps the fresh container and the image it boots from; sweep --include-kept removes both', async () => {
     const result = await build('started-only', '--keep-on-failure');
     expect(result.code, result.stdout + result.stderr).toBe(1);
     expect(result.stdout + result.stderr).toMatch(/nsenter --target \d+ --all/);
-    expect((await readdir(e.imageDir)).filter((n) => n.endsWith('.partial'))).toHaveLength(1);
-    expect((await leftovers(e)).processes.length).toBeGreaterThan(0);
+    expect((await readdir(suite.e.imageDir)).filter((n) => n.endsWith('.partial'))).toHaveLength(1);
+    expect((await leftovers(suite.e)).processes.length).toBeGreaterThan(0);
     const swept = await prism(['ami', 'sweep', '--provider', 'local', '--include-kept']);
     expect(swept.code, swept.stdout + swept.stderr).toBe(0);
-    expect(await leftovers(e)).toEqual(CLEAN);
+    expect(await leftovers(suite.e)).toEqual(CLEAN);
   });
 
   test('--no-retest lets the same template through on the build container alone', async () => {
@@ -127,9 +97,9 @@ describe.runIf(runnable).sequential('local builds: the fresh-boot re-test and re
     expect(result.code, result.stdout.slice(-2000) + result.stderr).toBe(0);
     expect(events(result.stdout).some((ev) => ev.type === 'step-start' && ev.step === 'retest')).toBe(false);
     const [id] = await images();
-    const metadata = JSON.parse(await readFile(join(e.imageDir, id, 'metadata.json'), 'utf8')) as { validatedOn: string };
+    const metadata = JSON.parse(await readFile(join(suite.e.imageDir, id, 'metadata.json'), 'utf8')) as { validatedOn: string };
     expect(metadata.validatedOn).toBe('build-machine');
-    await rm(join(e.imageDir, id), { recursive: true });
+    await rm(join(suite.e.imageDir, id), { recursive: true });
   });
 
   test('enabled, it passes in the build container and on a fresh boot; the image says where it was validated', async () => {
@@ -140,12 +110,12 @@ describe.runIf(runnable).sequential('local builds: the fresh-boot re-test and re
     expect(steps).toEqual(expect.arrayContaining(['validate:ok', 'create-image:ok', 'retest-launch:ok', 'retest:ok', 'record:ok']));
     expect(all.filter((ev) => ev.type === 'test-result')).toHaveLength(2);
     const [id] = await images();
-    const metadata = JSON.parse(await readFile(join(e.imageDir, id, 'metadata.json'), 'utf8')) as {
+    const metadata = JSON.parse(await readFile(join(suite.e.imageDir, id, 'metadata.json'), 'utf8')) as {
       validatedOn: string;
       validated: boolean;
     };
     expect(metadata).toMatchObject({ validatedOn: 'fresh-boot', validated: true });
-    expect(await leftovers(e)).toEqual(CLEAN);
+    expect(await leftovers(suite.e)).toEqual(CLEAN);
   });
 
   test('a setup step with reboot: true reboots the container before the next step', async () => {
@@ -153,6 +123,6 @@ describe.runIf(runnable).sequential('local builds: the fresh-boot re-test and re
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toContain('✅ Container rebooted');
     expect(result.stdout).toContain('✅ after the reboot done');
-    expect(await leftovers(e)).toEqual(CLEAN);
+    expect(await leftovers(suite.e)).toEqual(CLEAN);
   });
 });

@@ -1,9 +1,7 @@
-import { access, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { access, lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runPrism } from '../support/cli.js';
-import { CLEAN, events, leftovers, localEnv, requireOrSkipLocal, type LocalEnv } from '../support/local-env.js';
+import { describe, expect, test } from 'vitest';
+import { CLEAN, events, leftovers, LocalSuite, requireOrSkipLocal } from '../support/local-env.js';
 
 /**
  * The settle step and the generalization with real containers: an image with openssh-server
@@ -32,33 +30,15 @@ ${generalize}
 `;
 
 describe.runIf(runnable).sequential('local builds: settle and generalize', { timeout: 600_000 }, () => {
-  let root: string;
-  let e: LocalEnv;
-  let templates: string;
-
-  beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'prism-e2e-generalize-'));
-    e = await localEnv(root);
-    templates = join(root, 'templates');
-    await mkdir(templates);
-  }, 600_000);
-
-  afterAll(async () => {
-    if (!root) return;
-    await runPrism(['ami', 'sweep', '--provider', 'local', '--include-kept', '--older-than', '0s'], { env: e.env });
-    await rm(root, { recursive: true, force: true });
-  });
+  const suite = new LocalSuite('prism-e2e-generalize-');
 
   const build = async (slug: string, generalize: string) => {
-    await writeFile(join(templates, `${slug}.yml`), template(generalize));
-    const result = await runPrism(
-      ['ami', 'build', slug, '--provider', 'local', '--templates-dir', templates, '--registry', `file:${join(root, 'r.json')}`, '--json'],
-      { env: e.env, cwd: root },
-    );
+    await suite.write(`${slug}.yml`, template(generalize));
+    const result = await suite.build(slug, '--json');
     expect(result.code, result.stdout.slice(-3000) + result.stderr).toBe(0);
     const all = events(result.stdout);
     const end = all.at(-1) as { image: { id: string } };
-    return { all, layer: join(e.imageDir, end.image.id, 'layer') };
+    return { all, layer: join(suite.e.imageDir, end.image.id, 'layer') };
   };
   const exists = (path: string) =>
     access(path).then(
@@ -86,7 +66,7 @@ describe.runIf(runnable).sequential('local builds: settle and generalize', { tim
     const packageLists = [];
     for (const name of lists) if (!(await lstat(join(layer, 'var/lib/apt/lists', name))).isCharacterDevice()) packageLists.push(name);
     expect(packageLists.filter((n) => n.endsWith('_Packages'))).toEqual([]);
-    expect(await leftovers(e)).toEqual(CLEAN);
+    expect(await leftovers(suite.e)).toEqual(CLEAN);
   });
 
   test("the template's hook runs after the generalization; generalize: false keeps the build's files", async () => {

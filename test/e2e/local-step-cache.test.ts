@@ -1,9 +1,7 @@
-import { lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runPrism } from '../support/cli.js';
-import { CLEAN, events, leftovers, localEnv, requireOrSkipLocal, type LocalEnv } from '../support/local-env.js';
+import { describe, expect, test } from 'vitest';
+import { CLEAN, events, leftovers, LocalSuite, requireOrSkipLocal } from '../support/local-env.js';
 
 /**
  * The local step cache with real containers: a rebuild after editing the second setup step starts
@@ -36,46 +34,18 @@ validation_tests:
 `;
 
 describe.runIf(runnable).sequential('local builds: the step cache', { timeout: 600_000 }, () => {
-  let root: string;
-  let e: LocalEnv;
-  let templates: string;
-
-  beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'prism-e2e-cache-'));
-    e = await localEnv(root);
-    templates = join(root, 'templates');
-    await mkdir(templates);
-  }, 600_000);
-
-  afterAll(async () => {
-    if (!root) return;
-    await runPrism(['ami', 'sweep', '--provider', 'local', '--include-kept', '--older-than', '0s'], { env: e.env });
-    await rm(root, { recursive: true, force: true });
-  });
-
-  const prism = (args: string[]) => runPrism(args, { env: e.env, cwd: root });
+  const suite = new LocalSuite('prism-e2e-cache-');
+  const prism = (args: string[]) => suite.prism(args);
   const build = async (second: string, ...more: string[]) => {
-    await writeFile(join(templates, 'cached.yml'), template(second));
-    const result = await prism([
-      'ami',
-      'build',
-      'cached',
-      '--provider',
-      'local',
-      '--templates-dir',
-      templates,
-      '--registry',
-      `file:${join(root, 'r.json')}`,
-      '--json',
-      ...more,
-    ]);
+    await suite.write('cached.yml', template(second));
+    const result = await suite.build('cached', '--json', ...more);
     expect(result.code, result.stdout.slice(-3000) + result.stderr).toBe(0);
     const all = events(result.stdout);
     const setup = all
       .filter((ev) => ev.type === 'step-end' && String(ev.step).startsWith('setup-'))
       .map((ev) => `${String(ev.step)}:${String(ev.status)}`);
     const end = all.at(-1) as { image: { id: string } };
-    const layer = join(e.imageDir, end.image.id, 'layer');
+    const layer = join(suite.e.imageDir, end.image.id, 'layer');
     return { setup, layer, stamp: await readFile(join(layer, 'srv/stamp'), 'utf8'), all };
   };
   const cacheList = async () =>
@@ -90,7 +60,7 @@ describe.runIf(runnable).sequential('local builds: the step cache', { timeout: 6
       ['cached', 1],
       ['cached', 2],
     ]);
-    expect(await leftovers(e)).toEqual(CLEAN);
+    expect(await leftovers(suite.e)).toEqual(CLEAN);
   });
 
   test('editing the second step: the first comes from the cache, the second runs, the image passes a fresh boot', async () => {
@@ -106,22 +76,12 @@ describe.runIf(runnable).sequential('local builds: the step cache', { timeout: 6
       .filter((ev) => ev.type === 'test-result')
       .map((ev) => `${String(ev.step)}:${(ev.result as { status: string }).status}`);
     expect(tests).toEqual(['validate:passed', 'validate:passed', 'retest:passed', 'retest:passed']);
-    expect(await leftovers(e)).toEqual(CLEAN);
+    expect(await leftovers(suite.e)).toEqual(CLEAN);
   });
 
   test('the human output says which steps came from the cache', async () => {
-    await writeFile(join(templates, 'cached.yml'), template('three'));
-    const result = await prism([
-      'ami',
-      'build',
-      'cached',
-      '--provider',
-      'local',
-      '--templates-dir',
-      templates,
-      '--registry',
-      `file:${join(root, 'r.json')}`,
-    ]);
+    await suite.write('cached.yml', template('three'));
+    const result = await suite.build('cached');
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toContain('⏭️  Setup 1/2: slow first step: unchanged, from the step cache');
     expect(result.stdout).toMatch(/1 setup step from the step cache/);
@@ -143,7 +103,7 @@ describe.runIf(runnable).sequential('local builds: the step cache', { timeout: 6
     expect(pruned.code, pruned.stderr).toBe(0);
     expect(pruned.stdout).toMatch(/Removed 4 step cache entries/);
     expect((await cacheList()).entries).toEqual([]);
-    expect(await readdir(join(root, 'steps'))).toEqual([]);
+    expect(await readdir(join(suite.root, 'steps'))).toEqual([]);
     const after = await build('four');
     expect(after.setup).toEqual(['setup-1:ok', 'setup-2:ok']);
   });

@@ -1,6 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { runPrism, type CliResult } from './cli.js';
 
 /** Whether this machine can run real local builds (root, systemd-nspawn, debootstrap). */
 export function localBuildsPossible(): { ok: boolean; why: string } {
@@ -77,4 +80,57 @@ export function events(stdout: string): Record<string, unknown>[] {
     .split('\n')
     .filter((l) => l.trim().startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/**
+ * The set-up every local end-to-end file shares, registered in the calling describe: a temporary
+ * root with its own image store, work folder and state (`localEnv`), a templates folder holding
+ * `templates` (file name → text), a file registry, and in afterAll a sweep of everything the
+ * builds kept and the root removed. Its fields are set once beforeAll has run.
+ */
+export class LocalSuite {
+  root = '';
+  e!: LocalEnv;
+  templates = '';
+  registry = '';
+
+  constructor(prefix: string, files: Record<string, string> = {}) {
+    beforeAll(async () => {
+      this.root = await mkdtemp(join(tmpdir(), prefix));
+      this.e = await localEnv(this.root);
+      this.templates = join(this.root, 'templates');
+      this.registry = `file:${join(this.root, 'r.json')}`;
+      await mkdir(this.templates);
+      for (const [name, text] of Object.entries(files)) await this.write(name, text);
+    }, 600_000);
+    afterAll(async () => {
+      if (!this.root) return;
+      await runPrism(['ami', 'sweep', '--provider', 'local', '--include-kept', '--older-than', '0s'], { env: this.e.env });
+      await rm(this.root, { recursive: true, force: true });
+    });
+  }
+
+  get env(): Record<string, string> {
+    return this.e.env;
+  }
+
+  /** Writes (or replaces) a template file in the templates folder. */
+  write(name: string, text: string): Promise<void> {
+    return writeFile(join(this.templates, name), text);
+  }
+
+  /** `prism <args>` with the suite's environment, run in its root. */
+  prism(args: string[]): Promise<CliResult> {
+    return runPrism(args, { env: this.e.env, cwd: this.root });
+  }
+
+  /** The flags that point a verb at the suite: the local provider, its templates and registry. */
+  get flags(): string[] {
+    return ['--provider', 'local', '--templates-dir', this.templates, '--registry', this.registry];
+  }
+
+  /** `prism ami build <slug>` on the suite's templates and registry, with more flags after. */
+  build(slug: string, ...more: string[]): Promise<CliResult> {
+    return this.prism(['ami', 'build', slug, ...this.flags, ...more]);
+  }
 }
