@@ -91,3 +91,19 @@ export function short(digest: string | undefined): string {
 export function templatePage(slug: string): string {
   return `templates/${encodeURIComponent(slug)}.html`;
 }
+
+/** A table in a card: one header row of `heads` (text or markup), then `rows`. */
+export function cardTable(heads: (string | Html)[], rows: Html[], className?: string): Html {
+  return html`<div class="card">
+    <table${className ? html` class="${className}"` : ''}>
+      <thead>
+        <tr>
+          ${heads.map((h) => html`<th>${h}</th>`)}
+        </tr>
+      </thead>
+      <tbody>
+        ${rows}
+      </tbody>
+    </table>
+  </div>`;
+}

@@ -1,7 +1,7 @@
 import type { SiteModel, SlotView, TemplateView } from '../../actions/report-model.js';
 import type { Architecture } from '../../core/types.js';
 import { slotBadges } from './badges.js';
-import { age, html, page, templatePage, usd, type Html } from './html.js';
+import { age, cardTable, html, page, templatePage, usd, type Html } from './html.js';
 
 /** index.html: the matrix of templates × architectures (rows) × regions (columns). */
 export function indexPage(m: SiteModel): string {
@@ -22,20 +22,7 @@ export function indexPage(m: SiteModel): string {
       <div class="stat"><b>${stale}</b><span>need attention</span></div>
       <div class="stat"><b>${usd(m.totalMonthlyCost)}</b><span>snapshot storage per month (est.)</span></div>
     </div>
-    <div class="card">
-      <table class="matrix">
-        <thead>
-          <tr>
-            <th>Template</th>
-            <th>Arch</th>
-            ${m.regions.map((r) => html`<th>${r}</th>`)}
-          </tr>
-        </thead>
-        <tbody>
-          ${rows}
-        </tbody>
-      </table>
-    </div>
+    ${cardTable(['Template', 'Arch', ...m.regions], rows, 'matrix')}
     <p class="legend">
       Cost: every image kept in a region (current, superseded, revoked, failed) at ${usd(m.snapshotPerGbMonth)} per GB-month of snapshot
       storage; local images cost nothing. An estimate, not a bill.

@@ -1,7 +1,7 @@
 import type { SiteModel, SlotView, TemplateView } from '../../actions/report-model.js';
 import { slotBadges, statusBadge } from './badges.js';
 import { diffView } from './diff-view.js';
-import { age, day, html, page, short, usd } from './html.js';
+import { age, cardTable, day, html, page, short, usd } from './html.js';
 
 /** templates/<slug>.html: each region and architecture's history, and the package changes between its images. */
 export function templatePageHtml(m: SiteModel, t: TemplateView): string {
@@ -48,26 +48,7 @@ ${c.diff ? diffView(c.diff) : html`<p class="meta">${c.note ?? 'not recorded'}: 
       ${s.current ? html`Current: <b class="mono">${s.current.ami_id}</b> (${s.current.version}, ${age(s.ageDays)} old)` : 'No current image.'}
       · ${usd(s.monthlyCost)}/month of snapshots ${slotBadges(s, m.staleDays)}
     </p>
-    ${drift}
-    <div class="card">
-      <table>
-        <thead>
-          <tr>
-            <th>Image</th>
-            <th>Version</th>
-            <th>Built</th>
-            <th>Status</th>
-            <th>Validated</th>
-            <th>Fingerprint</th>
-            <th>Manifest</th>
-            <th>Size</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${rows}
-        </tbody>
-      </table>
-    </div>
+    ${drift} ${cardTable(['Image', 'Version', 'Built', 'Status', 'Validated', 'Fingerprint', 'Manifest', 'Size'], rows)}
     ${
       s.changes.length > 0
         ? html`<h3>Package changes between consecutive images</h3>
