@@ -81,6 +81,21 @@ validation_tests:
     expected: active
 `,
   ),
+  // A long install that fails at its end, as apt does: far more output than SSM's 24,000 characters.
+  'long-install': template(
+    'Long install',
+    `setup_script: |
+  #!/bin/sh
+  i=0
+  while [ $i -lt 6000 ]; do echo "Unpacking package-$i (1.0-$i) ..."; i=$((i+1)); done
+  echo "E: Unable to locate package no-such-package" >&2
+  exit 100
+validation_tests:
+  - name: never reached
+    command: "true"
+    expected_exit_code: 0
+`,
+  ),
   rebooting: template(
     'Rebooting',
     `setup_steps:
@@ -280,6 +295,21 @@ describe.runIf(runnable).sequential('aws builds against moto_server with the ins
     await nothingLeft();
   });
 
+  test("a setup step's output far past SSM's 24,000 characters reaches the build log whole, and its last error line is in the failure", async () => {
+    const result = await build('long-install');
+    expect(result.code).toBe(1);
+    expect(result.end.error!.message).toContain('E: Unable to locate package no-such-package');
+    // The step printed about 200,000 characters, eight times what SSM returns of one command: every
+    // line is in the per-build log all the same, in order, once.
+    const start = result.all.find((e) => e.type === 'run-start') as { logFile: string };
+    const log = await readFile(start.logFile, 'utf8');
+    const printed = [...log.matchAll(/^\S+ \[setup-1 stdout\] Unpacking package-(\d+) /gm)].map((m) => Number(m[1]));
+    expect(printed).toEqual(Array.from({ length: 6000 }, (_, i) => i));
+    expect(log).toContain('E: Unable to locate package no-such-package');
+    expect(proxy.count('CreateImage')).toBe(0);
+    await nothingLeft();
+  });
+
   test('a setup step with reboot: true really reboots the instance before the next step', async () => {
     const result = await build('rebooting');
     expect(result.code, result.stdout.slice(-3000)).toBe(0);
@@ -355,6 +385,23 @@ describe.runIf(runnable).sequential('aws builds against moto_server with the ins
     expect(await readFile(join(image.root, 'etc/motd'), 'utf8').catch(() => '')).not.toContain('launch-time only');
     await image.unmount();
     await nothingLeft();
+
+    // Its package manifest was listed on the instance by dpkg-query (nginx with Ubuntu's version), stored and tagged.
+    const shown = await prism(['ami', 'manifest', imageId, '--json']);
+    expect(shown.code, shown.stdout + shown.stderr).toBe(0);
+    const manifest = JSON.parse(shown.stdout) as {
+      recorded: boolean;
+      manifest_digest: string;
+      manifest: { os: { id: string; version_id: string }; packages: { dpkg: { name: string; version: string; arch: string }[] } };
+    };
+    expect(manifest.recorded).toBe(true);
+    expect(manifest.manifest.os).toMatchObject({ id: 'ubuntu', version_id: '22.04' });
+    expect(manifest.manifest.packages.dpkg.find((p) => p.name === 'nginx')).toMatchObject({
+      version: expect.stringMatching(/ubuntu/),
+      arch: 'amd64',
+    });
+    const [described] = (await images()).filter((i) => i.ImageId === imageId);
+    expect(described.Tags?.find((t) => t.Key === 'prism:manifest')?.Value).toBe(manifest.manifest_digest);
 
     // Published where Prism's launcher reads it: /cloudworkstation/amis/<slug>/<region>/<arch>, a JSON reference.
     const published = await prism(['ami', 'publish-ssm', 'prism-web', '--layout', 'prism', '--json']);

@@ -81,6 +81,9 @@ validation_tests:
     const parentEnd = all.findIndex((ev) => ev.type === 'run-end');
     const childStart = all.findIndex((ev) => ev.type === 'run-start' && (ev.target as { template: string }).template === 'app');
     expect(childStart).toBeGreaterThan(parentEnd);
+    const last = all.at(-1)!;
+    expect(last.type, 'the summary is the last line').toBe('summary');
+    expect(Date.parse(last.time as string), 'the summary has its time, like every event').toBeGreaterThan(Date.now() - 3_600_000);
     const rows = summary(result.stdout).rows;
     expect(rows.map((r) => [r.template, r.region, r.result])).toEqual([
       ['base', 'local', 'built'],

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { runCommand } from './run-command.js';
+import { runCommand, waitAgentOnline } from './run-command.js';
 
 /**
  * An SSM stand-in that really runs each AWS-RunShellScript command with `sh` on this machine, as
@@ -107,5 +107,50 @@ describe('runCommand: setup scripts log on the instance and are read in pieces (
     const lines = result.output().trimEnd().split('\n');
     expect(lines).toHaveLength(3000);
     expect(lines.every((l, i) => l === `é€😀 line ${i + 1}`)).toBe(true);
+  });
+});
+
+describe('waitAgentOnline: the agent answers, or the timeout names the likely causes', () => {
+  /** SSM as it answers for an instance whose agent has not registered: InvalidInstanceId, `until` times. */
+  const unregistered = (until: number) => {
+    let tries = 0;
+    return {
+      tries: () => tries,
+      send(command: { constructor: { name: string } }): Promise<unknown> {
+        if (command.constructor.name === 'SendCommandCommand') {
+          if (++tries <= until)
+            return Promise.reject(Object.assign(new Error('Instances [[i-0abc]] not in a valid state'), { name: 'InvalidInstanceId' }));
+          return Promise.resolve({ Command: { CommandId: 'cmd-1' } });
+        }
+        return Promise.resolve({ Status: 'Success', ResponseCode: 0, StandardOutputContent: '', StandardErrorContent: '' });
+      },
+    };
+  };
+  const wait = (ssm: ReturnType<typeof unregistered>, installing: boolean) =>
+    waitAgentOnline(ssm as unknown as SSMClient, 'i-0abc', new AbortController().signal, 1000, () => undefined, installing);
+
+  test('an agent that registers after a while: the wait ends when it runs a command', async () => {
+    const ssm = unregistered(1);
+    await expect(wait(ssm, false)).resolves.toBeUndefined();
+    expect(ssm.tries()).toBe(2);
+  });
+
+  test('an agent being installed by the user data that never comes: where to look and why it may be', async () => {
+    const error = await wait(unregistered(Infinity), true).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'TIMEOUT', message: expect.stringContaining('the SSM agent on i-0abc to come online') });
+    const hint = (error as { hint: string }).hint;
+    expect(hint).toContain('aws ec2 get-console-output --instance-id i-0abc');
+    expect(hint).toContain('prism-ami agent bootstrap');
+    for (const cause of ['no route to S3', 'ssmAgentKeyFile', 'no route to SSM', 'AmazonSSMManagedInstanceCore'])
+      expect(hint).toContain(cause);
+  });
+
+  test('a base that should have the agent: its route, its profile, or an image without the agent', async () => {
+    const error = await wait(unregistered(Infinity), false).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'TIMEOUT' });
+    const hint = (error as { hint: string }).hint;
+    for (const cause of ['route to SSM', 'AmazonSSMManagedInstanceCore', 'must have the SSM agent installed'])
+      expect(hint).toContain(cause);
+    expect(hint).not.toContain('get-console-output');
   });
 });
