@@ -14,8 +14,8 @@ export function formatTemplateSummary(summary: TemplateSummary): string {
     ...(summary.notBuilt ? [`# not built: ${summary.notBuilt.message}`, `#   ${summary.notBuilt.fix}`] : []),
     ...(summary.launchTime.length > 0 ? ['# launch-time, not built:'] : []),
     ...summary.launchTime.map((f) => `#   ${f.key}: ${f.why}`),
-    ...(summary.format === 'prism' && !summary.notBuilt && (summary.template.setup_steps as unknown[]).length === 0
-      ? ['# nothing to build: everything this template sets up happens at launch']
+    ...(summary.nothingToBuild
+      ? [`# nothing to build: the image would be ${summary.nothingToBuild}; everything this template sets up happens at launch`]
       : []),
   ];
   const derived = new Map(summary.derivedTests.map((t) => [t.name, t.from]));

@@ -1,6 +1,7 @@
 import type { Architecture } from '../core/types.js';
 import { templateFingerprint } from './fingerprint.js';
 import { templateChain, type BaseSource, type Template } from './model.js';
+import { nothingToBuild } from './prism/setup.js';
 
 /** The resolved template written back in the prism-ami file format (a flattened template). */
 export function templateAsDocument(t: Template): Record<string, unknown> {
@@ -72,6 +73,8 @@ export interface TemplateSummary {
   inherits: string[];
   /** Why prism-ami cannot build the template, when it cannot. */
   notBuilt?: { message: string; fix: string };
+  /** Prism's format: all the template sets up is launch-time; what the image would be instead. */
+  nothingToBuild?: string;
   template: Record<string, unknown>;
 }
 
@@ -89,6 +92,7 @@ export function summarizeTemplate(t: Template, displayFile: string): TemplateSum
     launchTime: t.launchTime ?? [],
     inherits: t.inherits ?? [],
     ...(t.notBuilt ? { notBuilt: { message: t.notBuilt.message, fix: t.notBuilt.fix } } : {}),
+    ...(t.format === 'prism' && !t.notBuilt && nothingToBuild(t.setup) ? { nothingToBuild: nothingToBuild(t.setup) } : {}),
     template: templateAsDocument(t),
   };
 }

@@ -42,6 +42,34 @@ describe("the CLI on Prism's templates", () => {
     expectNoStackTrace(built);
   });
 
+  it('a template whose content is all launch-time: show says there is nothing to build, lint warns, nothing fails', async () => {
+    const cwd = await tempDir();
+    await writeFile(
+      join(cwd, 'launch-only.yml'),
+      [
+        'name: "Launch only"',
+        'slug: launch-only',
+        'base: ubuntu-22.04',
+        'package_manager: apt',
+        'user_data: |',
+        '  #!/bin/bash',
+        '  echo hello > /etc/motd',
+        'idle_detection: {enabled: true}',
+        '',
+      ].join('\n'),
+    );
+    const shown = await runPrism(['ami', 'show', 'launch-only', '--templates-dir', cwd]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain(
+      "# nothing to build: the image would be only Prism's base system (apt); everything this template sets up happens at launch",
+    );
+    const linted = await runPrism(['ami', 'lint', 'launch-only', '--templates-dir', cwd, '--no-shellcheck']);
+    expect(linted.code, linted.stdout + linted.stderr).toBe(0);
+    expect(linted.stdout).toMatch(
+      /launch-only\.yml:1:1: warning \[prism\/nothing-to-build\] name: nothing to build: .*\(user_data, idle_detection\)/,
+    );
+  });
+
   it('plan leaves ami-based templates out, and says why when nothing else is left', async () => {
     const cwd = await tempDir();
     await cp(join(PRISM, 'testing/test-web-streamlit.yml'), join(cwd, 'templates/testing/test-web-streamlit.yml'));

@@ -6,7 +6,7 @@ import { locate, type KeyPath } from '../yaml-source.js';
 import { prismBase } from './bases.js';
 import { PLACEHOLDER } from './normalize.js';
 import type { RawPrismTemplate } from './schema.js';
-import { serviceEnabled } from './setup.js';
+import { nothingToBuild, serviceEnabled } from './setup.js';
 
 /**
  * Lint rules for Prism's format: what cannot be built (an error: builds refuse it), and where
@@ -45,13 +45,14 @@ export function prismLintDiagnostics(parsed: ParsedTemplate, template: Template,
     );
   }
   differences(raw, add);
-  if (!template.notBuilt && template.setup.length === 0) {
+  const instead = template.notBuilt ? undefined : nothingToBuild(template.setup);
+  if (instead) {
     const at = (template.launchTime ?? []).map((f) => f.key).join(', ');
     add(
       'warning',
       ['name'],
       'prism/nothing-to-build',
-      `nothing to build: everything this template sets up happens at launch${at ? ` (${at})` : ''}`,
+      `nothing to build: the image would be ${instead}; everything this template sets up happens at launch${at ? ` (${at})` : ''}`,
       'move what the image should contain into packages, users, services or post_install',
       true,
     );

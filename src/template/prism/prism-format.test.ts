@@ -206,6 +206,83 @@ describe("Prism's launcher format", () => {
     );
   });
 
+  it("installs with dnf as Prism's dnf generator does, without its apt-get autoremove; tests ask rpm", () => {
+    const t = parse(
+      yamlLines(
+        'name: D',
+        'base: amazonlinux-2023',
+        'package_manager: dnf',
+        'packages: {system: [htop, "python3-devel"]}',
+        'users: [{name: researcher, groups: [wheel]}]',
+        'post_install: "echo hi > /etc/hi"',
+      ),
+    );
+    expect(t.setup.map((s) => s.name)).toEqual(["Prism's base system (dnf)", 'system packages', 'users', 'post_install']);
+    const script = (name: string) => t.setup.find((s) => s.name === name)!.script;
+    expect(script("Prism's base system (dnf)")).toContain('dnf upgrade -y');
+    expect(script('system packages')).toContain('dnf install -y htop python3-devel');
+    expect(t.setup.map((s) => s.script).join('\n')).not.toMatch(/apt-get/);
+    expect(script('users')).toContain('getent group wheel >/dev/null || groupadd wheel');
+    expect(t.tests.find((x) => x.name === 'package htop is installed')!.command).toBe('rpm -q --whatprovides htop');
+  });
+
+  it('pip: pip3 on the base Python, and the system packages and post_install that Prism drops are built', () => {
+    const t = parse(
+      yamlLines(
+        'name: P',
+        'base: ubuntu-24.04',
+        'package_manager: pip',
+        'packages: {system: [tmux], pip: ["pandas==2.2.*", requests]}',
+        'services: [{name: cron, enable: true}]',
+        'post_install: "echo done > /etc/done"',
+      ),
+    );
+    expect(t.setup.map((s) => s.name)).toEqual([
+      "Prism's base system (apt)",
+      'system packages',
+      'pip packages',
+      'services',
+      'post_install',
+    ]);
+    const script = (name: string) => t.setup.find((s) => s.name === name)!.script;
+    expect(script("Prism's base system (apt)")).toContain('python3 python3-pip python3-venv');
+    expect(script('system packages')).toContain('apt-get install -y tmux');
+    expect(script('pip packages')).toContain("pip3 install 'pandas==2.2.*' requests");
+    expect(script('post_install')).toContain('echo done > /etc/done');
+    // An enable that fails fails the step (Prism's `|| true` would hide it), and nothing is started for the image.
+    expect(script('services')).toMatch(/^systemctl enable cron$/m);
+    expect(script('services')).not.toMatch(/\|\| true|systemctl start/);
+    expect(t.tests.map((x) => x.name)).toEqual(
+      expect.arrayContaining(['package tmux is installed', 'pip package pandas is installed', 'pip package requests is installed']),
+    );
+  });
+
+  it('spack: Spack itself, one spack install per package, and the system packages and post_install Prism drops', () => {
+    const t = parse(
+      yamlLines(
+        'name: S',
+        'base: ubuntu-22.04',
+        'package_manager: spack',
+        'packages: {system: [tmux], spack: ["hdf5@1.14 +mpi", zlib]}',
+        'users: [{name: researcher}]',
+        'post_install: "echo done"',
+      ),
+    );
+    expect(t.setup.map((s) => s.name)).toEqual([
+      "Prism's base system (apt)",
+      'Spack',
+      'system packages',
+      'spack packages',
+      'users',
+      'post_install',
+    ]);
+    const script = (name: string) => t.setup.find((s) => s.name === name)!.script;
+    expect(script('Spack')).toContain('https://github.com/spack/spack.git /opt/spack');
+    expect(script('spack packages')).toContain("/opt/spack/bin/spack install 'hdf5@1.14 +mpi'\n/opt/spack/bin/spack install zlib");
+    expect(t.setup.find((s) => s.name === 'spack packages')!.timeoutSeconds).toBe(4 * 3600);
+    expect(script('users')).toContain("echo '. /etc/profile.d/spack.sh' >> /home/researcher/.bashrc");
+  });
+
   it("enables a service with a port despite enable: false, as Prism's parser does", () => {
     const t = parse(yamlLines('name: E', 'base: ubuntu-22.04', 'package_manager: apt', 'services: [{name: web, port: 80, enable: false}]'));
     expect(t.setup.find((s) => s.name === 'services')!.script).toContain('systemctl enable web');

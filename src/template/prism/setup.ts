@@ -141,6 +141,23 @@ function usersStep(users: readonly RawPrismUser[], manager: PackageManager): Gen
   return { name: 'users', sourcePath: ['users'], timeoutSeconds: 600, script: script(...lines) };
 }
 
+/**
+ * Whether a step is Prism's set-up for the package manager (the base system, Miniforge, Spack)
+ * rather than something the template itself asks for.
+ */
+export function isManagerStep(step: { sourcePath: KeyPath }): boolean {
+  return step.sourcePath[0] === 'package_manager';
+}
+
+/**
+ * A Prism template with nothing of its own to build (all it sets up is launch-time): what the
+ * image would be instead, for `show` and lint; undefined when the template builds something.
+ */
+export function nothingToBuild(setup: readonly { name: string; sourcePath: KeyPath }[]): string | undefined {
+  if (!setup.every(isManagerStep)) return undefined;
+  return setup.length === 0 ? 'the base image as it is' : `only ${setup.map((s) => s.name).join(', ')}`;
+}
+
 /** Prism enables a service that has a port even when it says `enable: false` (parser.go). */
 export function serviceEnabled(service: RawPrismService): boolean {
   return service.enable === true || (service.port ?? 0) > 0;
