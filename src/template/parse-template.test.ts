@@ -225,6 +225,9 @@ describe('parseTemplate: checks, each at the exact line and column', () => {
 
     const script = only(problems(variant({ 8: 'setup_script: 42', 9: '#', 10: '#' })), 'schema/type');
     expect([at(script), script.message]).toEqual(['8:15', 'must be text, not the number 42']);
+
+    const reboot = only(problems(variant({ 8: 'setup_steps:', 9: '  - {name: a, script: echo, reboot: "yes"}', 10: '#' })), 'schema/type');
+    expect([reboot.path, reboot.message]).toEqual(['setup_steps[0].reboot', 'must be true or false']);
   });
 
   it('reports a test with no expectation at the test', () => {

@@ -61,6 +61,7 @@ describe.runIf(runnable).sequential('local builds: the fresh-boot re-test and re
     'started-only.yml': service('Started only', 'systemctl start demo'),
     'enabled.yml': service('Enabled', 'systemctl enable --now demo'),
     'rebooting.yml': REBOOTING,
+    'started-only-opted-out.yml': service('Started only, opted out', 'systemctl start demo') + 'build: {retest_on_fresh_boot: false}\n',
   });
   const prism = (args: string[]) => suite.prism(args);
   // A step restored from the step cache does not leave its services running: these tests are
@@ -92,8 +93,11 @@ describe.runIf(runnable).sequential('local builds: the fresh-boot re-test and re
     expect(await leftovers(suite.e)).toEqual(CLEAN);
   });
 
-  test('--no-retest lets the same template through on the build container alone', async () => {
-    const result = await build('started-only', '--no-retest', '--json');
+  test.each([
+    ['--no-retest', 'started-only', ['--no-retest']],
+    ['build.retest_on_fresh_boot: false', 'started-only-opted-out', []],
+  ])('%s lets the same template through on the build container alone', async (_how, slug, flags) => {
+    const result = await build(slug, ...flags, '--json');
     expect(result.code, result.stdout.slice(-2000) + result.stderr).toBe(0);
     expect(events(result.stdout).some((ev) => ev.type === 'step-start' && ev.step === 'retest')).toBe(false);
     const [id] = await images();
