@@ -24,22 +24,24 @@ const CONDA_PLACES = [
 
 /** Where the collection writes its output in the machine: /run is a tmpfs, so it never reaches the image. */
 export const MANIFEST_DIR = '/run/prism-ami';
+/** The listing the collection script writes, read back by the engine. */
+export const MANIFEST_FILE = `${MANIFEST_DIR}/manifest.txt`;
 const MARK = '@@prism-manifest';
 
 /**
  * The collection script (POSIX sh: the image may have no bash). Every lister runs under
  * `timeout` (LIMIT seconds each), and one that is absent is skipped; one that fails or runs out
- * of time is named in a `skipped` section instead of failing the build. The output is written
- * gzipped and base64-encoded (one line: nothing a transport could trim) to a file in /run and read back in chunks, because SSM Run Command
- * returns at most 24,000 characters of a command's output.
+ * of time is named in a `skipped` section instead of failing the build. The listing goes to
+ * MANIFEST_FILE, which the engine reads back with the provider's readFile (on AWS in pieces
+ * that fit SSM's 24,000 characters); the script prints only its size.
  */
-export function collectionScript(limitSeconds: number, inlineBytes: number): string {
+export function collectionScript(limitSeconds: number): string {
   return `#!/bin/sh
 # prism-ami: what is in this image (docs/manifests.md)
 set -u
 dir=${MANIFEST_DIR}
 mkdir -p "$dir"
-raw="$dir/manifest.txt"
+raw=${MANIFEST_FILE}
 limit=${limitSeconds}
 bounded() { if command -v timeout >/dev/null 2>&1; then timeout "$limit" "$@"; else "$@"; fi; }
 section() { printf '${MARK} %s\\n' "$*"; }
@@ -81,31 +83,14 @@ for d in m.distributions():
   fi
   section end
 } > "$raw" 2>"$dir/manifest.err"
-if command -v gzip >/dev/null 2>&1; then encoding=gzip; gzip -c "$raw" | base64 | tr -d '\\n' > "$dir/manifest.b64"; else encoding=plain; base64 < "$raw" | tr -d '\\n' > "$dir/manifest.b64"; fi
-rm -f "$raw"
-size=$(wc -c < "$dir/manifest.b64" | tr -d ' ')
-printf '${MARK}-ready %s %s\\n' "$encoding" "$size"
-# Small enough for one answer: printed here, no parts to read.
-if [ "$size" -le ${inlineBytes} ]; then
-  printf '${MARK}-data '; cat "$dir/manifest.b64"; printf '\\n'
-  rm -f "$dir/manifest.b64" "$dir/manifest.err"
-fi
+printf '${MARK}-ready %s\\n' "$(wc -c < "$raw" | tr -d ' ')"
 `;
 }
 
-/** Reads chunk `index` of the encoded output (CHUNK bytes each). */
-export function chunkCommand(index: number, chunkBytes: number): string {
-  return `dd if=${MANIFEST_DIR}/manifest.b64 bs=${chunkBytes} skip=${index} count=1 2>/dev/null`;
-}
-
-export const CLEANUP_COMMAND = `rm -f ${MANIFEST_DIR}/manifest.b64 ${MANIFEST_DIR}/manifest.txt ${MANIFEST_DIR}/manifest.err`;
-
-/** The script's last line: how the output is encoded and how long it is. */
-export function parseReady(stdout: string): { encoding: 'gzip' | 'plain'; bytes: number; data?: string } | undefined {
-  const m = new RegExp(`^${MARK}-ready (gzip|plain) (\\d+)\\s*$`, 'm').exec(stdout);
-  if (!m) return undefined;
-  const data = new RegExp(`^${MARK}-data (\\S*)\\s*$`, 'm').exec(stdout)?.[1];
-  return { encoding: m[1] as 'gzip' | 'plain', bytes: Number(m[2]), ...(data !== undefined ? { data } : {}) };
+/** The script's last line: the size of the listing it wrote, in bytes. */
+export function parseReady(stdout: string): number | undefined {
+  const m = new RegExp(`^${MARK}-ready (\\d+)\\s*$`, 'm').exec(stdout);
+  return m ? Number(m[1]) : undefined;
 }
 
 /** Thrown when the output is not what the script writes (cut short, or not from it). */

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { manifestDigest } from '../core/manifest.js';
 import { debianListing } from '../../test/support/manifest-machine.js';
 import { build, runEnd, stepTrail } from '../../test/support/pipeline-harness.js';
-import { CHUNK_BYTES } from './manifest.js';
 import { parseCollectionOutput } from './manifest-script.js';
 
 describe('the manifest step of a build', () => {
@@ -39,17 +38,27 @@ describe('the manifest step of a build', () => {
     expect(calls.indexOf('exec script package manifest')).toBeLessThan(calls.indexOf('createImage m-1'));
   });
 
-  it('reads a manifest larger than one SSM output in parts', async () => {
+  it('reads the listing back whole with the provider (3,000 packages), after the collection', async () => {
     const many = Object.fromEntries(
       Array.from({ length: 3000 }, (_, i) => [`lib${i.toString(36)}-${(i * 7919).toString(16)}`, `${i}.${i % 7}-${i % 13}`]),
     );
     const { cloud } = await build({ manifest: debianListing(many) });
-    const parts = cloud.calls.filter((c) => c.startsWith('exec command package manifest part'));
-    expect(parts.length).toBeGreaterThan(1);
-    for (const request of cloud.execRequests.filter((r) => r.name.startsWith('package manifest part'))) {
-      expect(request.kind === 'command' && request.command).toMatch(new RegExp(`bs=${CHUNK_BYTES} `));
-    }
+    const calls = cloud.calls;
+    expect(calls.indexOf('readFile m-1 /run/prism-ami/manifest.txt')).toBeGreaterThan(calls.indexOf('exec script package manifest'));
     expect(cloud.records[0]?.manifest?.packages.dpkg).toHaveLength(3000);
+  });
+
+  it('a listing that is not the size the collection said is not recorded: a warning, and the build goes on', async () => {
+    const { cloud, events, outcome } = await build({
+      manifest: debianListing({ bash: '5.2' }),
+      exec: { 'package manifest': { stdout: '@@prism-manifest-ready 99999\n' } },
+    });
+    expect(outcome.status).toBe('succeeded');
+    expect(cloud.records[0]?.manifest).toBeUndefined();
+    expect(events.find((e) => e.type === 'notice')).toMatchObject({
+      level: 'warning',
+      message: expect.stringMatching(/read back \d+ of the listing's 99999 bytes/) as unknown,
+    });
   });
 
   it('goes on without a manifest when the machine prints none, with a warning', async () => {

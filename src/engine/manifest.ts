@@ -1,24 +1,14 @@
-import { gunzipSync } from 'node:zlib';
 import { systemClock } from '../core/clock.js';
 import { errorMessage, isAbortError, isPrismError } from '../core/errors.js';
 import { manifestSummary, type ImageManifest } from '../core/manifest.js';
 import type { Machine } from '../providers/provider.js';
-import {
-  CLEANUP_COMMAND,
-  chunkCommand,
-  collectionScript,
-  ManifestFormatError,
-  parseCollectionOutput,
-  parseReady,
-} from './manifest-script.js';
+import { collectionScript, MANIFEST_FILE, ManifestFormatError, parseCollectionOutput, parseReady } from './manifest-script.js';
 import type { Run } from './run.js';
 
 /** Each lister (dpkg-query, python3, conda, Rscript) gets this long. */
 export const LISTER_TIMEOUT_SECONDS = 300;
-/** SSM returns at most 24,000 characters of output: the encoded manifest is read in chunks below that. */
-export const CHUNK_BYTES = 16_000;
-/** A manifest larger than this is not read back (it would be a runaway lister, not packages). */
-const MAX_ENCODED_BYTES = 64 * 1024 * 1024;
+/** A listing larger than this is not read back (it would be a runaway lister, not packages). */
+const MAX_LISTING_BYTES = 64 * 1024 * 1024;
 
 /**
  * The `manifest` step: lists what is in the build machine (OS release, kernel, system packages,
@@ -39,7 +29,7 @@ export async function collectManifest(run: Run, machine: Machine): Promise<Image
           {
             kind: 'script',
             name: 'package manifest',
-            script: collectionScript(LISTER_TIMEOUT_SECONDS, CHUNK_BYTES),
+            script: collectionScript(LISTER_TIMEOUT_SECONDS),
             // Every lister has its own limit; this is the whole collection's.
             timeoutSeconds: LISTER_TIMEOUT_SECONDS * 6,
           },
@@ -52,23 +42,13 @@ export async function collectManifest(run: Run, machine: Machine): Promise<Image
               : `the collection exited ${collected.exitCode}: ${collected.stderr.trim().slice(-300)}`,
           );
         }
-        const ready = parseReady(collected.stdout);
-        if (!ready)
+        const bytes = parseReady(collected.stdout);
+        if (bytes === undefined)
           throw new ManifestFormatError(`the collection printed no manifest (output: ${JSON.stringify(collected.stdout.slice(-200))})`);
-        if (ready.bytes > MAX_ENCODED_BYTES)
-          throw new ManifestFormatError(`the manifest is ${ready.bytes} bytes encoded; more than a manifest can be`);
-        const encoded = ready.data ?? (await readParts(run, machine, ready.bytes));
-        // The encoding is one line; whitespace a transport added at the ends of parts does not count.
-        const compact = encoded.replace(/\s+/g, '');
-        if (compact.length !== ready.bytes)
-          throw new ManifestFormatError(`read back ${compact.length} of the manifest's ${ready.bytes} bytes`);
-        const bytes = Buffer.from(compact, 'base64');
-        let text: string;
-        try {
-          text = (ready.encoding === 'gzip' ? gunzipSync(bytes) : bytes).toString('utf8');
-        } catch (error) {
-          throw new ManifestFormatError(`the manifest read back damaged: ${errorMessage(error)}`);
-        }
+        if (bytes > MAX_LISTING_BYTES) throw new ManifestFormatError(`the listing is ${bytes} bytes; more than a manifest can be`);
+        const listing = await provider.readFile(machine, MANIFEST_FILE, MAX_LISTING_BYTES, run.ctx);
+        if (listing.length !== bytes) throw new ManifestFormatError(`read back ${listing.length} of the listing's ${bytes} bytes`);
+        const text = listing.toString('utf8');
         const manifest = parseCollectionOutput(text, clock.now());
         for (const s of manifest.skipped ?? []) run.ctx.progress(`${s.ecosystem} packages not listed: ${s.reason}`);
         return manifest;
@@ -86,25 +66,4 @@ export async function collectManifest(run: Run, machine: Machine): Promise<Image
     },
     (m: ImageManifest | undefined) => (m ? `${manifestSummary(m)}, ${m.digest.slice(0, 19)}` : 'not recorded'),
   );
-}
-
-/** A manifest too large for one command's output: read in parts, then its files removed. */
-async function readParts(run: Run, machine: Machine, bytes: number): Promise<string> {
-  const { provider } = run.settings;
-  let encoded = '';
-  for (let i = 0; i * CHUNK_BYTES < bytes; i++) {
-    const chunk = await provider.exec(
-      machine,
-      { kind: 'command', name: `package manifest part ${i + 1}`, command: chunkCommand(i, CHUNK_BYTES), timeoutSeconds: 120 },
-      run.ctx,
-    );
-    if (chunk.exitCode !== 0) throw new ManifestFormatError(`reading part ${i + 1} of the manifest failed (exit ${chunk.exitCode})`);
-    encoded += chunk.stdout;
-  }
-  await provider.exec(
-    machine,
-    { kind: 'command', name: 'remove the manifest files', command: CLEANUP_COMMAND, timeoutSeconds: 60 },
-    run.ctx,
-  );
-  return encoded;
 }

@@ -24,8 +24,9 @@ describe('runBuild with an in-memory cloud', () => {
       'exec script Configure',
       'exec command service active',
       'exec command page served',
-      // What is in the image: a small manifest comes back with the collection itself.
+      // What is in the image: the collection lists it into a file, which is read back.
       'exec script package manifest',
+      'readFile m-1 /run/prism-ami/manifest.txt',
       'exec command generalize',
       'createImage m-1',
       // The build machine is let go, and a fresh one boots the image for the tests again.

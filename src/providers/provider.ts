@@ -145,6 +145,12 @@ export interface Provider {
   release(machine: Machine, ctx: ProviderContext): Promise<void>;
   exec(machine: Machine, request: ExecRequest, ctx: ProviderContext): Promise<ExecResult>;
   /**
+   * A file of the machine, whole (the package manifest): read from the container directly
+   * locally, in pieces that fit SSM's output on AWS. Fails when the file is missing or larger
+   * than `maxBytes`.
+   */
+  readFile(machine: Machine, path: string, maxBytes: number, ctx: ProviderContext): Promise<Buffer>;
+  /**
    * Optional (a step cache): stores the machine's file system as the state after setup step
    * `step` (1-based) under `key`; a later launch with the same key starts from it.
    */

@@ -520,7 +520,7 @@ ${extra}`;
     await clean();
   });
 
-  test('the package manifest: collected over SSM in parts, stored next to an S3 registry, tagged on the image (moto: the output is seeded)', async () => {
+  test('the package manifest: collected over SSM, read back in pieces, stored next to an S3 registry, tagged on the image (moto: the output is seeded)', async () => {
     // moto's Run Command answers every command with empty output: the proxy answers the manifest
     // commands as an instance would (test/support/manifest-machine.ts), everything else is moto's.
     const many = Object.fromEntries(
@@ -550,9 +550,11 @@ ${extra}`;
       const all = events(result.stdout);
       const step = all.find((e) => e.type === 'step-end' && e.step === 'manifest') as { status: string; detail: string };
       expect(step.detail).toMatch(/^3002 packages \(dpkg 3002\), sha256:/);
-      // The encoded manifest is larger than one SSM output: it was read in several commands.
-      const parts = proxy.calls.filter((c) => c.action === 'SendCommand' && JSON.stringify(c.params).includes('manifest.b64 bs=16000'));
-      expect(parts.length).toBeGreaterThan(1);
+      // The listing (about 100 KB) is larger than one SSM output: it was read in several pieces.
+      const pieces = proxy.calls.filter(
+        (c) => c.action === 'SendCommand' && JSON.stringify(c.params).includes('f=/run/prism-ami/manifest.txt; o='),
+      );
+      expect(pieces.length).toBeGreaterThan(1);
       const end = all.at(-1) as { image: { id: string } };
       const shown = await prism(['ami', 'manifest', end.image.id, '--registry', registry, '--json']);
       const manifest = JSON.parse(shown.stdout) as {

@@ -1,18 +1,24 @@
 import { gzipSync } from 'node:zlib';
 
+const LISTING = '/run/prism-ami/manifest.txt';
+
 /**
  * The machine's side of the manifest collection (src/engine/manifest-script.ts), for clouds that
  * do not run the script: the in-memory cloud, and moto (whose SSM answers every command with empty
  * output). Given what the listers would print, it answers the collection script with the line
- * the script prints, and each `dd … skip=N` with that chunk of the gzipped, base64-encoded output,
- * as the real script and dd do.
+ * the script prints, gives the listing to readFile, and answers the AWS provider's piece commands
+ * for it (src/providers/aws/step-log.ts) as the real shell lines do.
  */
 export class ManifestMachine {
-  readonly encoded: string;
+  readonly listing: Buffer;
 
   constructor(raw: string) {
-    // `base64 | tr -d '\n'`: one line.
-    this.encoded = gzipSync(Buffer.from(raw, 'utf8')).toString('base64');
+    this.listing = Buffer.from(raw, 'utf8');
+  }
+
+  /** The file the collection wrote, for a provider's readFile; undefined for any other path. */
+  read(path: string): Buffer | undefined {
+    return path === LISTING ? this.listing : undefined;
   }
 
   /**
@@ -27,19 +33,16 @@ export class ManifestMachine {
 
   /** The output of a command or script of the collection, or undefined when it is not one. */
   answer(command: string): string | undefined {
-    if (command.includes('# prism-ami: what is in this image')) {
-      const ready = `@@prism-manifest-ready gzip ${this.encoded.length}\n`;
-      // The script prints a manifest that fits its limit at once.
-      const inline = /if \[ "\$size" -le (\d+) \]/.exec(command);
-      return inline && this.encoded.length <= Number(inline[1]) ? `${ready}@@prism-manifest-data ${this.encoded}\n` : ready;
+    if (command.includes('# prism-ami: what is in this image')) return `@@prism-manifest-ready ${this.listing.length}\n`;
+    const piece = /^f=(\S+); o=(\d+); n=(\d+)$/m.exec(command);
+    if (piece && piece[1] === LISTING) {
+      // pieceCommand: `<size> <gzip+base64 of up to n bytes from o>`, n halved until it fits.
+      const offset = Number(piece[2]);
+      for (let n = Number(piece[3]); ; n = n / 2) {
+        const out = gzipSync(this.listing.subarray(offset, offset + n)).toString('base64');
+        if (out.length <= 22_000 || n <= 4096) return `${this.listing.length} ${out}\n`;
+      }
     }
-    const chunk = /dd if=\/run\/prism-ami\/manifest\.b64 bs=(\d+) skip=(\d+) count=1/.exec(command);
-    if (chunk) {
-      const size = Number(chunk[1]);
-      const start = Number(chunk[2]) * size;
-      return this.encoded.slice(start, start + size);
-    }
-    if (command.startsWith('rm -f /run/prism-ami/manifest')) return '';
     return undefined;
   }
 }

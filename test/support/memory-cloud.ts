@@ -211,6 +211,15 @@ export class MemoryCloud implements Provider {
     return { exitCode: 0, stdout: '', stderr: '', timedOut: false, ...result };
   }
 
+  readFile(machine: Machine, path: string, maxBytes: number): Promise<Buffer> {
+    this.calls.push(`readFile ${machine.id} ${path}`);
+    const bytes = this.manifest?.read(path);
+    if (!bytes) return Promise.reject(new PrismError('BUILD_FAILED', `reading ${path} on ${machine.id} failed: no such file`));
+    if (bytes.length > maxBytes)
+      return Promise.reject(new PrismError('BUILD_FAILED', `${path} is ${bytes.length} bytes, more than ${maxBytes}`));
+    return Promise.resolve(bytes);
+  }
+
   async createImage(machine: Machine, spec: ImageSpec, ctx: ProviderContext): Promise<CreatedImage> {
     this.calls.push(`createImage ${machine.id}`);
     this.imageSpecs.push(spec);

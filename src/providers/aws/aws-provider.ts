@@ -27,7 +27,7 @@ import { DEFAULT_INSTANCE_TYPES } from './instance-types.js';
 import { rebootInstance, requestTermination, runInstance, terminateInstance, waitInstanceHealthy } from './instances.js';
 import { findAwsLeftovers } from './leftovers.js';
 import { choosePlacement, createBuildSecurityGroup, deleteSecurityGroup, type Placement } from './network.js';
-import { runCommand, waitAgentOnline } from './run-command.js';
+import { readInstanceFile, runCommand, waitAgentOnline } from './run-command.js';
 import { existingImage, imageSize, newestTagged } from './image-queries.js';
 import { resolveParentImage } from '../parent-image.js';
 import { agentMissing, agentUserData } from './ssm-agent.js';
@@ -224,6 +224,12 @@ export class AwsProvider implements Provider {
   exec(machine: Machine, request: ExecRequest, ctx: ProviderContext): Promise<ExecResult> {
     return aws(`running "${request.name}" on ${machine.id}`, async () =>
       runCommand(await this.clients.ssm(this.region), machine.id, request, ctx.signal, ctx.log),
+    );
+  }
+
+  readFile(machine: Machine, path: string, maxBytes: number, ctx: ProviderContext): Promise<Buffer> {
+    return aws(`reading ${path} on ${machine.id}`, async () =>
+      readInstanceFile(await this.clients.ssm(this.region), machine.id, path, maxBytes, ctx.signal, ctx.log),
     );
   }
 

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { runCommand, waitAgentOnline } from './run-command.js';
+import { readInstanceFile, runCommand, waitAgentOnline } from './run-command.js';
 
 /**
  * An SSM stand-in that really runs each AWS-RunShellScript command with `sh` on this machine, as
@@ -107,6 +108,40 @@ describe('runCommand: setup scripts log on the instance and are read in pieces (
     const lines = result.output().trimEnd().split('\n');
     expect(lines).toHaveLength(3000);
     expect(lines.every((l, i) => l === `é€😀 line ${i + 1}`)).toBe(true);
+  });
+});
+
+describe('readInstanceFile: a file of the instance, whole, in pieces that fit SSM (real sh)', () => {
+  let dir: string;
+  let ssm: ShellSsm;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'read-file-'));
+    ssm = new ShellSsm(dir);
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+  const read = (path: string, maxBytes = 64 * 1024 * 1024) =>
+    readInstanceFile(ssm as unknown as SSMClient, 'i-0123', path, maxBytes, new AbortController().signal, () => undefined);
+
+  test('400 KB that compress poorly come back byte for byte, in several commands', async () => {
+    const bytes = randomBytes(400_000);
+    await writeFile(join(dir, 'listing'), bytes);
+    const got = await read(join(dir, 'listing'));
+    expect(got.equals(bytes)).toBe(true);
+    expect(ssm.sent.length).toBeGreaterThan(bytes.length / 24_000);
+  });
+
+  test('a small file, and an empty one, take one command each', async () => {
+    await writeFile(join(dir, 'small'), 'a\nb\n');
+    await writeFile(join(dir, 'empty'), '');
+    expect((await read(join(dir, 'small'))).toString()).toBe('a\nb\n');
+    expect((await read(join(dir, 'empty'))).length).toBe(0);
+    expect(ssm.sent).toHaveLength(2);
+  });
+
+  test('a missing file, or one over the limit, is an error naming it', async () => {
+    await expect(read(join(dir, 'nope'))).rejects.toThrow(/reading .*nope on i-0123 failed: no such file/);
+    await writeFile(join(dir, 'big'), 'x'.repeat(5000));
+    await expect(read(join(dir, 'big'), 1000)).rejects.toThrow(/big on i-0123 is 5000 bytes, more than 1000/);
   });
 });
 

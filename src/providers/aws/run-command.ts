@@ -297,3 +297,45 @@ export async function waitAgentOnline(
     },
   );
 }
+
+/**
+ * A file of the instance, whole, read with the step log's piece protocol (step-log.ts): each
+ * command prints the file's size and the next piece, gzipped, within SSM's 24,000 characters.
+ * Fails when the file is missing, grows past `maxBytes`, or an answer is not a piece.
+ */
+export async function readInstanceFile(
+  ssm: SSMClient,
+  instanceId: string,
+  path: string,
+  maxBytes: number,
+  signal: AbortSignal,
+  log: (line: string) => void,
+): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let offset = 0;
+  for (let n = 1; ; n++) {
+    const { invocation } = await sendAndWait(
+      ssm,
+      instanceId,
+      {
+        name: `read ${path} (${n})`,
+        lines: [`[ -f ${path} ] || { echo "no such file" >&2; exit 66; }`, pieceCommand(path, offset)],
+        timeoutSeconds: 120,
+      },
+      signal,
+      log,
+    );
+    const { exitCode } = outcome(invocation, `read ${path}`);
+    if (exitCode !== 0) {
+      const why = (invocation.StandardErrorContent ?? '').trim().slice(-200) || `exit ${exitCode}`;
+      throw new PrismError('BUILD_FAILED', `reading ${path} on ${instanceId} failed: ${why}`);
+    }
+    const piece = parsePiece(invocation.StandardOutputContent ?? '');
+    if (!piece) throw new PrismError('BUILD_FAILED', `reading ${path} on ${instanceId}: the answer was not a piece of the file`);
+    if (piece.size > maxBytes)
+      throw new PrismError('BUILD_FAILED', `${path} on ${instanceId} is ${piece.size} bytes, more than ${maxBytes}`);
+    parts.push(piece.bytes);
+    offset += piece.bytes.length;
+    if (offset >= piece.size || piece.bytes.length === 0) return Buffer.concat(parts);
+  }
+}

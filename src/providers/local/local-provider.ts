@@ -21,6 +21,7 @@ import type {
   SavedStep,
 } from '../provider.js';
 import { ensureBase, readBase } from './base-cache.js';
+import { readContainerFile } from './container-files.js';
 import {
   execInContainer,
   isNspawn,
@@ -164,6 +165,10 @@ export class LocalProvider implements Provider {
 
   exec(machine: Machine, request: ExecRequest, ctx: ProviderContext): Promise<ExecResult> {
     return execInContainer(this.container(machine), request, ctx);
+  }
+
+  readFile(machine: Machine, path: string, maxBytes: number): Promise<Buffer> {
+    return readContainerFile(this.container(machine), path, maxBytes);
   }
 
   /**
