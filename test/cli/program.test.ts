@@ -102,4 +102,19 @@ describe('prism (the program)', () => {
       expectNoStackTrace(result);
     }
   });
+
+  it.each([
+    ['build-all --concurrency 0', ['ami', 'build-all', '--concurrency', '0'], '--concurrency "0" is not a whole number from 1'],
+    [
+      'report --stale-days 0',
+      ['ami', 'report', '--out', 'site', '--stale-days', '0'],
+      '--stale-days "0" is not a whole number from 1 to 3650',
+    ],
+    ['report --stale-days soon', ['ami', 'report', '--out', 'site', '--stale-days', 'soon'], '--stale-days "soon" is not a whole number'],
+  ])('a bad flag value (%s) exits 2 with what a good one looks like', async (_what, args, message) => {
+    const result = await runPrism(args, { cwd: await tempDir() });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain(message);
+    expectNoStackTrace(result);
+  });
 });

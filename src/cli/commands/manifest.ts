@@ -3,7 +3,7 @@ import type { DiffReport, ManifestImage } from '../../actions/manifest.js';
 import type { ReportSiteResult } from '../../actions/report.js';
 import { PrismError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
-import { requiredFlag } from '../flags.js';
+import { countFlag, requiredFlag } from '../flags.js';
 import { registerRegistryVerb } from '../registry-verb.js';
 
 /** manifest, diff and report: what is in the images, and how that changed. */
@@ -54,10 +54,7 @@ export function registerManifestVerbs(ami: Command, ctx: CliContext): void {
       const { reportModel, writeSite } = await import('../../actions/report.js');
       const { renderSite } = await import('../../render/report-site/site.js');
       const out = requiredFlag(flags.out, '--out', 'e.g. --out ami-report');
-      const staleDays = flags.staleDays === undefined ? undefined : Number(flags.staleDays);
-      if (staleDays !== undefined && (!Number.isFinite(staleDays) || staleDays <= 0)) {
-        throw new PrismError('USAGE', `--stale-days "${flags.staleDays}" is not a number of days`, { hint: 'e.g. --stale-days 30' });
-      }
+      const staleDays = flags.staleDays === undefined ? undefined : countFlag('--stale-days', flags.staleDays, { min: 1, max: 3650 });
       return writeSite(out, renderSite(await reportModel({ ...input, ...(staleDays !== undefined ? { staleDays } : {}) })));
     },
     human: (r) => `Wrote ${r.pages.length} pages to ${r.out}\n   Open ${r.index}\n`,

@@ -226,7 +226,7 @@ describe("Prism's launcher format", () => {
     expect(t.tests.find((x) => x.name === 'package htop is installed')!.command).toBe('rpm -q --whatprovides htop');
   });
 
-  it('pip: pip3 on the base Python, and the system packages and post_install that Prism drops are built', () => {
+  it('pip: pip3 on the base Python, the system packages (as Prism), and the post_install Prism drops is built', () => {
     const t = parse(
       yamlLines(
         'name: P',

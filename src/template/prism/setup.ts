@@ -5,7 +5,7 @@ import type { PackageManager, RawPrismService, RawPrismTemplate, RawPrismUser } 
  * The setup steps of a Prism template: what Prism's ScriptGenerator (pkg/templates/
  * script_generator.go) installs for its package manager, as separate steps, without what only
  * makes sense when an instance launches (starting services, progress markers, completion logs).
- * Where Prism's generators leave out something the template asks for (conda, pip and spack drop
+ * Where Prism's generators leave out something the template asks for (conda and spack drop
  * `packages.system`; pip and spack drop `post_install`), prism-ami installs it anyway: see
  * docs/templates.md#prisms-launcher-format.
  */
