@@ -33,7 +33,15 @@ setup_script: |
   echo "==> installing jq from the Ubuntu archive"
   apt-get update -y
   apt-get install -y --no-install-recommends jq
+  # What Ubuntu's cloud image has and setup scripts call (Prism's conda generator runs sudo -u).
+  sudo -u nobody -H sh -c 'id -un > /tmp/prism-sudo-user' && cp /tmp/prism-sudo-user /etc/prism-sudo-user
 validation_tests:
+  - name: sudo ran setup as another user
+    command: "cat /etc/prism-sudo-user"
+    expected: "nobody"
+  - name: the cloud image's tools are there
+    command: "for c in sudo curl wget gpg lsb_release ss ps; do command -v $c >/dev/null || echo missing $c; done; echo checked"
+    expected: "checked"
   - name: Ubuntu 22.04
     command: ". /etc/os-release && echo $VERSION_ID"
     expected: "22.04"
@@ -58,13 +66,13 @@ validation_tests:
 
   const prism = (args: string[]) => runPrism(args, { env: e.env, cwd: root });
 
-  test('builds an Ubuntu 22.04 template: keyring fetched and checked, apt works, names resolve, nothing left', async () => {
+  test('builds an Ubuntu 22.04 template: keyring fetched and checked, apt works, names resolve, sudo and the cloud image tools are there, nothing left', async () => {
     const result = await prism(['ami', 'build', 'ubuntu-tools', '--provider', 'local', '--templates-dir', templates, '--json']);
     expect(result.code, result.stdout.slice(-3000) + result.stderr).toBe(0);
     const all = events(result.stdout);
     const tests = all.filter((ev) => ev.type === 'test-result').map((ev) => (ev.result as { name: string; status: string }).status);
     // In the build container, then on a fresh boot of the image.
-    expect(tests).toEqual(Array(8).fill('passed'));
+    expect(tests).toEqual(Array(12).fill('passed'));
     expect(await leftovers(e)).toEqual(CLEAN);
     // The keyring is cached with the bases (unless this machine has the ubuntu-keyring package).
     const cacheDir = e.env.PRISM_AMI_LOCAL_CACHE_DIR ?? '/var/cache/prism-ami/bases';

@@ -15,12 +15,33 @@ export interface CachedBase {
   suite: string;
   architecture: Architecture;
   mirror: string;
+  /** The packages debootstrap included besides its minimal base. */
+  packages?: string[];
   created: string;
   /** The root file system: the lowest layer of every container built on it. */
   rootfs: string;
 }
 
-const BASE_PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'ca-certificates'];
+/**
+ * A minimal debootstrap (minbase) plus what a booted machine needs, and what the distributions'
+ * cloud images (the AMIs a template runs on) have that minbase lacks and setup scripts call:
+ * Prism's conda generator runs `sudo -u`, Prism templates pipe `curl` into `sudo -E bash`, apt
+ * repository snippets use gpg and `lsb_release -cs`, tests use `ss` and `ps`. Without them a
+ * template fails locally that works on AWS ("sudo: command not found").
+ */
+const BASE_PACKAGES = [
+  'systemd',
+  'systemd-sysv',
+  'dbus',
+  'ca-certificates',
+  'sudo',
+  'curl',
+  'wget',
+  'gnupg',
+  'lsb-release',
+  'iproute2',
+  'procps',
+];
 
 /**
  * The base root file system for a suite and architecture, made once with debootstrap and cached.
@@ -28,10 +49,16 @@ const BASE_PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'ca-certificates'];
  * id, `current` is a symlink) because images are layers on top of a particular base.
  */
 export async function ensureBase(cacheDir: string, suite: Suite, architecture: Architecture, ctx: ProviderContext): Promise<CachedBase> {
-  // A base is made from one mirror (its apt sources name it), so another mirror is another base.
-  const key = `${suite.suite}-${architecture}-${createHash('sha256').update(suite.mirror).digest('hex').slice(0, 8)}`;
+  // A base is made from one mirror (its apt sources name it) with one package list: another
+  // mirror or list is another base. Bases cached under older keys are not reused.
+  const packages = [...BASE_PACKAGES, ...suite.extraPackages];
+  const digest = createHash('sha256')
+    .update(`${suite.mirror}\n${packages.join(',')}`)
+    .digest('hex')
+    .slice(0, 8);
+  const key = `${suite.suite}-${architecture}-${digest}`;
   const current = join(cacheDir, `${key}.current`);
-  const existing = (await readCurrent(current)) ?? (await readLegacyCurrent(cacheDir, suite, architecture));
+  const existing = await readCurrent(current);
   if (existing) return existing;
 
   await mkdir(cacheDir, { recursive: true });
@@ -66,7 +93,7 @@ export async function ensureBase(cacheDir: string, suite: Suite, architecture: A
     const args = [
       '--variant=minbase',
       `--arch=${DEBIAN_ARCH[architecture]}`,
-      `--include=${[...BASE_PACKAGES, ...suite.extraPackages].join(',')}`,
+      `--include=${packages.join(',')}`,
       `--components=${suite.components.join(',')}`,
       ...(keyring ? [`--keyring=${keyring}`] : []),
       suite.suite,
@@ -98,6 +125,7 @@ export async function ensureBase(cacheDir: string, suite: Suite, architecture: A
       suite: suite.suite,
       architecture,
       mirror: suite.mirror,
+      packages,
       created: new Date().toISOString(),
       rootfs: join(cacheDir, id, 'rootfs'),
     };
@@ -122,12 +150,6 @@ async function readCurrent(current: string): Promise<CachedBase | undefined> {
   } catch {
     return undefined;
   }
-}
-
-/** Bases cached before the mirror was part of the key (`<suite>-<arch>.current`), used only if made from the same mirror. */
-async function readLegacyCurrent(cacheDir: string, suite: Suite, architecture: Architecture): Promise<CachedBase | undefined> {
-  const base = await readCurrent(join(cacheDir, `${suite.suite}-${architecture}.current`));
-  return base?.mirror === suite.mirror ? base : undefined;
 }
 
 /** Reads the base record of a given id (images refer to the base they were built on). */
