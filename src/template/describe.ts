@@ -79,6 +79,7 @@ export interface TemplateSummary {
 }
 
 export function summarizeTemplate(t: Template, displayFile: string): TemplateSummary {
+  const instead = nothingToBuild(t);
   const fingerprints: Partial<Record<Architecture, string>> = {};
   for (const arch of t.architectures) fingerprints[arch] = templateFingerprint(t, arch);
   return {
@@ -92,7 +93,7 @@ export function summarizeTemplate(t: Template, displayFile: string): TemplateSum
     launchTime: t.launchTime ?? [],
     inherits: t.inherits ?? [],
     ...(t.notBuilt ? { notBuilt: { message: t.notBuilt.message, fix: t.notBuilt.fix } } : {}),
-    ...(t.format === 'prism' && !t.notBuilt && nothingToBuild(t.setup) ? { nothingToBuild: nothingToBuild(t.setup) } : {}),
+    ...(instead ? { nothingToBuild: instead } : {}),
     template: templateAsDocument(t),
   };
 }

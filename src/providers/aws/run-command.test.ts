@@ -50,24 +50,29 @@ class ShellSsm {
   }
 }
 
-describe('runCommand: setup scripts log on the instance and are read in pieces (real sh)', () => {
-  let dir: string;
-  let ssm: ShellSsm;
+/** A fresh temporary folder and ShellSsm running in it for each test of the calling describe. */
+function useShellSsm(): { readonly dir: string; readonly ssm: ShellSsm } {
+  const state = { dir: '', ssm: undefined as unknown as ShellSsm };
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'run-command-'));
-    ssm = new ShellSsm(dir);
+    state.dir = await mkdtemp(join(tmpdir(), 'run-command-'));
+    state.ssm = new ShellSsm(state.dir);
   });
-  afterEach(() => rm(dir, { recursive: true, force: true }));
+  afterEach(() => rm(state.dir, { recursive: true, force: true }));
+  return state;
+}
+
+describe('runCommand: setup scripts log on the instance and are read in pieces (real sh)', () => {
+  const shell = useShellSsm();
 
   const run = (script: string, progress = { firstMs: 60_000, everyMs: 60_000 }) => {
     let output = '';
     const result = runCommand(
-      ssm as unknown as SSMClient,
+      shell.ssm as unknown as SSMClient,
       'i-0123',
       { kind: 'script', name: 'Install', script, timeoutSeconds: 60, onOutput: (c) => (output += c) },
       new AbortController().signal,
       () => undefined,
-      { progress, logPath: join(dir, 'log', 'Install.log') },
+      { progress, logPath: join(shell.dir, 'log', 'Install.log') },
     );
     return result.then((r) => ({ ...r, output: () => output }));
   };
@@ -84,23 +89,23 @@ describe('runCommand: setup scripts log on the instance and are read in pieces (
     expect(lines.at(-1)).toBe('E: the error at the very end');
     expect(result.stdout.trimEnd().split('\n').at(-1)).toBe('E: the error at the very end');
     // The log on the instance holds the same, byte for byte.
-    expect(await readFile(join(dir, 'log', 'Install.log'), 'utf8')).toBe(result.output());
+    expect(await readFile(join(shell.dir, 'log', 'Install.log'), 'utf8')).toBe(result.output());
     // The step, then pieces of the log read after it ended.
-    expect(ssm.sent[0]).toBe('prism-ami: Install');
-    expect(ssm.sent.slice(1).every((c) => c === 'prism-ami: Install (log)')).toBe(true);
+    expect(shell.ssm.sent[0]).toBe('prism-ami: Install');
+    expect(shell.ssm.sent.slice(1).every((c) => c === 'prism-ami: Install (log)')).toBe(true);
   });
 
   test('short output comes back with the step itself: no extra command', async () => {
     const result = await run('echo "==> hello"\necho done\n');
     expect(result).toMatchObject({ exitCode: 0, timedOut: false, stderr: '' });
     expect(result.output()).toBe('==> hello\ndone\n');
-    expect(ssm.sent).toEqual(['prism-ami: Install']);
+    expect(shell.ssm.sent).toEqual(['prism-ami: Install']);
   });
 
   test('while a step runs, its new lines arrive (live progress), in order and once', async () => {
     const result = await run('echo first\nsleep 3\necho second\nsleep 3\necho third\n', { firstMs: 500, everyMs: 500 });
     expect(result.output()).toBe('first\nsecond\nthird\n');
-    expect(ssm.sent.filter((c) => c.endsWith('(log)')).length).toBeGreaterThanOrEqual(2);
+    expect(shell.ssm.sent.filter((c) => c.endsWith('(log)')).length).toBeGreaterThanOrEqual(2);
   });
 
   test('multi-byte characters split between pieces decode whole', async () => {
@@ -112,36 +117,30 @@ describe('runCommand: setup scripts log on the instance and are read in pieces (
 });
 
 describe('readInstanceFile: a file of the instance, whole, in pieces that fit SSM (real sh)', () => {
-  let dir: string;
-  let ssm: ShellSsm;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'read-file-'));
-    ssm = new ShellSsm(dir);
-  });
-  afterEach(() => rm(dir, { recursive: true, force: true }));
+  const shell = useShellSsm();
   const read = (path: string, maxBytes = 64 * 1024 * 1024) =>
-    readInstanceFile(ssm as unknown as SSMClient, 'i-0123', path, maxBytes, new AbortController().signal, () => undefined);
+    readInstanceFile(shell.ssm as unknown as SSMClient, 'i-0123', path, maxBytes, new AbortController().signal, () => undefined);
 
   test('400 KB that compress poorly come back byte for byte, in several commands', async () => {
     const bytes = randomBytes(400_000);
-    await writeFile(join(dir, 'listing'), bytes);
-    const got = await read(join(dir, 'listing'));
+    await writeFile(join(shell.dir, 'listing'), bytes);
+    const got = await read(join(shell.dir, 'listing'));
     expect(got.equals(bytes)).toBe(true);
-    expect(ssm.sent.length).toBeGreaterThan(bytes.length / 24_000);
+    expect(shell.ssm.sent.length).toBeGreaterThan(bytes.length / 24_000);
   });
 
   test('a small file, and an empty one, take one command each', async () => {
-    await writeFile(join(dir, 'small'), 'a\nb\n');
-    await writeFile(join(dir, 'empty'), '');
-    expect((await read(join(dir, 'small'))).toString()).toBe('a\nb\n');
-    expect((await read(join(dir, 'empty'))).length).toBe(0);
-    expect(ssm.sent).toHaveLength(2);
+    await writeFile(join(shell.dir, 'small'), 'a\nb\n');
+    await writeFile(join(shell.dir, 'empty'), '');
+    expect((await read(join(shell.dir, 'small'))).toString()).toBe('a\nb\n');
+    expect((await read(join(shell.dir, 'empty'))).length).toBe(0);
+    expect(shell.ssm.sent).toHaveLength(2);
   });
 
   test('a missing file, or one over the limit, is an error naming it', async () => {
-    await expect(read(join(dir, 'nope'))).rejects.toThrow(/reading .*nope on i-0123 failed: no such file/);
-    await writeFile(join(dir, 'big'), 'x'.repeat(5000));
-    await expect(read(join(dir, 'big'), 1000)).rejects.toThrow(/big on i-0123 is 5000 bytes, more than 1000/);
+    await expect(read(join(shell.dir, 'nope'))).rejects.toThrow(/reading .*nope on i-0123 failed: no such file/);
+    await writeFile(join(shell.dir, 'big'), 'x'.repeat(5000));
+    await expect(read(join(shell.dir, 'big'), 1000)).rejects.toThrow(/big on i-0123 is 5000 bytes, more than 1000/);
   });
 });
 

@@ -334,8 +334,10 @@ export async function readInstanceFile(
     if (!piece) throw new PrismError('BUILD_FAILED', `reading ${path} on ${instanceId}: the answer was not a piece of the file`);
     if (piece.size > maxBytes)
       throw new PrismError('BUILD_FAILED', `${path} on ${instanceId} is ${piece.size} bytes, more than ${maxBytes}`);
+    if (piece.bytes.length === 0 && offset < piece.size)
+      throw new PrismError('BUILD_FAILED', `reading ${path} on ${instanceId}: no bytes at ${offset} of ${piece.size} (the file changed)`);
     parts.push(piece.bytes);
     offset += piece.bytes.length;
-    if (offset >= piece.size || piece.bytes.length === 0) return Buffer.concat(parts);
+    if (offset >= piece.size) return Buffer.concat(parts);
   }
 }

@@ -45,7 +45,7 @@ export function prismLintDiagnostics(parsed: ParsedTemplate, template: Template,
     );
   }
   differences(raw, add);
-  const instead = template.notBuilt ? undefined : nothingToBuild(template.setup);
+  const instead = nothingToBuild(template);
   if (instead) {
     const at = (template.launchTime ?? []).map((f) => f.key).join(', ');
     add(

@@ -151,10 +151,16 @@ export function isManagerStep(step: { sourcePath: KeyPath }): boolean {
 
 /**
  * A Prism template with nothing of its own to build (all it sets up is launch-time): what the
- * image would be instead, for `show` and lint; undefined when the template builds something.
+ * image would be instead, for `show` and lint; undefined when the template builds something, is
+ * not in Prism's format, or is not built at all (ami-based).
  */
-export function nothingToBuild(setup: readonly { name: string; sourcePath: KeyPath }[]): string | undefined {
-  if (!setup.every(isManagerStep)) return undefined;
+export function nothingToBuild(template: {
+  format: string;
+  notBuilt?: unknown;
+  setup: readonly { name: string; sourcePath: KeyPath }[];
+}): string | undefined {
+  const { format, notBuilt, setup } = template;
+  if (format !== 'prism' || notBuilt || !setup.every(isManagerStep)) return undefined;
   return setup.length === 0 ? 'the base image as it is' : `only ${setup.map((s) => s.name).join(', ')}`;
 }
 
